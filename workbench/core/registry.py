@@ -1,0 +1,200 @@
+"""Tool registry: every tool, built-in or from a plugin package, is a ``workbench.tools`` entry point.
+
+An entry point names either a :class:`ToolSpec` object or a zero-argument callable returning one::
+
+    [project.entry-points."workbench.tools"]
+    drift = "workbench_drift.spec:SPEC"
+
+A plugin that fails to import, or does not produce a valid spec, is skipped with a
+:class:`PluginWarning` naming it; the other tools still load. The launcher lists :func:`tools`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+import threading
+import warnings
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+from workbench.core.errors import PluginError, UnknownNameError
+
+__all__ = [
+    "GROUP",
+    "PluginWarning",
+    "ToolSpec",
+    "get",
+    "load_errors",
+    "register",
+    "tools",
+    "unregister",
+]
+
+GROUP = "workbench.tools"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class PluginWarning(UserWarning):
+    """Issued when a ``workbench.tools`` entry point cannot be loaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolSpec:
+    """Describes one tool to the launcher.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier: lowercase letters, digits and underscores (``"indb"``).
+    title : str
+        Human title shown on the launcher card.
+    description : str
+        One line saying what the tool does.
+    panel : str or callable
+        ``"package.module:attribute"`` of a zero-argument panel factory (imported only when the
+        panel is opened, so listing tools never imports ipywidgets code), or the factory itself.
+    notebook : str, optional
+        File name of the tool's notebook under ``notebooks/``.
+    order : int, default=100
+        Position on the launcher; lower comes first.
+    source : str, default=""
+        Distribution that provided the tool; filled in by discovery.
+    """
+
+    name: str
+    title: str
+    description: str
+    panel: str | Callable[[], Any]
+    notebook: str | None = None
+    order: int = 100
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise PluginError(
+                f"Tool name {self.name!r} is invalid; use lowercase letters, digits and '_'."
+            )
+        for field in ("title", "description"):
+            if not isinstance(getattr(self, field), str) or not getattr(self, field).strip():
+                raise PluginError(f"Tool {self.name!r} needs a non-empty {field}.")
+        if isinstance(self.panel, str):
+            if ":" not in self.panel:
+                raise PluginError(
+                    f"Tool {self.name!r}: panel {self.panel!r} must look like 'module:attribute'."
+                )
+        elif not callable(self.panel):
+            raise PluginError(f"Tool {self.name!r}: panel must be a 'module:attr' string or callable.")
+
+    def panel_factory(self) -> Callable[[], Any]:
+        """Import and return the zero-argument panel factory."""
+        if callable(self.panel):
+            return self.panel
+        module_name, _, attr = self.panel.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except Exception as exc:
+            raise PluginError(
+                f"Panel of tool {self.name!r} ({self.panel}) could not be imported: {exc}. "
+                f"Reinstall {self.source or 'the package that provides it'}."
+            ) from exc
+        return obj
+
+    def create_panel(self) -> Any:
+        """Build a fresh panel widget for this tool."""
+        return self.panel_factory()()
+
+
+_lock = threading.Lock()
+_cache: dict[str, ToolSpec] | None = None
+_errors: dict[str, str] = {}
+_manual: dict[str, ToolSpec] = {}
+
+
+def _load_entry_point(ep: metadata.EntryPoint) -> ToolSpec:
+    obj = ep.load()
+    if not isinstance(obj, ToolSpec) and callable(obj):
+        obj = obj()
+    if not isinstance(obj, ToolSpec):
+        raise PluginError(f"it gave {type(obj).__name__}, not a workbench.core.registry.ToolSpec")
+    if not obj.source and ep.dist is not None:
+        obj = dataclasses.replace(obj, source=ep.dist.name)
+    return obj
+
+
+def _discover() -> dict[str, ToolSpec]:
+    found: dict[str, ToolSpec] = {}
+    _errors.clear()
+    for ep in metadata.entry_points(group=GROUP):
+        dist = ep.dist.name if ep.dist is not None else "unknown distribution"
+        label = f"{ep.name} = {ep.value} (from {dist})"
+        try:
+            spec = _load_entry_point(ep)
+        except Exception as exc:  # a broken plugin must not take down the others
+            msg = (
+                f"workbench plugin {label} failed to load: {type(exc).__name__}: {exc}. "
+                f"The other tools are unaffected; fix, reinstall or uninstall {dist!r}."
+            )
+            _errors[ep.name] = msg
+            warnings.warn(msg, PluginWarning, stacklevel=3)
+            continue
+        if spec.name in found:
+            msg = (
+                f"workbench plugin {label} registers the tool name {spec.name!r} that "
+                f"{found[spec.name].source!r} already registered; keeping the first."
+            )
+            _errors[ep.name] = msg
+            warnings.warn(msg, PluginWarning, stacklevel=3)
+            continue
+        found[spec.name] = spec
+    return found
+
+
+def tools(refresh: bool = False) -> list[ToolSpec]:
+    """Return every registered tool, sorted by ``order`` then ``name``.
+
+    Parameters
+    ----------
+    refresh : bool, default=False
+        Re-scan installed entry points (after installing or removing a plugin).
+    """
+    global _cache
+    with _lock:
+        if _cache is None or refresh:
+            _cache = _discover()
+        merged = {**_cache, **_manual}
+    return sorted(merged.values(), key=lambda s: (s.order, s.name))
+
+
+def get(name: str) -> ToolSpec:
+    """Return the tool called ``name``; raise :class:`UnknownNameError` listing the others."""
+    for spec in tools():
+        if spec.name == name:
+            return spec
+    raise UnknownNameError("tool", name, [s.name for s in tools()])
+
+
+def register(spec: ToolSpec, *, replace: bool = False) -> ToolSpec:
+    """Register a tool at run time (for notebooks and tests; packages use entry points)."""
+    if not isinstance(spec, ToolSpec):
+        raise PluginError(f"register() needs a ToolSpec, got {type(spec).__name__}.")
+    names = {s.name for s in tools()}
+    if spec.name in names and not replace and spec.name not in _manual:
+        raise PluginError(f"A tool named {spec.name!r} is already registered; pass replace=True.")
+    _manual[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a tool added with :func:`register`."""
+    _manual.pop(name, None)
+
+
+def load_errors() -> dict[str, str]:
+    """Messages of the entry points that failed in the last discovery, by entry-point name."""
+    tools()
+    return dict(_errors)

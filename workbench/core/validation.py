@@ -1,0 +1,293 @@
+"""Validation helpers used at public boundaries.
+
+Each helper either returns a cleaned value or raises a :class:`~workbench.core.errors.WorkbenchError`
+subclass naming the argument, the problem and the fix. Tools call these once, at the top of their
+public functions, and trust the values inside.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import (
+    InputError,
+    InputTypeError,
+    NotFittedError,
+    ResourceNotFoundError,
+    UnknownNameError,
+)
+
+__all__ = [
+    "check_array",
+    "check_choice",
+    "check_columns",
+    "check_consistent_length",
+    "check_file",
+    "check_fitted",
+    "check_has_methods",
+    "check_n_jobs",
+    "check_positive",
+    "check_probability",
+    "check_X_y",
+]
+
+
+def check_array(
+    X: Any,
+    *,
+    name: str = "X",
+    ndim: int = 2,
+    min_samples: int = 1,
+    allow_nan: bool = False,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Convert ``X`` to a numeric numpy array and check its shape and values.
+
+    Parameters
+    ----------
+    X : array-like
+        The input; pandas objects and lists are accepted.
+    name : str, default="X"
+        Argument name used in error messages.
+    ndim : {1, 2}, default=2
+        Required number of dimensions.
+    min_samples : int, default=1
+        Fewest rows accepted.
+    allow_nan : bool, default=False
+        Whether NaN is acceptable. Infinity never is.
+    dtype : numpy dtype, default=float64
+        Target dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    InputTypeError
+        If ``X`` is not numeric.
+    InputError
+        On a wrong number of dimensions, too few rows, NaN or infinity.
+    """
+    if X is None:
+        raise InputTypeError(f"{name} is None; pass an array-like of numbers.")
+    try:
+        arr = np.asarray(X, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise InputTypeError(
+            f"{name} must be numeric; converting it to {np.dtype(dtype).name} failed ({exc}). "
+            "Encode text or categorical columns first."
+        ) from None
+    if arr.ndim != ndim:
+        fix = "reshape(-1, 1) a single feature" if ndim == 2 and arr.ndim == 1 else "reshape it"
+        raise InputError(f"{name} must be {ndim}-dimensional, got shape {arr.shape}; {fix}.")
+    if arr.shape[0] < min_samples:
+        raise InputError(
+            f"{name} has {arr.shape[0]} rows but at least {min_samples} are needed; pass more data."
+        )
+    if ndim == 2 and arr.shape[1] == 0:
+        raise InputError(f"{name} has no columns; pass at least one feature.")
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = np.isfinite(arr)
+        if not finite.all():
+            nan = np.isnan(arr)
+            if nan.any() and not allow_nan:
+                rows = np.unique(np.nonzero(nan)[0])[:5].tolist()
+                raise InputError(
+                    f"{name} contains {int(nan.sum())} NaN value(s) (first rows: {rows}); "
+                    "impute or drop them first."
+                )
+            if (~finite & ~nan).any():
+                raise InputError(f"{name} contains infinite values; clip or drop them first.")
+    return arr
+
+
+def check_consistent_length(**arrays: Any) -> int:
+    """Check that every named array has the same number of rows.
+
+    Parameters
+    ----------
+    **arrays
+        Name → array-like.
+
+    Returns
+    -------
+    int
+        The common length.
+    """
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"{k}={n}" for k, n in lengths.items())
+        raise InputError(f"Inputs have different numbers of rows ({desc}); pass aligned data.")
+    return next(iter(lengths.values()), 0)
+
+
+def check_X_y(
+    X: Any, y: Any, *, min_samples: int = 1, classification: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a feature matrix and its target together.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    min_samples : int, default=1
+        Fewest rows accepted.
+    classification : bool, default=False
+        If true, ``y`` may hold labels of any type but needs at least two classes.
+
+    Returns
+    -------
+    X, y : numpy.ndarray
+    """
+    Xa = check_array(X, name="X", min_samples=min_samples)
+    if y is None:
+        raise InputTypeError("y is None; pass the target values.")
+    ya = np.asarray(y)
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya.ravel()
+    if ya.ndim != 1:
+        raise InputError(f"y must be 1-dimensional, got shape {ya.shape}.")
+    check_consistent_length(X=Xa, y=ya)
+    if classification:
+        if ya.dtype.kind == "f" and np.isnan(ya).any():
+            raise InputError("y contains NaN labels; drop those rows first.")
+        if np.unique(ya).size < 2:
+            raise InputError("y has a single class; classification needs at least two.")
+    else:
+        ya = check_array(ya, name="y", ndim=1)
+    return Xa, ya
+
+
+def check_positive(value: Any, *, name: str, strict: bool = True, integer: bool = False) -> Any:
+    """Check that ``value`` is a (strictly) positive number.
+
+    Parameters
+    ----------
+    value : int or float
+    name : str
+        Argument name for the message.
+    strict : bool, default=True
+        Reject zero too.
+    integer : bool, default=False
+        Require an integer.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise InputTypeError(f"{name} must be {what}, got {value!r}.")
+    if not np.isfinite(value) or value < 0 or (strict and value == 0):
+        bound = "> 0" if strict else ">= 0"
+        raise InputError(f"{name} must be {bound}, got {value!r}.")
+    return value
+
+
+def check_probability(value: Any, *, name: str, open_interval: bool = True) -> float:
+    """Check that ``value`` lies in (0, 1) (or [0, 1] when ``open_interval`` is false)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(f"{name} must be a number between 0 and 1, got {value!r}.")
+    lo_ok = value > 0 if open_interval else value >= 0
+    hi_ok = value < 1 if open_interval else value <= 1
+    if not (lo_ok and hi_ok):
+        rng = "(0, 1)" if open_interval else "[0, 1]"
+        raise InputError(f"{name} must lie in {rng}, got {value!r}.")
+    return float(value)
+
+
+def check_choice(value: Any, choices: Iterable[str], *, kind: str) -> str:
+    """Check that ``value`` is one of ``choices``; suggest the closest name otherwise.
+
+    Raises
+    ------
+    UnknownNameError
+        With the accepted names and, when one is close, a "did you mean" hint.
+    """
+    options = list(choices)
+    if value in options:
+        return value
+    err = UnknownNameError(kind, value, options)
+    close = difflib.get_close_matches(str(value), options, n=1)
+    if close:
+        err.args = (f"{err.args[0]} Did you mean {close[0]!r}?",)
+    raise err
+
+
+def check_columns(
+    frame_columns: Sequence[str], required: Iterable[str], *, what: str = "table"
+) -> None:
+    """Check that every required column is present in ``frame_columns``."""
+    have = list(frame_columns)
+    missing = [c for c in required if c not in have]
+    if missing:
+        raise InputError(
+            f"The {what} lacks column(s) {missing}; it has {have}. Rename or add the columns."
+        )
+
+
+def check_has_methods(obj: Any, methods: Iterable[str], *, name: str = "model") -> None:
+    """Check that ``obj`` offers every method in ``methods`` (duck typing)."""
+    missing = [m for m in methods if not callable(getattr(obj, m, None))]
+    if missing:
+        raise InputTypeError(
+            f"{name} ({type(obj).__name__}) has no {', '.join(missing)} method; "
+            "pass a scikit-learn compatible estimator."
+        )
+
+
+def check_fitted(estimator: Any, *, name: str = "model") -> None:
+    """Raise :class:`NotFittedError` if a scikit-learn estimator is not fitted."""
+    from sklearn.exceptions import NotFittedError as SkNotFitted
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(estimator)
+    except SkNotFitted:
+        raise NotFittedError(
+            f"{name} ({type(estimator).__name__}) is not fitted; call .fit(X, y) first."
+        ) from None
+    except TypeError:
+        raise InputTypeError(
+            f"{name} ({type(estimator).__name__}) is not a scikit-learn estimator."
+        ) from None
+
+
+def check_n_jobs(n_jobs: Any) -> int | None:
+    """Check an ``n_jobs`` argument: None, -1, or a non-zero integer (joblib's convention)."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise InputError(f"n_jobs must be None, -1 or a non-zero integer, got {n_jobs!r}.")
+    return int(n_jobs)
+
+
+def check_file(path: str | os.PathLike[str], *, suffixes: Iterable[str] | None = None) -> Path:
+    """Check that ``path`` names an existing regular file with an accepted suffix.
+
+    Raises
+    ------
+    ResourceNotFoundError
+        If the file does not exist.
+    InputError
+        If it is a folder or has an unexpected suffix.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise InputTypeError(f"Expected a file path, got {type(path).__name__}.")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ResourceNotFoundError(f"File {str(p)!r} does not exist; check the path.")
+    if not p.is_file():
+        raise InputError(f"{str(p)!r} is not a regular file; pass a file, not a folder.")
+    if suffixes is not None:
+        allowed = [s.lower() for s in suffixes]
+        if p.suffix.lower() not in allowed:
+            raise InputError(
+                f"{p.name!r} has suffix {p.suffix or '(none)'!r}; expected one of {allowed}."
+            )
+    return p

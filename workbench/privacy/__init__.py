@@ -1,0 +1,1 @@
+"""Privacy audit: Membership-inference attacks and per-record memorization risk, with mitigations."""

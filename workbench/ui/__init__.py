@@ -1,0 +1,10 @@
+"""ipywidgets layer: the panel base, a progress widget and the launcher.
+
+Only panels and notebooks import this package; the tools' APIs never do.
+"""
+
+from workbench.ui.base import ToolPanel
+from workbench.ui.launcher import Launcher
+from workbench.ui.progress import ProgressWidget
+
+__all__ = ["Launcher", "ProgressWidget", "ToolPanel"]

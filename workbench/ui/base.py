@@ -1,0 +1,107 @@
+"""The base every tool panel builds on: a header, controls, status/error line, progress and output.
+
+Subclasses put their inputs into :attr:`ToolPanel.controls` and run their work through
+:meth:`ToolPanel.run`, which shows progress, catches :class:`~workbench.core.errors.WorkbenchError`
+and shows its message in the panel instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.progress import observe
+from workbench.ui.progress import ProgressWidget
+
+__all__ = ["ToolPanel"]
+
+R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+_STYLES = {
+    "info": "color:#555",
+    "ok": "color:#1b7a1b",
+    "error": "color:#b00020;font-weight:bold",
+}
+
+
+class ToolPanel(widgets.VBox):
+    """Base class of the workbench panels.
+
+    Parameters
+    ----------
+    title : str
+        Shown as the panel heading.
+    description : str, default=""
+        One line under the heading.
+
+    Attributes
+    ----------
+    controls : ipywidgets.VBox
+        Where subclasses put their inputs and buttons.
+    status : ipywidgets.HTML
+        One line of status or error text.
+    progress : ProgressWidget
+        Follows progress bars of the work run through :meth:`run`.
+    output : ipywidgets.Output
+        Where results, tables and plots are displayed.
+    last_error : str or None
+        Message of the last error shown, for tests and scripts.
+    """
+
+    def __init__(self, title: str, description: str = "") -> None:
+        self.header = widgets.HTML(
+            f"<h3 style='margin:2px 0'>{html.escape(title)}</h3>"
+            + (f"<div style='color:#555'>{html.escape(description)}</div>" if description else "")
+        )
+        self.controls = widgets.VBox()
+        self.status = widgets.HTML("")
+        self.progress = ProgressWidget()
+        self.output = widgets.Output()
+        self.last_error: str | None = None
+        self.title = title
+        super().__init__([self.header, self.controls, self.progress, self.status, self.output])
+
+    def show_status(self, message: str, kind: str = "info") -> None:
+        """Show a one-line message; ``kind`` is ``"info"``, ``"ok"`` or ``"error"``."""
+        style = _STYLES.get(kind, _STYLES["info"])
+        self.status.value = f"<span style='{style}'>{html.escape(message)}</span>"
+
+    def show_error(self, message: str) -> None:
+        """Show an error message (no traceback) and remember it in :attr:`last_error`."""
+        self.last_error = message
+        self.show_status(message, "error")
+
+    def run(self, fn: Callable[..., R], *args: Any, busy: str = "Running…", **kwargs: Any) -> R | None:
+        """Call ``fn(*args, **kwargs)`` with progress shown and errors caught.
+
+        Returns the result, or ``None`` when it raised; the error is then shown in the panel.
+        Workbench errors show their own message; anything else is reported as unexpected and
+        logged with its traceback for the developer.
+        """
+        self.last_error = None
+        self.progress.reset()
+        self.show_status(busy)
+        start = time.perf_counter()
+        try:
+            with observe(self.progress.update):
+                result = fn(*args, **kwargs)
+        except WorkbenchError as exc:
+            self.show_error(str(exc))
+            return None
+        except Exception as exc:
+            log.exception("unexpected error in %s", type(self).__name__)
+            self.show_error(f"Unexpected error ({type(exc).__name__}): {exc}")
+            return None
+        self.show_status(f"Done in {time.perf_counter() - start:.1f} s.", "ok")
+        return result
+
+    def __repr__(self) -> str:
+        # Stable text (no memory addresses) so nbval can compare notebook outputs.
+        return f"{type(self).__name__}(title={self.title!r})"

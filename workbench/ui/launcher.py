@@ -1,0 +1,104 @@
+"""The launcher: one card per registered tool; "Open" shows the tool's panel in a tab."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from workbench.core import registry
+from workbench.core.errors import WorkbenchError
+
+__all__ = ["Launcher", "ToolCard"]
+
+
+class ToolCard(widgets.VBox):
+    """Title, description and an "Open" button for one tool."""
+
+    def __init__(self, spec: registry.ToolSpec) -> None:
+        self.spec = spec
+        notebook = (
+            f"<div style='color:#777;font-size:0.85em'>notebook: {html.escape(spec.notebook)}</div>"
+            if spec.notebook
+            else ""
+        )
+        source = (
+            f"<div style='color:#777;font-size:0.85em'>from {html.escape(spec.source)}</div>"
+            if spec.source and spec.source != "ml-trends-workbench"
+            else ""
+        )
+        self.text = widgets.HTML(
+            f"<b>{html.escape(spec.title)}</b><div>{html.escape(spec.description)}</div>"
+            f"{notebook}{source}"
+        )
+        self.button = widgets.Button(description="Open", icon="play", button_style="primary")
+        super().__init__(
+            [self.text, self.button],
+            layout=widgets.Layout(
+                border="1px solid #ddd", padding="6px", margin="4px", width="300px"
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"ToolCard({self.spec.name!r})"
+
+
+class Launcher(widgets.VBox):
+    """Cards for every installed tool and a tab area with the panels opened so far.
+
+    Parameters
+    ----------
+    refresh : bool, default=False
+        Re-scan the installed plugins before building the cards.
+
+    Attributes
+    ----------
+    cards : dict of str to ToolCard
+    panels : dict of str to widget
+        Panels opened so far, by tool name.
+    """
+
+    def __init__(self, refresh: bool = False) -> None:
+        self.specs = registry.tools(refresh=refresh)
+        self.cards = {spec.name: ToolCard(spec) for spec in self.specs}
+        for name, card in self.cards.items():
+            card.button.on_click(lambda _b, name=name: self.open(name))
+        self.panels: dict[str, widgets.Widget] = {}
+        self.tabs = widgets.Tab()
+        self.message = widgets.HTML("")
+        errors = registry.load_errors()
+        notes = "".join(
+            f"<div style='color:#b00020'>{html.escape(m)}</div>" for m in errors.values()
+        )
+        intro = widgets.HTML(
+            f"<h3 style='margin:2px 0'>ML Trends Workbench</h3><div>{len(self.specs)} tool(s) "
+            f"installed. Open one below.</div>{notes}"
+            if self.specs
+            else "<h3>ML Trends Workbench</h3><div>No tools are installed.</div>" + notes
+        )
+        grid = widgets.HBox(
+            list(self.cards.values()), layout=widgets.Layout(flex_flow="row wrap")
+        )
+        super().__init__([intro, grid, self.message, self.tabs])
+
+    def open(self, name: str) -> widgets.Widget | None:
+        """Open (or re-select) the panel of tool ``name`` and return it."""
+        if name in self.panels:
+            self.tabs.selected_index = list(self.panels).index(name)
+            return self.panels[name]
+        try:
+            spec = registry.get(name)
+            panel = spec.create_panel()
+        except WorkbenchError as exc:
+            self.message.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+            return None
+        self.message.value = ""
+        self.panels[name] = panel
+        self.tabs.children = list(self.panels.values())
+        for i, tool in enumerate(self.panels):
+            self.tabs.set_title(i, registry.get(tool).title)
+        self.tabs.selected_index = len(self.panels) - 1
+        return panel
+
+    def __repr__(self) -> str:
+        return f"Launcher(tools={[s.name for s in self.specs]})"
