@@ -26,3 +26,14 @@ lint: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Build a fresh venv from exactly the binder/ files (as repo2docker would) and run the notebooks.
+binder-check:
+	rm -rf .venv-binder
+	python3 -m venv .venv-binder
+	.venv-binder/bin/python -m pip install -q --upgrade pip
+	.venv-binder/bin/python -m pip install -q -r binder/requirements.txt
+	PATH="$(CURDIR)/.venv-binder/bin:$$PATH" bash binder/postBuild
+	.venv-binder/bin/python -m pip install -q pytest nbval
+	HF_HUB_OFFLINE=1 .venv-binder/bin/pytest -o addopts="" -p no:cacheprovider --nbval \
+	  --nbval-current-env --nbval-sanitize-with=tests/nbval_sanitize.cfg notebooks

@@ -1,7 +1,7 @@
 """ML Trends Workbench: six machine-learning trends as offline tools.
 
-Each tool lives in its own subpackage (``workbench.indb``, ``workbench.edge`` ...) and is usable as a
-plain Python API, as an ipywidgets panel and from a notebook. The shared kernel is
+Each tool lives in its own subpackage (``workbench.indb``, ``workbench.edge`` ...) and is usable as
+a plain Python API, as an ipywidgets panel and from a notebook. The shared kernel is
 :mod:`workbench.core`; the widget layer is :mod:`workbench.ui`, imported only on demand so the API
 works headless.
 """

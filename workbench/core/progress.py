@@ -62,14 +62,26 @@ def observe(callback: Observer) -> Iterator[None]:
 class _ObservedBar(tqdm):  # type: ignore[misc]
     """A tqdm bar that also notifies the observers active when it was created."""
 
-    def __init__(self, *args: Any, observers: tuple[Observer, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        observers: tuple[Observer, ...] = (),
+        total: int | None = None,
+        desc: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # A disabled tqdm keeps no count, total or description, so the bar keeps its own.
         self._wb_observers = observers
-        super().__init__(*args, **kwargs)
+        self._wb_done = 0
+        self._wb_total = total
+        self._wb_desc = desc or ""
+        super().__init__(*args, total=total, desc=desc, **kwargs)
 
     def update(self, n: float | None = 1) -> bool | None:
         out = super().update(n)
+        self._wb_done += int(n or 0)
         for cb in self._wb_observers:
-            cb(int(self.n), self.total, self.desc or "")
+            cb(self._wb_done, self._wb_total, self._wb_desc)
         return out
 
 

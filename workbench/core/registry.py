@@ -1,4 +1,4 @@
-"""Tool registry: every tool, built-in or from a plugin package, is a ``workbench.tools`` entry point.
+"""Tool registry: every tool, built-in or plugin, is a ``workbench.tools`` entry point.
 
 An entry point names either a :class:`ToolSpec` object or a zero-argument callable returning one::
 
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 GROUP = "workbench.tools"
+_OWN_DIST = "ml-trends-workbench"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -86,7 +87,9 @@ class ToolSpec:
                     f"Tool {self.name!r}: panel {self.panel!r} must look like 'module:attribute'."
                 )
         elif not callable(self.panel):
-            raise PluginError(f"Tool {self.name!r}: panel must be a 'module:attr' string or callable.")
+            raise PluginError(
+                f"Tool {self.name!r}: panel must be a 'module:attr' string or callable."
+            )
 
     def panel_factory(self) -> Callable[[], Any]:
         """Import and return the zero-argument panel factory."""
@@ -129,7 +132,17 @@ def _load_entry_point(ep: metadata.EntryPoint) -> ToolSpec:
 def _discover() -> dict[str, ToolSpec]:
     found: dict[str, ToolSpec] = {}
     _errors.clear()
-    for ep in metadata.entry_points(group=GROUP):
+    # The workbench's own tools come first so a plugin cannot shadow one by reusing its name;
+    # plugins follow in distribution-name order, independent of sys.path order.
+    eps = sorted(
+        metadata.entry_points(group=GROUP),
+        key=lambda ep: (
+            ep.dist is None or ep.dist.name != _OWN_DIST,
+            ep.dist.name if ep.dist is not None else "",
+            ep.name,
+        ),
+    )
+    for ep in eps:
         dist = ep.dist.name if ep.dist is not None else "unknown distribution"
         label = f"{ep.name} = {ep.value} (from {dist})"
         try:

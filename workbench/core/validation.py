@@ -1,7 +1,7 @@
 """Validation helpers used at public boundaries.
 
-Each helper either returns a cleaned value or raises a :class:`~workbench.core.errors.WorkbenchError`
-subclass naming the argument, the problem and the fix. Tools call these once, at the top of their
+Each helper either returns a cleaned value or raises a
+:class:`~workbench.core.errors.WorkbenchError` subclass naming the argument, the problem and the fix. Tools call these once, at the top of their
 public functions, and trust the values inside.
 """
 
@@ -25,6 +25,7 @@ from workbench.core.errors import (
 )
 
 __all__ = [
+    "check_X_y",
     "check_array",
     "check_choice",
     "check_columns",
@@ -35,7 +36,6 @@ __all__ = [
     "check_n_jobs",
     "check_positive",
     "check_probability",
-    "check_X_y",
 ]
 
 

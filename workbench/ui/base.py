@@ -78,7 +78,9 @@ class ToolPanel(widgets.VBox):
         self.last_error = message
         self.show_status(message, "error")
 
-    def run(self, fn: Callable[..., R], *args: Any, busy: str = "Running…", **kwargs: Any) -> R | None:
+    def run(
+        self, fn: Callable[..., R], *args: Any, busy: str = "Running…", **kwargs: Any
+    ) -> R | None:
         """Call ``fn(*args, **kwargs)`` with progress shown and errors caught.
 
         Returns the result, or ``None`` when it raised; the error is then shown in the panel.

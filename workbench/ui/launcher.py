@@ -62,7 +62,7 @@ class Launcher(widgets.VBox):
         self.specs = registry.tools(refresh=refresh)
         self.cards = {spec.name: ToolCard(spec) for spec in self.specs}
         for name, card in self.cards.items():
-            card.button.on_click(lambda _b, name=name: self.open(name))
+            card.button.on_click(lambda _b, name=name: self.open_tool(name))
         self.panels: dict[str, widgets.Widget] = {}
         self.tabs = widgets.Tab()
         self.message = widgets.HTML("")
@@ -76,12 +76,10 @@ class Launcher(widgets.VBox):
             if self.specs
             else "<h3>ML Trends Workbench</h3><div>No tools are installed.</div>" + notes
         )
-        grid = widgets.HBox(
-            list(self.cards.values()), layout=widgets.Layout(flex_flow="row wrap")
-        )
+        grid = widgets.HBox(list(self.cards.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([intro, grid, self.message, self.tabs])
 
-    def open(self, name: str) -> widgets.Widget | None:
+    def open_tool(self, name: str) -> widgets.Widget | None:
         """Open (or re-select) the panel of tool ``name`` and return it."""
         if name in self.panels:
             self.tabs.selected_index = list(self.panels).index(name)
