@@ -1,8 +1,8 @@
 """Validation helpers used at public boundaries.
 
 Each helper either returns a cleaned value or raises a
-:class:`~workbench.core.errors.WorkbenchError` subclass naming the argument, the problem and the fix. Tools call these once, at the top of their
-public functions, and trust the values inside.
+:class:`~workbench.core.errors.WorkbenchError` subclass naming the argument, the problem and the
+fix. Tools call these once, at the top of their public functions, and trust the values inside.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ from workbench.core.registry import ToolSpec
 SPEC = ToolSpec(
     name="edge",
     title="Edge model export",
-    description="Export a model and its feature extraction to C for microcontrollers, with proven parity and size.",
+    description=(
+        "Export a model and its feature extraction to C for microcontrollers, "
+        "with proven parity and size."
+    ),
     panel="workbench.edge.panel:EdgePanel",
     notebook="02_edge_export.ipynb",
     order=20,
