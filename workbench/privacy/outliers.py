@@ -1,0 +1,102 @@
+"""How atypical each record is: isolation-forest score or distance to its own class.
+
+The privacy talk's claim is that atypical training points are the ones a model memorizes; the
+audit checks it by correlating these scores with each record's membership risk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import InputError
+from workbench.core.validation import (
+    check_array,
+    check_choice,
+    check_consistent_length,
+    check_positive,
+)
+
+__all__ = ["OUTLIER_METHODS", "outlier_scores"]
+
+OUTLIER_METHODS: tuple[str, ...] = ("isolation_forest", "class_distance")
+"""Names accepted by :func:`outlier_scores`."""
+
+
+def outlier_scores(
+    X: Any,
+    y: Any = None,
+    *,
+    method: str = "isolation_forest",
+    n_neighbors: int = 5,
+    random_state: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outlier score per record (higher = more atypical) and a flag for clear outliers.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,), optional
+        Class labels; required by ``method="class_distance"``.
+    method : {"isolation_forest", "class_distance"}, default="isolation_forest"
+        ``"isolation_forest"``: minus scikit-learn's ``IsolationForest.score_samples``; flagged
+        where the forest predicts an outlier (``contamination="auto"``).
+        ``"class_distance"``: mean distance to the ``n_neighbors`` nearest records of the same class
+        divided by the mean distance to the nearest records of other classes, on standardized
+        features; flagged where it exceeds 1 (closer to another class than to its own).
+    n_neighbors : int, default=5
+        Neighbours for ``"class_distance"``.
+    random_state : int, optional
+        Seed of the isolation forest.
+
+    Returns
+    -------
+    scores : numpy.ndarray of shape (n_samples,)
+    flags : numpy.ndarray of bool, shape (n_samples,)
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown ``method``.
+    InputError
+        For ``"class_distance"`` without ``y``, with a single class, or a class of one record.
+    """
+    check_choice(method, OUTLIER_METHODS, kind="outlier method")
+    check_positive(n_neighbors, name="n_neighbors", integer=True)
+    Xa = check_array(X, min_samples=2)
+    if method == "isolation_forest":
+        from sklearn.ensemble import IsolationForest
+
+        forest = IsolationForest(random_state=random_state).fit(Xa)
+        return -forest.score_samples(Xa), forest.predict(Xa) == -1
+    if y is None:
+        raise InputError("method='class_distance' needs the class labels y.")
+    ya = np.asarray(y)
+    check_consistent_length(X=Xa, y=ya)
+    classes, counts = np.unique(ya, return_counts=True)
+    if classes.size < 2:
+        raise InputError("method='class_distance' needs at least two classes in y.")
+    if counts.min() < 2:
+        raise InputError(
+            f"Class {classes[np.argmin(counts)]!r} has a single record; 'class_distance' needs "
+            "at least two per class."
+        )
+    from sklearn.neighbors import NearestNeighbors
+
+    std = Xa.std(axis=0)
+    Z = (Xa - Xa.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    same = np.empty(Z.shape[0])
+    other = np.empty(Z.shape[0])
+    for c in classes:
+        inside = ya == c
+        k_same = min(n_neighbors, int(inside.sum()) - 1)
+        nn = NearestNeighbors(n_neighbors=k_same + 1).fit(Z[inside])
+        dist, _ = nn.kneighbors(Z[inside])
+        same[inside] = dist[:, 1:].mean(axis=1)  # column 0 is the record itself
+        k_other = min(n_neighbors, int((~inside).sum()))
+        nn = NearestNeighbors(n_neighbors=k_other).fit(Z[~inside])
+        dist, _ = nn.kneighbors(Z[inside])
+        other[inside] = dist.mean(axis=1)
+    ratio = same / np.maximum(other, 1e-12)
+    return ratio, ratio > 1.0

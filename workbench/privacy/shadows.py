@@ -1,0 +1,194 @@
+"""Training shadow (reference) models on random halves and collecting what the attacks need.
+
+Each model is trained in a worker of :func:`workbench.core.parallel.parallel_map` and sends back
+only arrays (probability of the true class, correctness, label-only robustness), never the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import ModelError
+from workbench.core.parallel import parallel_map
+
+__all__ = ["LabelOnlyQueries", "ModelOutputs", "balanced_membership", "query_model", "train_models"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelOnlyQueries:
+    """Perturbed queries of the label-only attack: the same noise for every model.
+
+    Parameters
+    ----------
+    n_queries : int
+        Noisy copies of each record.
+    noise_scale : float
+        Noise standard deviation, as a share of each feature's standard deviation.
+    seed : int
+        Seed of the noise.
+    """
+
+    n_queries: int
+    noise_scale: float
+    seed: int
+
+    def robustness(self, model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Share of noisy copies of each record that ``model`` still labels ``y``."""
+        rng = np.random.default_rng(self.seed)
+        scale = self.noise_scale * X.std(axis=0)
+        noise = rng.standard_normal((self.n_queries, *X.shape)) * scale
+        queries = (X[None, :, :] + noise).reshape(-1, X.shape[1])
+        pred = np.asarray(model.predict(queries)).reshape(self.n_queries, X.shape[0])
+        return (pred == y[None, :]).mean(axis=0)
+
+
+@dataclasses.dataclass
+class ModelOutputs:
+    """What the attacks need from a stack of models (rows) on the audit records (columns).
+
+    Attributes
+    ----------
+    p_true : numpy.ndarray of shape (n_models, n_records) or None
+        Probability of the true class (None when no attack needs it).
+    correct : numpy.ndarray of bool, shape (n_models, n_records)
+        Whether the model's label is right.
+    robust : numpy.ndarray of shape (n_models, n_records) or None
+        Label-only robustness (None when label-only is not run).
+    """
+
+    p_true: np.ndarray | None
+    correct: np.ndarray
+    robust: np.ndarray | None
+
+
+def balanced_membership(n_models: int, n_records: int, rng: np.random.Generator) -> np.ndarray:
+    """Random training sets where every record is in exactly ``n_models // 2`` of them.
+
+    Balancing (as in Carlini et al.'s LiRA code) guarantees every record both IN and OUT
+    reference models, which the per-record Gaussians need.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n_models, n_records)
+    """
+    rank = rng.random((n_models, n_records)).argsort(axis=0).argsort(axis=0)
+    return rank < n_models // 2
+
+
+def set_random_state(estimator: Any, seed: int) -> Any:
+    """Set every ``random_state`` parameter (nested ones included) of an estimator to ``seed``."""
+    params = estimator.get_params(deep=True)
+    keys = {k: seed for k in params if k == "random_state" or k.endswith("__random_state")}
+    if keys:
+        estimator.set_params(**keys)
+    return estimator
+
+
+def query_model(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    need_proba: bool,
+    label_only: LabelOnlyQueries | None,
+) -> dict[str, np.ndarray | None]:
+    """Probability of the true class, correctness and label-only robustness of one model.
+
+    A class the model never saw gets probability 0 (its training half lacked it).
+    """
+    out: dict[str, np.ndarray | None] = {"p_true": None, "robust": None}
+    pred = np.asarray(model.predict(X))
+    out["correct"] = pred == y
+    if need_proba:
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        col = {c: i for i, c in enumerate(np.asarray(model.classes_).tolist())}
+        idx = np.array([col.get(v, -1) for v in y.tolist()])
+        p = np.where(idx >= 0, proba[np.arange(len(y)), np.maximum(idx, 0)], 0.0)
+        out["p_true"] = p
+    if label_only is not None:
+        out["robust"] = label_only.robustness(model, X, y)
+    return out
+
+
+def _fit_and_query(
+    job: tuple[int, np.ndarray, int],
+    *,
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    need_proba: bool,
+    label_only: LabelOnlyQueries | None,
+) -> dict[str, np.ndarray | None]:
+    from sklearn.base import clone
+
+    k, mask, seed = job
+    model = set_random_state(clone(estimator), seed)
+    try:
+        model.fit(X[mask], y[mask])
+    except Exception as exc:  # a failed fit must not vanish: say which model and why
+        raise ModelError(
+            f"Training model {k} ({type(estimator).__name__}) on {int(mask.sum())} records "
+            f"failed: {type(exc).__name__}: {exc}"
+        ) from None
+    return query_model(model, X, y, need_proba=need_proba, label_only=label_only)
+
+
+def train_models(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    members: np.ndarray,
+    seeds: np.ndarray,
+    *,
+    need_proba: bool,
+    label_only: LabelOnlyQueries | None,
+    n_jobs: int | None = None,
+    show_progress: bool | None = None,
+    desc: str = "Training shadow models",
+) -> ModelOutputs:
+    """Train one clone of ``estimator`` per row of ``members`` and query it on all of ``X``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Template, cloned for each model.
+    X, y : numpy.ndarray
+        All audit records.
+    members : numpy.ndarray of bool, shape (n_models, n_records)
+        Training set of each model.
+    seeds : numpy.ndarray of int, shape (n_models,)
+        ``random_state`` of each model.
+    need_proba : bool
+        Collect ``predict_proba`` of the true class.
+    label_only : LabelOnlyQueries or None
+        Collect label-only robustness.
+    n_jobs : int, optional
+        Parallel workers (joblib convention).
+    show_progress : bool, optional
+        Force the progress bar on or off.
+    desc : str
+        Progress-bar label.
+
+    Returns
+    -------
+    ModelOutputs
+    """
+    fn = functools.partial(
+        _fit_and_query,
+        estimator=estimator,
+        X=X,
+        y=y,
+        need_proba=need_proba,
+        label_only=label_only,
+    )
+    jobs = [(k, members[k], int(seeds[k])) for k in range(members.shape[0])]
+    outs = parallel_map(fn, jobs, n_jobs=n_jobs, desc=desc, show_progress=show_progress)
+    return ModelOutputs(
+        p_true=np.vstack([o["p_true"] for o in outs]) if need_proba else None,
+        correct=np.vstack([o["correct"] for o in outs]),
+        robust=np.vstack([o["robust"] for o in outs]) if label_only is not None else None,
+    )
