@@ -1,0 +1,193 @@
+"""The base of every valuation method: parameter and data validation at the public boundary."""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.validation import (
+    check_array,
+    check_choice,
+    check_has_methods,
+    check_n_jobs,
+    check_positive,
+    check_X_y,
+)
+from workbench.valuation.result import ValuationResult
+from workbench.valuation.sampling import Budget
+from workbench.valuation.utility import Utility
+
+__all__ = ["BaseValuation", "ValuationData", "default_model"]
+
+
+def default_model() -> Any:
+    """The model used when none is given: ``LogisticRegression(max_iter=1000)``."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
+
+
+@dataclass
+class ValuationData:
+    """Validated inputs of one valuation run."""
+
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    classification: bool
+
+
+def check_scorer(scorer: Any) -> Any:
+    """Check a scorer: a scikit-learn scorer name or a callable ``(estimator, X, y) -> float``."""
+    if callable(scorer):
+        return scorer
+    if not isinstance(scorer, str):
+        raise InputTypeError(
+            f"scorer must be a scikit-learn scorer name or a callable, got {type(scorer).__name__}."
+        )
+    from sklearn.metrics import get_scorer_names
+
+    return check_choice(scorer, get_scorer_names(), kind="scorer")
+
+
+def check_random_state(random_state: Any) -> int | None:
+    """Check that ``random_state`` is None or a non-negative integer seed."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise InputTypeError(
+            f"random_state must be None or an integer seed, got {type(random_state).__name__}."
+        )
+    if random_state < 0:
+        raise InputError(f"random_state must be >= 0, got {random_state}.")
+    return int(random_state)
+
+
+def _check_test(X_test: Any, y_test: Any, n_features: int, method: str) -> tuple[Any, Any]:
+    if X_test is None or y_test is None:
+        raise InputError(
+            f"Method {method!r} scores models on held-out data: pass X_test and y_test "
+            "(for example from sklearn.model_selection.train_test_split)."
+        )
+    Xt = check_array(X_test, name="X_test")
+    yt = np.asarray(y_test)
+    if yt.ndim == 2 and yt.shape[1] == 1:
+        yt = yt.ravel()
+    if yt.ndim != 1:
+        raise InputError(f"y_test must be 1-dimensional, got shape {yt.shape}.")
+    if yt.shape[0] != Xt.shape[0]:
+        raise InputError(
+            f"Inputs have different numbers of rows (X_test={Xt.shape[0]}, y_test={yt.shape[0]}); "
+            "pass aligned data."
+        )
+    if yt.dtype.kind == "f" and not np.isfinite(yt).all():
+        raise InputError("y_test contains NaN or infinite values; drop those rows first.")
+    if Xt.shape[1] != n_features:
+        raise InputError(
+            f"X_test has {Xt.shape[1]} features but X has {n_features}; use the same columns."
+        )
+    return Xt, yt
+
+
+class BaseValuation(BaseEstimator):
+    """Base class of the valuation methods (scikit-learn style: parameters in ``__init__``).
+
+    Subclasses set the class attributes and implement ``_compute(data, start)``. After
+    :meth:`fit`, ``result_`` holds a :class:`ValuationResult` and ``values_`` its values.
+    """
+
+    name: ClassVar[str] = ""
+    needs_test: ClassVar[bool] = True
+    needs_model: ClassVar[bool] = True
+    classification_only: ClassVar[bool] = False
+    min_points: ClassVar[int] = 2
+    default_n_samples: ClassVar[int | None] = None
+
+    def fit(self, X: Any, y: Any, X_test: Any = None, y_test: Any = None) -> BaseValuation:
+        """Value every training point.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, n_features)
+            Training points to value.
+        y : array-like of shape (n_points,)
+            Their labels (or targets).
+        X_test, y_test : array-like, optional
+            Held-out data the utility is scored on (required by methods that need it).
+
+        Returns
+        -------
+        self
+        """
+        start = time.time()  # budgets count from the start of the run, not from construction
+        data = self._validate(X, y, X_test, y_test)
+        self.result_ = self._compute(data, start)
+        self.values_ = self.result_.values
+        return self
+
+    # -- validation -----------------------------------------------------------------------
+    def _get_model(self) -> Any:
+        model = getattr(self, "model", None)
+        if model is None:
+            model = default_model()
+        check_has_methods(model, ["fit", "predict"], name="model")
+        return model
+
+    def _budget(self) -> Budget:
+        n_samples = getattr(self, "n_samples", None)
+        max_time = getattr(self, "max_time", None)
+        tol = getattr(self, "tol", None)
+        if n_samples is not None:
+            check_positive(n_samples, name="n_samples", integer=True)
+        if max_time is not None:
+            check_positive(max_time, name="max_time")
+        if tol is not None:
+            check_positive(tol, name="tol")
+        if n_samples is None and max_time is None:
+            n_samples = self.default_n_samples
+        return Budget(n_samples=n_samples, max_time=max_time, tol=tol)
+
+    def _validate(self, X: Any, y: Any, X_test: Any, y_test: Any) -> ValuationData:
+        classification = True
+        if self.needs_model:
+            model = self._get_model()
+            classification = self.classification_only or is_classifier(model)
+        Xa, ya = check_X_y(X, y, min_samples=self.min_points, classification=classification)
+        if self.needs_test:
+            Xt, yt = _check_test(X_test, y_test, Xa.shape[1], self.name)
+        else:
+            Xt, yt = None, None
+        check_n_jobs(getattr(self, "n_jobs", None))
+        check_random_state(getattr(self, "random_state", None))
+        if hasattr(self, "scorer"):
+            check_scorer(self.scorer)
+        self._budget()
+        return ValuationData(Xa, ya, Xt, yt, classification)
+
+    def _utility(self, data: ValuationData) -> Utility:
+        return Utility(
+            model=self._get_model(),
+            X=data.X,
+            y=data.y,
+            X_test=data.X_test,
+            y_test=data.y_test,
+            scorer=getattr(self, "scorer", "accuracy"),
+            default_score=float(getattr(self, "default_score", 0.0)),
+            classification=data.classification,
+        )
+
+    def _compute(self, data: ValuationData, start: float) -> ValuationResult:  # pragma: no cover
+        raise NotImplementedError
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            k: (repr(v) if not isinstance(v, str | int | float | bool | type(None)) else v)
+            for k, v in self.get_params(deep=False).items()
+        }

@@ -1,0 +1,217 @@
+"""Result objects of the valuation tool: per-point values and value-guided retraining curves."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import InputError
+from workbench.core.results import Result
+
+__all__ = ["CurveResult", "ValuationResult"]
+
+
+@dataclasses.dataclass(repr=False)
+class ValuationResult(Result):
+    """Values of the training points, with their uncertainty and the cost of computing them.
+
+    Higher values mean more helpful points; the lowest values are the most suspicious.
+
+    Attributes
+    ----------
+    method : str
+        Name of the valuation method.
+    values : numpy.ndarray of shape (n_points,)
+    stderr : numpy.ndarray of shape (n_points,)
+        Standard error of each value; 0 for exact methods, NaN where it is not estimated.
+    counts : numpy.ndarray of shape (n_points,)
+        Number of updates (samples) behind each value.
+    n_samples : int
+        Samples used (permutations, subsets, bags, folds or test points).
+    n_fits : int
+        Model fits attempted.
+    n_failed_fits : int
+        Fits that failed (counted, not hidden); their utility is ``default_score``.
+    failures : dict of str to int
+        Failure reason → count.
+    n_warned_fits : int
+        Fits that raised a warning such as ``ConvergenceWarning``.
+    elapsed_s : float
+        Wall-clock seconds of the run.
+    stop_reason : str
+        Why the run stopped (budget, convergence, exact).
+    params : dict
+        The method's parameters.
+    """
+
+    method: str
+    values: np.ndarray
+    stderr: np.ndarray
+    counts: np.ndarray
+    n_samples: int = 0
+    n_fits: int = 0
+    n_failed_fits: int = 0
+    failures: dict[str, int] = dataclasses.field(default_factory=dict)
+    n_warned_fits: int = 0
+    elapsed_s: float = 0.0
+    stop_reason: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Heading of the notebook view."""
+        return f"Data values ({self.method})"
+
+    @property
+    def ranking(self) -> np.ndarray:
+        """Point indices from most to least valuable (ties keep index order)."""
+        return np.argsort(-self.values, kind="stable")
+
+    @property
+    def fits_per_second(self) -> float:
+        """Model fits per wall-clock second."""
+        return self.n_fits / self.elapsed_s if self.elapsed_s > 0 else float("nan")
+
+    def lowest(self, k: int = 10) -> np.ndarray:
+        """Indices of the ``k`` least valuable (most suspicious) points, lowest first."""
+        k = _check_k(k, self.values.size)
+        return np.argsort(self.values, kind="stable")[:k]
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers: method, points, samples, fits, failed fits, time, stop reason."""
+        return {
+            "method": self.method,
+            "n_points": int(self.values.size),
+            "n_samples": self.n_samples,
+            "n_fits": self.n_fits,
+            "n_failed_fits": self.n_failed_fits,
+            "elapsed_s": round(float(self.elapsed_s), 3),
+            "stop_reason": self.stop_reason,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point: index, value, stderr, count and rank (1 = most valuable)."""
+        rank = np.empty(self.values.size, dtype=int)
+        rank[self.ranking] = np.arange(1, self.values.size + 1)
+        return pd.DataFrame(
+            {
+                "index": np.arange(self.values.size),
+                "value": self.values,
+                "stderr": self.stderr,
+                "count": self.counts,
+                "rank": rank,
+            }
+        )
+
+    def detect(self, noisy: Any, k: int | None = None) -> dict[str, float]:
+        """Noisy-label detection scores of these values; see :func:`detection_scores`."""
+        from workbench.valuation.evaluation import detection_scores
+
+        return detection_scores(self.values, noisy, k=k)
+
+    def plot(self, ax: Any = None, *, noisy: Any = None, bins: int = 40) -> Any:
+        """Histogram of the values; with ``noisy`` given, clean and noisy points are stacked.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        noisy : array-like of bool, optional
+            Mask of known noisy (e.g. flipped) points.
+        bins : int, default=40
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        if noisy is None:
+            ax.hist(self.values, bins=bins, color="#4c72b0")
+        else:
+            mask = np.asarray(noisy, dtype=bool)
+            if mask.shape != self.values.shape:
+                raise InputError(
+                    f"noisy has shape {mask.shape} but there are {self.values.size} values."
+                )
+            ax.hist(
+                [self.values[~mask], self.values[mask]],
+                bins=bins,
+                stacked=True,
+                label=["clean", "noisy"],
+                color=["#4c72b0", "#dd5555"],
+            )
+            ax.legend()
+        ax.set_xlabel("value")
+        ax.set_ylabel("points")
+        ax.set_title(self.title)
+        return ax
+
+
+@dataclasses.dataclass(repr=False)
+class CurveResult(Result):
+    """Test score after removing (or adding) points in value order.
+
+    Attributes
+    ----------
+    kind : {"removal", "addition"}
+    order : str
+        Which points go first: ``"lowest"``, ``"highest"`` or ``"random"``.
+    fractions : numpy.ndarray
+        Share of training points removed (removal) or used (addition).
+    scores : numpy.ndarray
+        Test score at each fraction.
+    n_failed_fits : int
+        Fits that failed; their score is NaN.
+    """
+
+    kind: str
+    order: str
+    fractions: np.ndarray
+    scores: np.ndarray
+    n_failed_fits: int = 0
+
+    @property
+    def title(self) -> str:
+        """Heading of the notebook view."""
+        return f"Point {self.kind} curve ({self.order} value first)"
+
+    def summary(self) -> dict[str, Any]:
+        """First and last scores and the best one."""
+        return {
+            "kind": self.kind,
+            "order": self.order,
+            "first_score": round(float(self.scores[0]), 4),
+            "best_score": round(float(np.nanmax(self.scores)), 4),
+            "n_failed_fits": self.n_failed_fits,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per fraction."""
+        return pd.DataFrame({"fraction": self.fractions, "score": self.scores})
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Score against fraction; extra keyword arguments go to ``ax.plot``."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        kwargs.setdefault("label", f"{self.order} first")
+        ax.plot(self.fractions, self.scores, marker="o", **kwargs)
+        what = "removed" if self.kind == "removal" else "used"
+        ax.set_xlabel(f"fraction of training points {what}")
+        ax.set_ylabel("test score")
+        ax.set_title(f"Point {self.kind} curve")
+        ax.legend()
+        return ax
+
+
+def _check_k(k: Any, n: int) -> int:
+    from workbench.core.validation import check_positive
+
+    check_positive(k, name="k", integer=True)
+    return int(min(k, n))

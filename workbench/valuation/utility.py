@@ -1,0 +1,141 @@
+"""The utility of a training subset: fit a fresh copy of the model on it, score it on test data.
+
+Every model-based valuation method (leave-one-out, TMC/Beta Shapley, MSR-Banzhaf, Data-OOB) calls
+:meth:`Utility.score` many times. Failed fits are never hidden: each one is counted with its
+reason and the caller reports the totals in its result.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FitLog", "Utility", "resolve_scorer"]
+
+ScorerLike = str | Callable[[Any, np.ndarray, np.ndarray], float]
+
+
+def resolve_scorer(scorer: ScorerLike) -> Callable[[Any, np.ndarray, np.ndarray], float] | None:
+    """Return a callable ``(estimator, X, y) -> float`` for ``scorer``.
+
+    ``"accuracy"`` maps to ``None``: :meth:`Utility.score` then compares predictions directly,
+    which is several times cheaper than scikit-learn's scorer machinery on small test sets.
+    """
+    if callable(scorer):
+        return scorer
+    if scorer == "accuracy":
+        return None
+    from sklearn.metrics import get_scorer
+
+    return get_scorer(scorer)
+
+
+@dataclass
+class FitLog:
+    """Counts of model fits done by one worker task.
+
+    Attributes
+    ----------
+    n_fits : int
+        Utility evaluations on non-empty subsets (each one a fit, or a skipped fit that failed).
+    failures : collections.Counter
+        Reason → number of failed fits.
+    n_warned : int
+        Fits that emitted at least one warning (e.g. ``ConvergenceWarning``); the warnings are
+        recorded here instead of being printed once per fit.
+    """
+
+    n_fits: int = 0
+    failures: Counter = field(default_factory=Counter)
+    n_warned: int = 0
+
+    def merge(self, other: FitLog) -> None:
+        """Add the counts of ``other`` to this log."""
+        self.n_fits += other.n_fits
+        self.failures.update(other.failures)
+        self.n_warned += other.n_warned
+
+    @property
+    def n_failed(self) -> int:
+        """Total number of failed fits."""
+        return int(sum(self.failures.values()))
+
+
+@dataclass
+class Utility:
+    """Fit-and-score of a model on subsets of the training data.
+
+    Parameters
+    ----------
+    model : estimator
+        An unfitted scikit-learn compatible estimator; cloned for every fit.
+    X, y : numpy.ndarray
+        Training data whose points are valued.
+    X_test, y_test : numpy.ndarray
+        Data the utility is scored on.
+    scorer : str or callable
+        A scikit-learn scorer name or ``scorer(estimator, X, y) -> float``.
+    default_score : float
+        Utility of the empty set and of a subset whose fit failed.
+    classification : bool
+        Whether a subset with a single class counts as a failed fit (it is not fitted).
+    """
+
+    model: Any
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    scorer: ScorerLike = "accuracy"
+    default_score: float = 0.0
+    classification: bool = True
+    _scorer_fn: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._scorer_fn = resolve_scorer(self.scorer)
+
+    @property
+    def n(self) -> int:
+        """Number of training points."""
+        return int(self.X.shape[0])
+
+    def fit(self, idx: np.ndarray, log: FitLog) -> Any | None:
+        """Fit a clone of the model on rows ``idx``; ``None`` (and a logged failure) if it fails."""
+        from sklearn.base import clone
+
+        log.n_fits += 1
+        y_sub = self.y[idx]
+        if self.classification and (y_sub.size == 0 or np.all(y_sub == y_sub[0])):
+            log.failures["subset has a single class"] += 1
+            return None
+        est = clone(self.model)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                est.fit(self.X[idx], y_sub)
+            except Exception as exc:  # counted and reported, never silently dropped
+                log.failures[f"{type(exc).__name__}: {str(exc)[:100]}"] += 1
+                return None
+        if caught:
+            log.n_warned += 1
+        return est
+
+    def score(self, idx: np.ndarray, log: FitLog) -> float:
+        """Utility of the subset ``idx`` (a fit on it scored on the test data)."""
+        if len(idx) == 0:
+            return float(self.default_score)
+        est = self.fit(idx, log)
+        if est is None:
+            return float(self.default_score)
+        try:
+            if self._scorer_fn is None:
+                return float(np.mean(est.predict(self.X_test) == self.y_test))
+            return float(self._scorer_fn(est, self.X_test, self.y_test))
+        except Exception as exc:
+            log.failures[f"scoring failed, {type(exc).__name__}: {str(exc)[:100]}"] += 1
+            return float(self.default_score)
