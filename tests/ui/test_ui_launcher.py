@@ -14,7 +14,7 @@ class _EchoPanel(ToolPanel):
     def __init__(self):
         super().__init__("Echo", "Repeats its input.")
         self.text = widgets.Text(value="hi")
-        self.go = widgets.Button(description="Go")
+        self.go = self.set_main_button(widgets.Button(description="Go"))
         self.go.on_click(lambda _b: self._go())
         self.controls.children = [self.text, self.go]
         self.result = None
@@ -87,6 +87,7 @@ def test_panel_run_reports_result_progress_and_errors():
     assert panel.last_error == "text is empty; type something."
     assert "text is empty" in panel.status.value
     assert repr(panel) == "_EchoPanel(title='Echo')"
+    assert "workbench-main" in panel.go._dom_classes and panel.go.button_style == "primary"
 
 
 def test_panel_run_catches_unexpected_errors():

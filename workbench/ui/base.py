@@ -68,6 +68,12 @@ class ToolPanel(widgets.VBox):
         self.title = title
         super().__init__([self.header, self.controls, self.progress, self.status, self.output])
 
+    def set_main_button(self, button: widgets.Button) -> widgets.Button:
+        """Mark ``button`` as the panel's main action (styled primary, found by browser tests)."""
+        button.button_style = button.button_style or "primary"
+        button.add_class("workbench-main")
+        return button
+
     def show_status(self, message: str, kind: str = "info") -> None:
         """Show a one-line message; ``kind`` is ``"info"``, ``"ok"`` or ``"error"``."""
         style = _STYLES.get(kind, _STYLES["info"])
