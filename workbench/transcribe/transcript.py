@@ -1,0 +1,275 @@
+"""The transcript result: segments with word timestamps; exports to SRT, WebVTT, JSON, text."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.results import Result
+from workbench.core.validation import check_choice
+
+__all__ = ["EXPORT_FORMATS", "Segment", "Transcript", "Word", "format_timestamp"]
+
+EXPORT_FORMATS = ("srt", "vtt", "json", "txt")
+"""Formats :meth:`Transcript.export` writes."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Word:
+    """One recognized word with its time span in the audio.
+
+    Attributes
+    ----------
+    start, end : float
+        Seconds from the start of the audio.
+    text : str
+        The word as Whisper wrote it (with its leading space and punctuation).
+    probability : float
+        Mean token probability of the word.
+    """
+
+    start: float
+    end: float
+    text: str
+    probability: float = float("nan")
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """One decoded segment (a phrase or sentence) of a transcript.
+
+    Attributes
+    ----------
+    id : int
+        Position in the transcript, from 0.
+    start, end : float
+        Seconds from the start of the audio.
+    text : str
+        Text of the segment, stripped.
+    avg_logprob : float
+        Mean log probability of its tokens (closer to 0 is more confident).
+    no_speech_prob : float
+        Whisper's probability that the window holds no speech.
+    words : tuple of Word
+        Word timestamps (empty when they were not requested).
+    """
+
+    id: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: tuple[Word, ...] = ()
+
+
+def format_timestamp(seconds: float, *, separator: str = ",") -> str:
+    """Format seconds as ``HH:MM:SS,mmm`` (SRT) or ``HH:MM:SS.mmm`` (WebVTT, ``separator="."``)."""
+    millis = max(0, round(float(seconds) * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+@dataclasses.dataclass(repr=False)
+class Transcript(Result):
+    """Segments and words of one transcribed recording.
+
+    Attributes
+    ----------
+    segments : list of Segment
+    duration : float
+        Length of the audio in seconds.
+    language : str
+        Language code used for decoding.
+    model : str
+        Model folder or name that produced it.
+    settings : dict
+        Decoding settings (beam size, VAD, compute type...).
+    """
+
+    segments: list[Segment]
+    duration: float
+    language: str = "en"
+    model: str = ""
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The whole transcript as one string."""
+        return " ".join(s.text for s in self.segments if s.text).strip()
+
+    @property
+    def words(self) -> list[Word]:
+        """Every word of every segment, in order."""
+        return [w for s in self.segments for w in s.words]
+
+    @property
+    def title(self) -> str:
+        return "Transcript"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "segments": len(self.segments),
+            "words": len(self.text.split()),
+            "duration_s": round(self.duration, 2),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per segment: id, start, end, text, avg_logprob, no_speech_prob, n_words."""
+        cols = ["id", "start", "end", "text", "avg_logprob", "no_speech_prob", "n_words"]
+        rows = [
+            {
+                "id": s.id,
+                "start": round(s.start, 2),
+                "end": round(s.end, 2),
+                "text": s.text,
+                "avg_logprob": s.avg_logprob,
+                "no_speech_prob": s.no_speech_prob,
+                "n_words": len(s.words),
+            }
+            for s in self.segments
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    def words_frame(self) -> pd.DataFrame:
+        """One row per word: segment, start, end, word, probability."""
+        rows = [
+            {
+                "segment": s.id,
+                "start": w.start,
+                "end": w.end,
+                "word": w.text.strip(),
+                "probability": w.probability,
+            }
+            for s in self.segments
+            for w in s.words
+        ]
+        return pd.DataFrame(rows, columns=["segment", "start", "end", "word", "probability"])
+
+    def to_srt(self) -> str:
+        """SubRip subtitles, one cue per segment."""
+        blocks = [
+            f"{i}\n{format_timestamp(s.start)} --> {format_timestamp(s.end)}\n{s.text}\n"
+            for i, s in enumerate(self.segments, start=1)
+        ]
+        return "\n".join(blocks)
+
+    def to_vtt(self) -> str:
+        """WebVTT subtitles, one cue per segment."""
+        cues = [
+            f"{format_timestamp(s.start, separator='.')} --> "
+            f"{format_timestamp(s.end, separator='.')}\n{s.text}\n"
+            for s in self.segments
+        ]
+        return "WEBVTT\n\n" + "\n".join(cues)
+
+    def to_text(self) -> str:
+        """Plain text, one segment per line."""
+        return "\n".join(s.text for s in self.segments) + ("\n" if self.segments else "")
+
+    def export(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
+        """Write the transcript to ``path`` as SRT, WebVTT, JSON or plain text.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target file (overwritten).
+        format : {"srt", "vtt", "json", "txt"}, optional
+            Defaults to the file suffix.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        UnknownNameError
+            If the format (or suffix) is not one of :data:`EXPORT_FORMATS`.
+        """
+        if not isinstance(path, str | os.PathLike):
+            raise InputTypeError(f"path must be a file path, got {type(path).__name__}.")
+        p = Path(path)
+        fmt = (format or p.suffix.lstrip(".")).lower()
+        check_choice(fmt, EXPORT_FORMATS, kind="export format")
+        writers = {
+            "srt": self.to_srt,
+            "vtt": self.to_vtt,
+            "json": self.to_json,
+            "txt": self.to_text,
+        }
+        p.write_text(writers[fmt](), encoding="utf-8")
+        return p
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        """Rebuild a transcript from :meth:`to_dict` output (e.g. a JSON export).
+
+        Raises
+        ------
+        InputError
+            If required keys are missing.
+        """
+        if not isinstance(data, dict):
+            raise InputTypeError(f"Expected a dict from Transcript.to_dict(), got {type(data)}.")
+        try:
+            segments = [
+                Segment(
+                    id=int(s["id"]),
+                    start=float(s["start"]),
+                    end=float(s["end"]),
+                    text=str(s["text"]),
+                    avg_logprob=_num(s["avg_logprob"]),
+                    no_speech_prob=_num(s["no_speech_prob"]),
+                    words=tuple(
+                        Word(
+                            float(w["start"]),
+                            float(w["end"]),
+                            str(w["text"]),
+                            _num(w.get("probability")),
+                        )
+                        for w in s.get("words", [])
+                    ),
+                )
+                for s in data["segments"]
+            ]
+            return cls(
+                segments=segments,
+                duration=float(data["duration"]),
+                language=str(data.get("language", "en")),
+                model=str(data.get("model", "")),
+                settings=dict(data.get("settings", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"Not a transcript dictionary ({type(exc).__name__}: {exc}); pass the output of "
+                "Transcript.to_dict() or a JSON export."
+            ) from None
+
+    @classmethod
+    def from_json(cls, text_or_path: str | os.PathLike[str]) -> Transcript:
+        """Read a transcript written by :meth:`to_json` or ``export(..., "json")``."""
+        if isinstance(text_or_path, os.PathLike) or (
+            isinstance(text_or_path, str) and not text_or_path.lstrip().startswith("{")
+        ):
+            from workbench.core.validation import check_file
+
+            text = check_file(text_or_path).read_text(encoding="utf-8")
+        else:
+            text = text_or_path
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"Transcript JSON is invalid: {exc}.") from None
+        return cls.from_dict(data)
+
+
+def _num(value: Any) -> float:
+    return float("nan") if value is None else float(value)
