@@ -78,7 +78,7 @@ def _bin_labels(edges: np.ndarray) -> list[str]:
     if not e:
         return ["all"]
     pairs = itertools.pairwise(e)
-    return [f"< {e[0]}", *(f"{a} to {b}" for a, b in pairs), f">= {e[-1]}"]
+    return [f"<= {e[0]}", *(f"{a} to {b}" for a, b in pairs), f"> {e[-1]}"]
 
 
 class DriftMonitor:
@@ -227,12 +227,14 @@ class DriftMonitor:
 
     def _predict(self, frame: pd.DataFrame, name: str) -> pd.Series:
         check_columns(frame.columns, self.model_columns_, what=f"{name} (model inputs)")
-        X = frame[self.model_columns_]
+        X: Any = frame[self.model_columns_]
         if X.isna().to_numpy().any():
             raise InputError(
                 f"{name} has missing values in the model's input columns; the model cannot "
                 "predict them. Impute or drop those rows first."
             )
+        if getattr(self.model, "feature_names_in_", None) is None:
+            X = X.to_numpy()  # a model fitted on an array warns when given named columns
         try:
             proba = getattr(self.model, "predict_proba", None)
             classes = getattr(self.model, "classes_", None)
@@ -307,6 +309,10 @@ class DriftMonitor:
             frame = frame.assign(**{self.prediction_name: self._predict(frame, "reference")})
             columns.append(self.prediction_name)
             predictions.append(self.prediction_name)
+            classes = getattr(self.model, "classes_", None)
+            if classes is not None and len(classes) != 2:
+                # predicted class labels are categories even when they are integers
+                categorical.append(self.prediction_name)
         if not columns:
             raise InputError("reference has no column to monitor (only datetime columns).")
 

@@ -101,13 +101,17 @@ def numeric_bin_edges(reference: Any, bins: int = 10) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Sorted unique inner edges; bin ``i`` holds values ``edges[i-1] <= x < edges[i]`` and the
+        Sorted unique inner edges; bin ``i`` holds values ``edges[i-1] < x <= edges[i]`` and the
         outer bins are open-ended, so values outside the reference range still land in a bin.
     """
     bins = _check_bins(bins)
     ref = _numeric_sample(reference, "reference")
-    quantiles = np.quantile(ref, np.linspace(0.0, 1.0, bins + 1)[1:-1])
-    return np.unique(quantiles)
+    # Edges are observed values (the inverted-CDF quantile, in integer arithmetic so that n * i /
+    # bins never rounds up), hence repeated values never straddle an edge.
+    ordered = np.sort(ref)
+    n = ordered.size
+    ranks = (n * np.arange(1, bins) + bins - 1) // bins - 1
+    return np.unique(ordered[np.clip(ranks, 0, n - 1)])
 
 
 def bin_counts(values: Any, edges: np.ndarray) -> np.ndarray:
@@ -125,7 +129,7 @@ def bin_counts(values: Any, edges: np.ndarray) -> np.ndarray:
     numpy.ndarray of int of shape (len(edges) + 1,)
     """
     arr = _numeric_sample(values, "values")
-    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), arr, side="right")
+    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), arr, side="left")
     return np.bincount(idx, minlength=len(edges) + 1)
 
 
