@@ -1,4 +1,6 @@
-"""Edge model export: Export a model and its feature extraction to C for microcontrollers, with proven parity and size.
+"""Edge model export: a model and its feature extraction as C for microcontrollers.
+
+Parity with scikit-learn and flash/RAM size are proven by compiling the generated code.
 
 The public names are loaded on first use, so importing this package (the launcher imports every
 tool's spec) stays cheap and pulls in neither scikit-learn nor emlearn nor ipywidgets.
@@ -33,9 +35,9 @@ _WHERE = {
     "SUPPORTED_ESTIMATORS": "codegen",
     "import_emlearn": "codegen",
     "find_compiler": "compiler",
-    "EdgeArtifact": "export",
-    "ParityReport": "export",
-    "export": "export",
+    "EdgeArtifact": "exporter",
+    "ParityReport": "exporter",
+    "export": "exporter",
     "BudgetResult": "budget",
     "fit_to_budget": "budget",
     "VibrationData": "vibration",

@@ -179,7 +179,7 @@ def _argmax_predict(name: str, n_classes: int) -> str:
 
 
 def _tree_proba(tree_est: Any) -> np.ndarray:
-    """Per-node class probabilities exactly as ``DecisionTreeClassifier.predict_proba`` makes them."""
+    """Per-node class probabilities as ``DecisionTreeClassifier.predict_proba`` makes them."""
     value = np.asarray(tree_est.tree_.value)[:, 0, :].astype(np.float64)
     norm = value.sum(axis=1, keepdims=True)
     norm[norm == 0.0] = 1.0
@@ -249,7 +249,7 @@ def _tree_estimators(model: Any) -> list[Any]:
 
 def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> GeneratedC:
     ests = _tree_estimators(model)
-    n_classes = int(len(model.classes_))
+    n_classes = len(model.classes_)
     n_features = int(model.n_features_in_)
     flat = _flatten(ests, leaves, n_classes)
     in_type = _CTYPES[dtype]
@@ -265,8 +265,14 @@ def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> Genera
         th = _float32_at_or_below(flat["threshold"])
         th_arr = _array("float", f"{name}_threshold", th, _f32, per_line=6)
     parts = [
-        _preamble(name, n_features, n_classes, in_type, f"{type(model).__name__}: "
-                  f"{len(ests)} tree(s), {n_nodes} decision nodes, {n_leaves} unique leaves"),
+        _preamble(
+            name,
+            n_features,
+            n_classes,
+            in_type,
+            f"{type(model).__name__}: "
+            f"{len(ests)} tree(s), {n_nodes} decision nodes, {n_leaves} unique leaves",
+        ),
         th_arr,
         _array(feat_t, f"{name}_feature", flat["feature"], lambda v: str(int(v)), per_line=16),
         _array(child_t, f"{name}_left", flat["left"], lambda v: str(int(v)), per_line=12),
@@ -274,8 +280,15 @@ def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> Genera
         _array(_int_type(n_nodes), f"{name}_roots", flat["roots"], lambda v: str(int(v)), 12),
     ]
     if leaves == "class":
-        parts.append(_array(_int_type(n_classes, False), f"{name}_leaf", flat["leaves"].ravel(),
-                            lambda v: str(int(v)), per_line=16))
+        parts.append(
+            _array(
+                _int_type(n_classes, False),
+                f"{name}_leaf",
+                flat["leaves"].ravel(),
+                lambda v: str(int(v)),
+                per_line=16,
+            )
+        )
     elif leaves == "uint8":
         parts.append(_array("uint8_t", f"{name}_leaf", flat["leaves"], lambda v: str(int(v)), 16))
     else:
@@ -313,18 +326,28 @@ def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> Genera
     parts.append(f"\n#endif /* {name.upper()}_H */\n")
     notes = []
     if dtype == "float32":
-        notes.append("thresholds rounded down to float32 and compared with <=, as scikit-learn "
-                     "compares float32 features with float64 thresholds")
+        notes.append(
+            "thresholds rounded down to float32 and compared with <=, as scikit-learn "
+            "compares float32 features with float64 thresholds"
+        )
     else:
         notes.append("int16 thresholds floor(th) with <=: exact for integer-valued features")
     if leaves == "class" and n_trees > 1:
-        notes.append("hard voting: scikit-learn averages probabilities (soft voting), so ties and "
-                     "close votes may differ")
+        notes.append(
+            "hard voting: scikit-learn averages probabilities (soft voting), so ties and "
+            "close votes may differ"
+        )
     if leaves == "uint8":
         notes.append("leaf probabilities quantized to 8 bits: close soft votes may flip")
     return GeneratedC(
-        name=name, header="".join(parts), in_type=in_type, n_features=n_features,
-        n_classes=n_classes, engine="workbench", leaves=leaves, notes=notes,
+        name=name,
+        header="".join(parts),
+        in_type=in_type,
+        n_features=n_features,
+        n_classes=n_classes,
+        engine="workbench",
+        leaves=leaves,
+        notes=notes,
         details={"n_trees": n_trees, "n_nodes": n_nodes, "n_leaves": n_leaves},
     )
 
@@ -335,7 +358,7 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
 
     ests = _tree_estimators(model)
     n_features = int(model.n_features_in_)
-    n_classes = int(len(model.classes_))
+    n_classes = len(model.classes_)
     if n_features > 127:
         raise ModelError(
             f"emlearn's tree runtime takes at most 127 features, the model has {n_features}; "
@@ -354,9 +377,14 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
         csv = wrapper.save(name=f"{name}_eml", format="csv")
     nc = n_classes
     header = (
-        _preamble(name, n_features, n_classes, "int16_t",
-                  f"{type(model).__name__} for emlearn's eml_trees.h: {len(ests)} tree(s), "
-                  f"{len(nodes)} decision nodes, {len(leaf_rows)} unique leaves")
+        _preamble(
+            name,
+            n_features,
+            n_classes,
+            "int16_t",
+            f"{type(model).__name__} for emlearn's eml_trees.h: {len(ests)} tree(s), "
+            f"{len(nodes)} decision nodes, {len(leaf_rows)} unique leaves",
+        )
         + code.replace("EmlTrees ", "static EmlTrees ", 1)
         + f"\nstatic void {name}_predict_proba(const int16_t *x, float *p) {{\n"
         f"    eml_trees_predict_proba(&{name}_eml, x, {n_features}, p, {nc});\n}}\n"
@@ -364,18 +392,31 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
         f"    return eml_trees_predict(&{name}_eml, x, {n_features});\n}}\n"
         f"\n#endif /* {name.upper()}_H */\n"
     )
-    notes = ["emlearn loadable trees (int16) with thresholds floor(th)+1 compared with <: exact "
-             "for integer-valued features"]
+    notes = [
+        "emlearn loadable trees (int16) with thresholds floor(th)+1 compared with <: exact "
+        "for integer-valued features"
+    ]
     if leaves == "class" and len(ests) > 1:
-        notes.append("hard voting: scikit-learn averages probabilities (soft voting), so ties and "
-                     "close votes may differ")
+        notes.append(
+            "hard voting: scikit-learn averages probabilities (soft voting), so ties and "
+            "close votes may differ"
+        )
     if leaves == "uint8":
-        notes.append("soft voting with 8-bit leaf probabilities (emlearn leaf_bits=8): close votes "
-                     "may flip")
+        notes.append(
+            "soft voting with 8-bit leaf probabilities (emlearn leaf_bits=8): close votes may flip"
+        )
     return GeneratedC(
-        name=name, header=header, in_type="int16_t", n_features=n_features, n_classes=n_classes,
-        engine="emlearn eml_trees.h", leaves=leaves, include_dirs=[emlearn.includedir],
-        extra_headers=["eml_trees.h", "eml_common.h", "eml_log.h"], csv=csv, notes=notes,
+        name=name,
+        header=header,
+        in_type="int16_t",
+        n_features=n_features,
+        n_classes=n_classes,
+        engine="emlearn eml_trees.h",
+        leaves=leaves,
+        include_dirs=[emlearn.includedir],
+        extra_headers=["eml_trees.h", "eml_common.h", "eml_log.h"],
+        csv=csv,
+        notes=notes,
         details={"n_trees": len(ests), "n_nodes": len(nodes), "n_leaves": len(leaf_rows)},
     )
 
@@ -392,19 +433,28 @@ _ACTIVATIONS = {
 
 def _generate_mlp(model: Any, name: str, dtype: str) -> GeneratedC:
     if model.activation not in _ACTIVATIONS:
-        raise ModelError(f"MLP activation {model.activation!r} is not supported; use one of "
-                         f"{sorted(_ACTIVATIONS)}.")
+        raise ModelError(
+            f"MLP activation {model.activation!r} is not supported; use one of "
+            f"{sorted(_ACTIVATIONS)}."
+        )
     if getattr(model, "out_activation_", "softmax") not in ("softmax", "logistic"):
         raise ModelError("Only single-label MLP classifiers (softmax or logistic output) export.")
     ctype = _CTYPES[dtype]
     dbl = ctype == "double"
     n_features = int(model.n_features_in_)
-    n_classes = int(len(model.classes_))
+    n_classes = len(model.classes_)
     widths = [n_features] + [int(w.shape[1]) for w in model.coefs_]
     buf = max(widths)
-    parts = [_preamble(name, n_features, n_classes, ctype,
-                       f"MLPClassifier {'-'.join(map(str, widths))}, activation "
-                       f"{model.activation}, arithmetic in {ctype}")]
+    parts = [
+        _preamble(
+            name,
+            n_features,
+            n_classes,
+            ctype,
+            f"MLPClassifier {'-'.join(map(str, widths))}, activation "
+            f"{model.activation}, arithmetic in {ctype}",
+        )
+    ]
     for i, (w, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
         parts.append(_array(ctype, f"{name}_w{i}", w, lambda v: _lit(v, ctype), per_line=6))
         parts.append(_array(ctype, f"{name}_b{i}", b, lambda v: _lit(v, ctype), per_line=6))
@@ -444,7 +494,10 @@ def _generate_mlp(model: Any, name: str, dtype: str) -> GeneratedC:
         body += [
             f"    {ctype} m = a[0], total = 0;",
             f"    for (int c = 1; c < {n_classes}; c++) if (a[c] > m) m = a[c];",
-            f"    for (int c = 0; c < {n_classes}; c++) {{ a[c] = {exp}(a[c] - m); total += a[c]; }}",
+            f"    for (int c = 0; c < {n_classes}; c++) {{",
+            f"        a[c] = {exp}(a[c] - m);",
+            "        total += a[c];",
+            "    }",
             f"    for (int c = 0; c < {n_classes}; c++) proba[c] = (float)(a[c] / total);",
             "}",
         ]
@@ -452,11 +505,16 @@ def _generate_mlp(model: Any, name: str, dtype: str) -> GeneratedC:
     if widths[-1] != 1:
         parts.append(_argmax_predict(name, n_classes))
     parts.append(f"\n#endif /* {name.upper()}_H */\n")
-    n_weights = int(sum(w.size + b.size for w, b in zip(model.coefs_, model.intercepts_,
-                                                          strict=True)))
+    n_weights = int(
+        sum(w.size + b.size for w, b in zip(model.coefs_, model.intercepts_, strict=True))
+    )
     return GeneratedC(
-        name=name, header="".join(parts), in_type=ctype, n_features=n_features,
-        n_classes=n_classes, engine="workbench",
+        name=name,
+        header="".join(parts),
+        in_type=ctype,
+        n_features=n_features,
+        n_classes=n_classes,
+        engine="workbench",
         notes=[f"weights written with full {ctype} precision (emlearn's %.6f would round them)"],
         details={"layers": widths, "n_weights": n_weights},
     )
@@ -473,8 +531,13 @@ def _generate_nb(model: Any, name: str, dtype: str) -> GeneratedC:
     const = np.log(model.class_prior_) - 0.5 * np.sum(np.log(2.0 * np.pi * var), axis=1)
     exp = "exp" if dbl else "expf"
     parts = [
-        _preamble(name, n_features, n_classes, ctype,
-                  f"GaussianNB, {n_classes} classes, arithmetic in {ctype}"),
+        _preamble(
+            name,
+            n_features,
+            n_classes,
+            ctype,
+            f"GaussianNB, {n_classes} classes, arithmetic in {ctype}",
+        ),
         _array(ctype, f"{name}_theta", model.theta_, lambda v: _lit(v, ctype), per_line=6),
         _array(ctype, f"{name}_var", var, lambda v: _lit(v, ctype), per_line=6),
         _array(ctype, f"{name}_const", const, lambda v: _lit(v, ctype), per_line=6),
@@ -500,8 +563,12 @@ def _generate_nb(model: Any, name: str, dtype: str) -> GeneratedC:
         f"\n#endif /* {name.upper()}_H */\n",
     ]
     return GeneratedC(
-        name=name, header="".join(parts), in_type=ctype, n_features=int(n_features),
-        n_classes=int(n_classes), engine="workbench",
+        name=name,
+        header="".join(parts),
+        in_type=ctype,
+        n_features=int(n_features),
+        n_classes=int(n_classes),
+        engine="workbench",
         notes=[f"Gaussian log-likelihoods in {ctype} (emlearn's eml_bayes.h uses Q16 fixed point)"],
         details={"n_parameters": int(3 * n_classes * n_features)},
     )
@@ -513,20 +580,25 @@ def _generate_nb(model: Any, name: str, dtype: str) -> GeneratedC:
 def _generate_knn(model: Any, name: str, dtype: str) -> GeneratedC:
     metric = model.effective_metric_
     if metric not in ("euclidean", "manhattan"):
-        raise ModelError(f"k-NN metric {metric!r} is not supported; use 'euclidean' or "
-                         "'manhattan' (minkowski with p=2 or p=1).")
+        raise ModelError(
+            f"k-NN metric {metric!r} is not supported; use 'euclidean' or "
+            "'manhattan' (minkowski with p=2 or p=1)."
+        )
     if model.weights not in ("uniform", "distance"):
-        raise ModelError("k-NN with a callable weights function cannot be exported; use "
-                         "weights='uniform' or 'distance'.")
+        raise ModelError(
+            "k-NN with a callable weights function cannot be exported; use "
+            "weights='uniform' or 'distance'."
+        )
     ctype = _CTYPES[dtype]
     dbl = ctype == "double"
     X = np.asarray(model._fit_X, dtype=np.float64)
     y = np.asarray(model._y).astype(np.int64)
     n, n_features = X.shape
-    n_classes = int(len(model.classes_))
+    n_classes = len(model.classes_)
     k = int(model.n_neighbors)
     diff = "d * d" if metric == "euclidean" else ("fabs(d)" if dbl else "fabsf(d)")
     sqrt = "sqrt" if dbl else "sqrtf"
+    huge = "HUGE_VAL" if dbl else "HUGE_VALF"
     dist = f"{sqrt}(best[i])" if metric == "euclidean" else "best[i]"
     if model.weights == "uniform":
         vote = [f"    for (int i = 0; i < {k}; i++) proba[{name}_y[idx[i]]] += 1.0f;"]
@@ -540,45 +612,59 @@ def _generate_knn(model: Any, name: str, dtype: str) -> GeneratedC:
             "    }",
         ]
     parts = [
-        _preamble(name, n_features, n_classes, ctype,
-                  f"KNeighborsClassifier k={k}, {metric}, weights={model.weights}, {n} stored "
-                  f"rows, arithmetic in {ctype}"),
+        _preamble(
+            name,
+            n_features,
+            n_classes,
+            ctype,
+            f"KNeighborsClassifier k={k}, {metric}, weights={model.weights}, {n} stored "
+            f"rows, arithmetic in {ctype}",
+        ),
         _array(ctype, f"{name}_X", X, lambda v: _lit(v, ctype), per_line=6),
         _array(_int_type(n_classes, False), f"{name}_y", y, lambda v: str(int(v)), per_line=16),
-        "\n".join([
-            f"static void {name}_predict_proba(const {name}_input_t *x, float *proba) {{",
-            f"    {ctype} best[{k}];",
-            f"    int32_t idx[{k}];",
-            f"    for (int i = 0; i < {k}; i++) {{ best[i] = {'HUGE_VAL' if dbl else 'HUGE_VALF'};"
-            " idx[i] = 0; }",
-            f"    for (int32_t r = 0; r < {n}; r++) {{",
-            f"        {ctype} s = 0;",
-            f"        for (int f = 0; f < {n_features}; f++) {{",
-            f"            const {ctype} d = ({ctype})x[f] - {name}_X[r * {n_features} + f];",
-            f"            s += {diff};",
-            "        }",
-            f"        if (s < best[{k - 1}]) {{",
-            f"            int i = {k - 1};",
-            "            while (i > 0 && best[i - 1] > s) { best[i] = best[i - 1]; "
-            "idx[i] = idx[i - 1]; i--; }",
-            "            best[i] = s; idx[i] = r;",
-            "        }",
-            "    }",
-            f"    for (int c = 0; c < {n_classes}; c++) proba[c] = 0.0f;",
-            *vote,
-            "    float total = 0.0f;",
-            f"    for (int c = 0; c < {n_classes}; c++) total += proba[c];",
-            f"    for (int c = 0; c < {n_classes}; c++) proba[c] /= total;",
-            "}",
-        ]) + "\n",
+        "\n".join(
+            [
+                f"static void {name}_predict_proba(const {name}_input_t *x, float *proba) {{",
+                f"    {ctype} best[{k}];",
+                f"    int32_t idx[{k}];",
+                f"    for (int i = 0; i < {k}; i++) {{ best[i] = {huge};"
+                " idx[i] = 0; }",
+                f"    for (int32_t r = 0; r < {n}; r++) {{",
+                f"        {ctype} s = 0;",
+                f"        for (int f = 0; f < {n_features}; f++) {{",
+                f"            const {ctype} d = ({ctype})x[f] - {name}_X[r * {n_features} + f];",
+                f"            s += {diff};",
+                "        }",
+                f"        if (s < best[{k - 1}]) {{",
+                f"            int i = {k - 1};",
+                "            while (i > 0 && best[i - 1] > s) { best[i] = best[i - 1]; "
+                "idx[i] = idx[i - 1]; i--; }",
+                "            best[i] = s; idx[i] = r;",
+                "        }",
+                "    }",
+                f"    for (int c = 0; c < {n_classes}; c++) proba[c] = 0.0f;",
+                *vote,
+                "    float total = 0.0f;",
+                f"    for (int c = 0; c < {n_classes}; c++) total += proba[c];",
+                f"    for (int c = 0; c < {n_classes}; c++) proba[c] /= total;",
+                "}",
+            ]
+        )
+        + "\n",
         _argmax_predict(name, n_classes),
         f"\n#endif /* {name.upper()}_H */\n",
     ]
     return GeneratedC(
-        name=name, header="".join(parts), in_type=ctype, n_features=int(n_features),
-        n_classes=n_classes, engine="workbench",
-        notes=[f"brute-force k-NN over {n} stored rows; distance ties may order neighbours "
-               "differently than scikit-learn"],
+        name=name,
+        header="".join(parts),
+        in_type=ctype,
+        n_features=int(n_features),
+        n_classes=n_classes,
+        engine="workbench",
+        notes=[
+            f"brute-force k-NN over {n} stored rows; distance ties may order neighbours "
+            "differently than scikit-learn"
+        ],
         details={"n_stored_rows": int(n), "k": k},
     )
 

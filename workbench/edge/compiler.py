@@ -247,6 +247,7 @@ def measure_size(
     toolchain: Toolchain,
     include_dirs: Sequence[str] = (),
     targets: Sequence[str] | None = None,
+    extra_sources: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """Measure flash and RAM of a model by a minimal link with and without it.
 
@@ -272,6 +273,8 @@ def measure_size(
         Extra include directories.
     targets : sequence of str, optional
         Subset of ``"host"`` and :data:`ARM_TARGETS`; default: every available one.
+    extra_sources : mapping of str to str, optional
+        More headers (file name -> text) the header includes.
 
     Returns
     -------
@@ -290,6 +293,7 @@ def measure_size(
             include="", n_in=n_in, in_type=in_type, call="wb_probe_out = (int32_t)x[0];"
         ),
         "startup.c": _ARM_STARTUP,
+        **(extra_sources or {}),
     }
     rows: list[dict[str, object]] = []
     key = _digest(sources, [toolchain.cc, str(toolchain.arm_cc), *include_dirs, *targets])
@@ -318,7 +322,9 @@ def measure_size(
                 flags += ["--specs=nano.specs", "--specs=nosys.specs"]
                 extra = ["startup.c", "-lm"]
             else:
-                raise ModelError(f"Unknown size target {target!r}; use 'host' or {list(ARM_TARGETS)}.")
+                raise ModelError(
+                    f"Unknown size target {target!r}; use 'host' or {list(ARM_TARGETS)}."
+                )
             sizes = []
             for prog in ("with_model", "baseline"):
                 cmd = [cc, *flags, *incs, f"{prog}.c", *extra[:-1], "-o", f"{prog}.{target}"]
@@ -326,9 +332,7 @@ def measure_size(
                 _compile(cmd, tmpdir)
                 sizes.append(_berkeley(_size_tool(cc), tmpdir / f"{prog}.{target}"))
             (t1, d1, b1), (t0, d0, b0) = sizes
-            rows.append(
-                _size_row(target, t1 - t0, d1 - d0, b1 - b0, os.path.basename(cc))
-            )
+            rows.append(_size_row(target, t1 - t0, d1 - d0, b1 - b0, os.path.basename(cc)))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(
         "\n".join(

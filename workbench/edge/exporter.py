@@ -1,4 +1,4 @@
-"""``export``: a fitted estimator -> C header, MicroPython CSV, and a report that proves parity and size."""
+"""``export``: a fitted estimator -> C header, MicroPython CSV, and a parity and size report."""
 
 from __future__ import annotations
 
@@ -15,8 +15,13 @@ import pandas as pd
 
 from workbench.core.errors import InputError, ModelError
 from workbench.core.results import Result
-from workbench.core.validation import check_array, check_choice, check_consistent_length
-from workbench.core.validation import check_fitted, check_positive
+from workbench.core.validation import (
+    check_array,
+    check_choice,
+    check_consistent_length,
+    check_fitted,
+    check_positive,
+)
 from workbench.edge.codegen import SUPPORTED_ESTIMATORS, GeneratedC, generate
 from workbench.edge.compiler import Toolchain, find_compiler, measure_size
 from workbench.edge.harness import run_model
@@ -29,10 +34,41 @@ DTYPES = ("auto", "float32", "float64", "int16")
 LEAVES = ("auto", "class", "uint8", "float")
 
 _C_KEYWORDS = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "main",
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "main",
 }
 
 
@@ -156,7 +192,9 @@ class EdgeArtifact(Result):
         for row in self.sizes:
             if row["target"] == target:
                 return row
-        raise InputError(f"No size measured for {target!r}; have {[r['target'] for r in self.sizes]}.")
+        raise InputError(
+            f"No size measured for {target!r}; have {[r['target'] for r in self.sizes]}."
+        )
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers: parity, flash, RAM, latency."""
@@ -171,17 +209,19 @@ class EdgeArtifact(Result):
         """One row per measured target: parity, flash, RAM and host latency."""
         rows = []
         for r in self.sizes:
-            rows.append({
-                "estimator": self.estimator,
-                "dtype": self.dtype,
-                "leaves": self.leaves,
-                "target": r["target"],
-                "parity_%": round(self.parity.match_rate, 3),
-                "max_proba_error": self.parity.max_proba_error,
-                "flash_bytes": r["flash_bytes"],
-                "ram_bytes": r["ram_bytes"],
-                "host_ns_per_inference": round(self.latency_ns, 1),
-            })
+            rows.append(
+                {
+                    "estimator": self.estimator,
+                    "dtype": self.dtype,
+                    "leaves": self.leaves,
+                    "target": r["target"],
+                    "parity_%": round(self.parity.match_rate, 3),
+                    "max_proba_error": self.parity.max_proba_error,
+                    "flash_bytes": r["flash_bytes"],
+                    "ram_bytes": r["ram_bytes"],
+                    "host_ns_per_inference": round(self.latency_ns, 1),
+                }
+            )
         return pd.DataFrame(rows)
 
     def sizes_frame(self) -> pd.DataFrame:
@@ -250,8 +290,7 @@ def _check_model(model: Any) -> str:
     kind = type(model).__name__
     if kind not in SUPPORTED_ESTIMATORS:
         raise ModelError(
-            f"{kind} cannot be exported; supported estimators: "
-            f"{', '.join(SUPPORTED_ESTIMATORS)}."
+            f"{kind} cannot be exported; supported estimators: {', '.join(SUPPORTED_ESTIMATORS)}."
         )
     check_fitted(model)
     multi = np.ndim(model.classes_) != 1 or isinstance(model.classes_, list)
@@ -389,9 +428,7 @@ def export(
     Xa = _check_X(X, n_features, "float32")
     if y is not None:
         check_consistent_length(X=Xa, y=np.asarray(y))
-    integer_X = bool(
-        np.array_equal(Xa, np.round(Xa)) and Xa.min() >= -32768 and Xa.max() <= 32767
-    )
+    integer_X = bool(np.array_equal(Xa, np.round(Xa)) and Xa.min() >= -32768 and Xa.max() <= 32767)
     if dtype == "auto":
         dtype = "int16" if family == "tree" and integer_X else "float32"
     if family == "tree" and dtype == "float64":
@@ -400,8 +437,7 @@ def export(
         )
     if family != "tree" and dtype == "int16":
         raise InputError(
-            f"dtype='int16' is for trees; {type(model).__name__} exports as 'float32' or "
-            "'float64'."
+            f"dtype='int16' is for trees; {type(model).__name__} exports as 'float32' or 'float64'."
         )
     if dtype == "int16":
         _check_X(Xa, n_features, "int16")
@@ -425,7 +461,7 @@ def export(
         ya = np.asarray(y)
         acc_sk, acc_c = float(np.mean(pred_sk == ya)), float(np.mean(pred_c == ya))
     parity = ParityReport(
-        n_samples=int(len(Xa)),
+        n_samples=len(Xa),
         n_match=int((~mismatch).sum()),
         match_rate=float(100.0 * (~mismatch).mean()),
         max_proba_error=float(np.max(np.abs(proba_c.astype(np.float64) - proba_sk))),
@@ -448,8 +484,10 @@ def export(
     size_target = "cortex-m4f" if "cortex-m4f" in measured else measured[0]
     notes = list(code.notes)
     if toolchain.arm_cc is None:
-        notes.append("arm-none-eabi-gcc is not installed: sizes are for the host compiler "
-                     "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi for Cortex-M)")
+        notes.append(
+            "arm-none-eabi-gcc is not installed: sizes are for the host compiler "
+            "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi for Cortex-M)"
+        )
     artifact = EdgeArtifact(
         name=name,
         estimator=type(model).__name__,
