@@ -1,1 +1,60 @@
-"""In-database inference: Train a scikit-learn model, store it inside DuckDB and call it from SQL."""
+"""In-database inference: train a scikit-learn model, store it inside DuckDB and call it from SQL.
+
+Importing this package is cheap: the public names are loaded on first use, and
+``%load_ext workbench.indb`` adds a ``%%sql`` cell magic on the default store's connection.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Feature",
+    "ModelInfo",
+    "ModelStore",
+    "compile_sql",
+    "connect",
+    "get_store",
+    "load_ipython_extension",
+    "make_customers",
+    "set_store",
+    "train_model",
+]
+
+_LAZY = {
+    "Feature": "workbench.indb.features",
+    "ModelInfo": "workbench.indb.results",
+    "ModelStore": "workbench.indb.store",
+    "connect": "workbench.indb.store",
+    "get_store": "workbench.indb.store",
+    "set_store": "workbench.indb.store",
+    "compile_sql": "workbench.indb.sql_compile",
+    "make_customers": "workbench.indb.demo",
+    "train_model": "workbench.indb.training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench.indb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%%sql`` magic (``%load_ext workbench.indb``).
+
+    Parameters
+    ----------
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The running shell.
+    """
+    from workbench.indb.magic import register_magics
+
+    register_magics(ipython)
