@@ -7,6 +7,7 @@ reason and the caller reports the totals in its result.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -18,6 +19,12 @@ import numpy as np
 __all__ = ["FitLog", "Utility", "resolve_scorer"]
 
 ScorerLike = str | Callable[[Any, np.ndarray, np.ndarray], float]
+
+
+def _fast_sklearn() -> contextlib.AbstractContextManager:
+    import sklearn
+
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
 def resolve_scorer(scorer: ScorerLike) -> Callable[[Any, np.ndarray, np.ndarray], float] | None:
@@ -114,7 +121,8 @@ class Utility:
             log.failures["subset has a single class"] += 1
             return None
         est = clone(self.model)
-        with warnings.catch_warnings(record=True) as caught:
+        # Inputs were validated once at the public boundary; skip sklearn's per-fit re-checks.
+        with _fast_sklearn(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 est.fit(self.X[idx], y_sub)
@@ -133,9 +141,10 @@ class Utility:
         if est is None:
             return float(self.default_score)
         try:
-            if self._scorer_fn is None:
-                return float(np.mean(est.predict(self.X_test) == self.y_test))
-            return float(self._scorer_fn(est, self.X_test, self.y_test))
+            with _fast_sklearn():
+                if self._scorer_fn is None:
+                    return float(np.mean(est.predict(self.X_test) == self.y_test))
+                return float(self._scorer_fn(est, self.X_test, self.y_test))
         except Exception as exc:
             log.failures[f"scoring failed, {type(exc).__name__}: {str(exc)[:100]}"] += 1
             return float(self.default_score)
