@@ -352,10 +352,25 @@ def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> Genera
     )
 
 
-def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
+def _emlearn_trees(model: Any, leaf_bits: int) -> tuple[Any, str, str, int, int]:
+    """emlearn's loadable int16 trees, threshold trap fixed: (module, C, CSV, nodes, leaves)."""
     emlearn = import_emlearn()
     from emlearn import trees
 
+    with _numpy_errors_restored():
+        np.seterr(all="ignore")
+        wrapper = trees.Wrapper(model, "loadable", dtype="int16_t", leaf_bits=leaf_bits)
+        nodes, _, leaf_rows = wrapper.forest_
+        # emlearn writes int(th) and compares x < th; scikit-learn sends x <= th left. For
+        # integer x the exact equivalent is x < floor(th) + 1.
+        for node in nodes:
+            node[1] = np.int64(np.clip(np.floor(node[1]) + 1, -32768, 32767))
+        code = wrapper.save(name="model_eml", format="c")
+        csv = wrapper.save(name="model_eml", format="csv")
+    return emlearn, code, csv, len(nodes), len(leaf_rows)
+
+
+def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
     ests = _tree_estimators(model)
     n_features = int(model.n_features_in_)
     n_classes = len(model.classes_)
@@ -365,16 +380,8 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
             "use dtype='float32'."
         )
     leaf_bits = 0 if leaves == "class" else 8
-    with _numpy_errors_restored():
-        np.seterr(all="ignore")
-        wrapper = trees.Wrapper(model, "loadable", dtype="int16_t", leaf_bits=leaf_bits)
-        nodes, _, leaf_rows = wrapper.forest_
-        # emlearn writes int(th) and compares x < th; scikit-learn sends x <= th left. For
-        # integer x the exact equivalent is x < floor(th) + 1.
-        for node in nodes:
-            node[1] = np.int64(np.clip(np.floor(node[1]) + 1, -32768, 32767))
-        code = wrapper.save(name=f"{name}_eml", format="c")
-        csv = wrapper.save(name=f"{name}_eml", format="csv")
+    emlearn, code, csv, n_nodes, n_leaves = _emlearn_trees(model, leaf_bits)
+    code = code.replace("model_eml", f"{name}_eml")
     nc = n_classes
     header = (
         _preamble(
@@ -383,7 +390,7 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
             n_classes,
             "int16_t",
             f"{type(model).__name__} for emlearn's eml_trees.h: {len(ests)} tree(s), "
-            f"{len(nodes)} decision nodes, {len(leaf_rows)} unique leaves",
+            f"{n_nodes} decision nodes, {n_leaves} unique leaves",
         )
         + code.replace("EmlTrees ", "static EmlTrees ", 1)
         + f"\nstatic void {name}_predict_proba(const int16_t *x, float *p) {{\n"
@@ -417,7 +424,7 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
         extra_headers=["eml_trees.h", "eml_common.h", "eml_log.h"],
         csv=csv,
         notes=notes,
-        details={"n_trees": len(ests), "n_nodes": len(nodes), "n_leaves": len(leaf_rows)},
+        details={"n_trees": len(ests), "n_nodes": n_nodes, "n_leaves": n_leaves},
     )
 
 
@@ -627,8 +634,7 @@ def _generate_knn(model: Any, name: str, dtype: str) -> GeneratedC:
                 f"static void {name}_predict_proba(const {name}_input_t *x, float *proba) {{",
                 f"    {ctype} best[{k}];",
                 f"    int32_t idx[{k}];",
-                f"    for (int i = 0; i < {k}; i++) {{ best[i] = {huge};"
-                " idx[i] = 0; }",
+                f"    for (int i = 0; i < {k}; i++) {{ best[i] = {huge}; idx[i] = 0; }}",
                 f"    for (int32_t r = 0; r < {n}; r++) {{",
                 f"        {ctype} s = 0;",
                 f"        for (int f = 0; f < {n_features}; f++) {{",
@@ -691,7 +697,11 @@ def generate(model: Any, *, name: str, dtype: str, leaves: str) -> GeneratedC:
     if family == "tree":
         if dtype == "int16" and leaves in ("class", "uint8"):
             return _generate_tree_emlearn(model, name, leaves)
-        return _generate_tree_own(model, name, dtype, leaves)
+        code = _generate_tree_own(model, name, dtype, leaves)
+        if dtype == "int16" and model.n_features_in_ <= 127:
+            # The MicroPython form: emlearn's CSV (int16, 8-bit soft voting).
+            code.csv = _emlearn_trees(model, 0 if leaves == "class" else 8)[2]
+        return code
     if family == "mlp":
         return _generate_mlp(model, name, dtype)
     if family == "naive_bayes":

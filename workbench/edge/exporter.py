@@ -382,8 +382,10 @@ def export(
         and k-NN only; ``"int16"`` applies to trees only.
     leaves : {"auto", "class", "uint8", "float"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
-        (emlearn's soft voting) or float32 probabilities. ``"auto"``: ``"class"`` for a single
-        tree, ``"uint8"`` for int16 ensembles, ``"float"`` for float32 ensembles.
+        (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
+        ``"class"`` for a single tree, ``"float"`` for ensembles. int16 trees with ``"class"`` or
+        ``"uint8"`` leaves run on emlearn's ``eml_trees.h`` runtime; every int16 tree export also
+        carries emlearn's CSV for MicroPython.
     flash_budget : int, optional
         Bytes of flash the model may take on :attr:`EdgeArtifact.size_target`; a larger model
         raises :class:`~workbench.core.errors.ModelError` (use :func:`fit_to_budget` to shrink).
@@ -445,7 +447,7 @@ def export(
     if family != "tree":
         leaves = ""
     elif leaves == "auto":
-        leaves = "class" if n_trees == 1 else ("uint8" if dtype == "int16" else "float")
+        leaves = "class" if n_trees == 1 else "float"
     toolchain = find_compiler(cc)
     code = generate(model, name=name, dtype=dtype, leaves=leaves)
     pred_idx, proba_c, latency = run_model(code, Xa, toolchain)
