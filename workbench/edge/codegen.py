@@ -75,7 +75,8 @@ def import_emlearn() -> Any:
     with _numpy_errors_restored():
         try:
             module = importlib.import_module("emlearn")
-            importlib.import_module("emlearn.trees")
+            for sub in ("trees", "net", "bayes"):
+                importlib.import_module(f"emlearn.{sub}")
         except ImportError as exc:
             raise DependencyError(
                 f"emlearn is needed for tree export ({exc}); `pip install emlearn`."

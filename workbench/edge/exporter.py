@@ -344,6 +344,78 @@ def _explain(model: Any, X: np.ndarray, mismatch: np.ndarray, notes: list[str]) 
     )
 
 
+def _build_artifact(
+    model: Any,
+    code: GeneratedC,
+    Xa: np.ndarray,
+    y: Any,
+    toolchain: Toolchain,
+    targets: list[str] | None,
+    dtype: str,
+) -> EdgeArtifact:
+    """Compile and run ``code`` on ``Xa``, compare with ``model`` and measure its size."""
+    pred_idx, proba_c, latency = run_model(code, Xa, toolchain)
+    classes = np.asarray(model.classes_)
+    valid = (pred_idx >= 0) & (pred_idx < len(classes))
+    pred_c = np.where(valid, classes[np.clip(pred_idx, 0, len(classes) - 1)], None)
+    pred_sk = model.predict(Xa)
+    proba_sk = model.predict_proba(Xa)
+    mismatch = ~valid | (pred_c != pred_sk)
+    acc_sk = acc_c = None
+    if y is not None:
+        ya = np.asarray(y)
+        acc_sk, acc_c = float(np.mean(pred_sk == ya)), float(np.mean(pred_c == ya))
+    parity = ParityReport(
+        n_samples=len(Xa),
+        n_match=int((~mismatch).sum()),
+        match_rate=float(100.0 * (~mismatch).mean()),
+        max_proba_error=float(np.max(np.abs(proba_c.astype(np.float64) - proba_sk))),
+        accuracy_sklearn=acc_sk,
+        accuracy_c=acc_c,
+        mismatch_rows=np.flatnonzero(mismatch)[:20].tolist(),
+        explanation=_explain(model, Xa, mismatch, code.notes),
+    )
+    sizes = measure_size(
+        code.header,
+        f"{code.name}.h",
+        call=f"wb_probe_out = {code.name}_predict(x);",
+        in_type=code.in_type,
+        n_in=code.n_features,
+        toolchain=toolchain,
+        include_dirs=code.include_dirs,
+        targets=targets,
+    )
+    measured = [r["target"] for r in sizes]
+    size_target = "cortex-m4f" if "cortex-m4f" in measured else measured[0]
+    notes = list(code.notes)
+    if toolchain.arm_cc is None:
+        notes.append(
+            "arm-none-eabi-gcc is not installed: sizes are for the host compiler "
+            "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi for Cortex-M)"
+        )
+    return EdgeArtifact(
+        name=code.name,
+        estimator=type(model).__name__,
+        engine=code.engine,
+        dtype=dtype,
+        leaves=code.leaves,
+        n_features=code.n_features,
+        n_classes=code.n_classes,
+        classes=classes.tolist(),
+        header=code.header,
+        csv=code.csv,
+        parity=parity,
+        sizes=sizes,
+        size_target=size_target,
+        latency_ns=latency,
+        notes=notes,
+        extra_headers=code.extra_headers,
+        details=code.details,
+        _code=code,
+        _toolchain=toolchain,
+    )
+
+
 def export(
     model: Any,
     X: Any,
@@ -450,71 +522,11 @@ def export(
         leaves = "class" if n_trees == 1 else "float"
     toolchain = find_compiler(cc)
     code = generate(model, name=name, dtype=dtype, leaves=leaves)
-    pred_idx, proba_c, latency = run_model(code, Xa, toolchain)
-    classes = np.asarray(model.classes_)
-    if pred_idx.min(initial=0) < 0 or pred_idx.max(initial=0) >= len(classes):
-        raise ModelError("The compiled model returned an invalid class index; please report it.")
-    pred_c = classes[pred_idx]
-    pred_sk = model.predict(Xa)
-    proba_sk = model.predict_proba(Xa)
-    mismatch = pred_c != pred_sk
-    acc_sk = acc_c = None
-    if y is not None:
-        ya = np.asarray(y)
-        acc_sk, acc_c = float(np.mean(pred_sk == ya)), float(np.mean(pred_c == ya))
-    parity = ParityReport(
-        n_samples=len(Xa),
-        n_match=int((~mismatch).sum()),
-        match_rate=float(100.0 * (~mismatch).mean()),
-        max_proba_error=float(np.max(np.abs(proba_c.astype(np.float64) - proba_sk))),
-        accuracy_sklearn=acc_sk,
-        accuracy_c=acc_c,
-        mismatch_rows=np.flatnonzero(mismatch)[:20].tolist(),
-        explanation=_explain(model, Xa, mismatch, code.notes),
-    )
-    sizes = measure_size(
-        code.header,
-        f"{name}.h",
-        call=f"wb_probe_out = {name}_predict(x);",
-        in_type=code.in_type,
-        n_in=code.n_features,
-        toolchain=toolchain,
-        include_dirs=code.include_dirs,
-        targets=targets,
-    )
-    measured = [r["target"] for r in sizes]
-    size_target = "cortex-m4f" if "cortex-m4f" in measured else measured[0]
-    notes = list(code.notes)
-    if toolchain.arm_cc is None:
-        notes.append(
-            "arm-none-eabi-gcc is not installed: sizes are for the host compiler "
-            "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi for Cortex-M)"
-        )
-    artifact = EdgeArtifact(
-        name=name,
-        estimator=type(model).__name__,
-        engine=code.engine,
-        dtype=dtype,
-        leaves=leaves,
-        n_features=code.n_features,
-        n_classes=code.n_classes,
-        classes=classes.tolist(),
-        header=code.header,
-        csv=code.csv,
-        parity=parity,
-        sizes=sizes,
-        size_target=size_target,
-        latency_ns=latency,
-        notes=notes,
-        extra_headers=code.extra_headers,
-        details=code.details,
-        _code=code,
-        _toolchain=toolchain,
-    )
+    artifact = _build_artifact(model, code, Xa, y, toolchain, targets, dtype)
     if flash_budget is not None and artifact.flash_bytes > flash_budget:
         raise ModelError(
             f"The exported {artifact.estimator} needs {artifact.flash_bytes} bytes of flash on "
-            f"{size_target}, over the budget of {flash_budget}; shrink it with fit_to_budget() "
-            "(fewer or shallower trees) or raise the budget."
+            f"{artifact.size_target}, over the budget of {flash_budget}; shrink it with "
+            "fit_to_budget() (fewer or shallower trees) or raise the budget."
         )
     return artifact
