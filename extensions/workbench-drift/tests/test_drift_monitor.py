@@ -174,7 +174,9 @@ def _windows(rng, sizes, shifts):
     out = []
     for i, (n, s) in enumerate(zip(sizes, shifts, strict=True)):
         a = start + pd.Timedelta(weeks=i)
-        out.append(Window(a, a + pd.Timedelta(weeks=1), _frame(rng, n, shift=s).drop(columns="when")))
+        out.append(
+            Window(a, a + pd.Timedelta(weeks=1), _frame(rng, n, shift=s).drop(columns="when"))
+        )
     return out
 
 
@@ -293,7 +295,7 @@ def test_compare_bad_input(data):
         mon.compare(cur.drop(columns="city"))
     with pytest.raises(InputError, match="current has 5 rows"):
         mon.compare(cur.head(5))
-    with pytest.raises(InputTypeError, match="'x' of current is .*reference had numbers"):
+    with pytest.raises(InputTypeError, match=r"'x' of current is .*reference had numbers"):
         mon.compare(cur.assign(x="text"))
     with pytest.raises(InputError, match="infinite"):
         mon.compare(cur.assign(x=np.inf))

@@ -37,6 +37,8 @@ class DriftPanel(ToolPanel):
         Report of the window selected in :attr:`window` (the latest one after a check).
     demo : DemoLog or None
         The demo log of the last check, when the demo was used.
+    figure : matplotlib.figure.Figure or None
+        The timeline and report plots last shown.
     """
 
     def __init__(self) -> None:
@@ -48,6 +50,7 @@ class DriftPanel(ToolPanel):
         self.timeline: DriftTimeline | None = None
         self.report: DriftReport | None = None
         self.demo: DemoLog | None = None
+        self.figure: Any = None
 
         self.database = widgets.Text(
             value="",
@@ -100,8 +103,8 @@ class DriftPanel(ToolPanel):
         self.rule = widgets.Dropdown(
             options=list(RULES), value="both", description="drift rule", style=_STYLE, layout=_WIDE
         )
-        self.run_button = widgets.Button(
-            description="Check drift", icon="search", button_style="primary"
+        self.run_button = self.set_main_button(
+            widgets.Button(description="Check drift", icon="search", button_style="primary")
         )
         self.window = widgets.Dropdown(
             options=[], description="show window", style=_STYLE, layout=_WIDE
@@ -195,6 +198,7 @@ class DriftPanel(ToolPanel):
             if self.report is not None:
                 self.report.plot(ax=axes[1])
             fig.tight_layout()
+            self.figure = fig
             plt.show()
             if self.report is not None:
                 display(self.report)

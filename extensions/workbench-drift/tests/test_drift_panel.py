@@ -1,0 +1,99 @@
+"""The drift panel, driven like a user: set widget values, click the button, read the state."""
+
+from __future__ import annotations
+
+import html
+
+import duckdb
+import matplotlib
+import pandas as pd
+import pytest
+from workbench_drift import DriftReport, DriftTimeline, make_demo_log
+from workbench_drift.panel import DriftPanel
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def panel():
+    p = DriftPanel()
+    yield p
+    matplotlib.pyplot.close("all")
+
+
+def test_demo_check_shows_alerts_and_windows(panel):
+    assert repr(panel) == "DriftPanel(title='Drift monitoring')"
+    panel.run_button.click()
+    assert panel.last_error is None
+    assert isinstance(panel.timeline, DriftTimeline)
+    assert isinstance(panel.report, DriftReport)
+    assert panel.timeline.first_alert == panel.demo.drift_start
+    assert panel.window.options[0] == "2026-01-19"
+    assert panel.window.value == "2026-03-09"
+    assert "4 alert(s) in 8 windows" in panel.status.value
+    assert len(panel.figure.axes) == 2
+    panel.window.value = "2026-01-26"
+    assert panel.report.window_start.strftime("%Y-%m-%d") == "2026-01-26"
+    assert not panel.report.alert
+
+
+def test_settings_reach_the_monitor(panel):
+    panel.drift_strength.value = 0.0
+    panel.prediction_columns.value = ""
+    panel.every.value = "2 weeks"
+    panel.reference_windows.value = 1
+    panel.rule.value = "either"
+    panel.run_button.click()
+    assert panel.last_error is None
+    spans = panel.timeline.windows["window_end"] - panel.timeline.windows["window_start"]
+    assert (spans == pd.Timedelta(days=14)).all()
+    assert len(panel.timeline.reports) == len(spans) - 1
+    assert set(panel.timeline.scores["role"]) == {"feature"}
+    assert panel.timeline.report(-1).rule == "either"
+
+
+def test_reads_a_duckdb_file(panel, logfile):
+    panel.database.value = logfile
+    panel.run_button.click()
+    assert panel.last_error is None
+    assert panel.demo is None
+    assert len(panel.timeline.reports) == 2
+    with duckdb.connect(logfile) as con:  # the panel closed its read-only connection
+        con.execute("CREATE TABLE touched AS SELECT 1")
+
+
+@pytest.fixture(scope="module")
+def logfile(tmp_path_factory):
+    path = tmp_path_factory.mktemp("drift") / "log.duckdb"
+    make_demo_log(database=str(path), n_weeks=4, drift_week=None).connection.close()
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "message"),
+    [
+        ("time_column", "time", "Unknown column 'time'"),
+        ("table", "preds", "Unknown table 'preds'. Choose one of: predictions"),
+        ("psi_threshold", -1.0, "psi_threshold must be > 0"),
+        ("p_value_threshold", 2.0, "p_value_threshold must lie in"),
+        ("reference_windows", 4, "reference_windows=4 but the table spans only 4"),
+        ("prediction_columns", "score, proba", "Unknown column 'proba'"),
+        ("every", "1 month", "spans only 2 window(s) of 1 month"),
+        ("database", "/nonexistent/log.duckdb", "does not exist"),
+    ],
+)
+def test_bad_input_is_shown_not_raised(panel, logfile, widget, value, message):
+    panel.database.value = logfile
+    getattr(panel, widget).value = value
+    panel.run_button.click()
+    assert panel.last_error is not None
+    assert message in panel.last_error
+    assert message in html.unescape(panel.status.value)
+    assert "Traceback" not in panel.status.value
+    assert panel.timeline is None
+
+
+def test_bad_demo_table_name_is_shown(panel):
+    panel.table.value = "drop table"
+    panel.run_button.click()
+    assert "plain SQL name" in panel.last_error
