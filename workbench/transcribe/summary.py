@@ -296,16 +296,16 @@ def _score(sentences: list[Sentence], method: str, damping: float) -> np.ndarray
     return rank
 
 
-def key_phrases(texts: Sequence[str], n: int = 5) -> list[KeyPhrase]:
-    """Extract key phrases: runs of up to three content words, scored by word frequency.
+def key_phrases(texts: Sequence[str] | str, n: int = 5) -> list[KeyPhrase]:
+    """Extract key phrases: the most frequent one- to three-word runs of content words.
 
-    Candidate phrases are maximal runs of non-stop-words (as in RAKE); a word weighs the number
-    of times it occurs in the text, and a phrase scores the sum of its word weights times
-    ``sqrt`` of how often the phrase itself occurs. Phrases contained in a better one are dropped.
+    Candidates are the n-grams (n <= 3) inside runs of non-stop-words that punctuation does not
+    break (as in RAKE). A candidate scores ``count * sqrt(n_words)``, so a repeated two-word
+    phrase beats its single words; a phrase whose words all belong to a better one is dropped.
 
     Parameters
     ----------
-    texts : sequence of str
+    texts : sequence of str, or str
         Sentences or paragraphs.
     n : int, default=5
         Number of phrases to return.
@@ -313,39 +313,37 @@ def key_phrases(texts: Sequence[str], n: int = 5) -> list[KeyPhrase]:
     Returns
     -------
     list of KeyPhrase
-        Best first.
+        Best first; ties go to the phrase heard first.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     if isinstance(texts, str):
         texts = [texts]
     check_positive(n, name="n", integer=True, strict=False)
-    phrases: list[tuple[str, ...]] = []
+    counts: Counter[tuple[str, ...]] = Counter()
+    first_seen: dict[tuple[str, ...], int] = {}
     for text in texts:
         for chunk in re.split(r"[.,;:!?()\"\n]+", text.lower()):
-            run: list[str] = []
-            for tok in [*_TOKEN.findall(chunk), ""]:
-                if tok and tok not in ENGLISH_STOP_WORDS and len(run) < 3:
-                    run.append(tok)
-                    continue
-                if run:
-                    phrases.append(tuple(run))
-                run = [tok] if tok and tok not in ENGLISH_STOP_WORDS else []
-    word_freq = Counter(w for p in phrases for w in p)
-    phrase_freq = Counter(phrases)
-    first_seen = {p: i for i, p in reversed(list(enumerate(phrases)))}
-    scored = sorted(
-        phrase_freq,
-        key=lambda p: (-sum(word_freq[w] for w in p) * math.sqrt(phrase_freq[p]), first_seen[p]),
-    )
+            runs: list[list[str]] = [[]]
+            for tok in _TOKEN.findall(chunk):
+                if tok in ENGLISH_STOP_WORDS:
+                    runs.append([])
+                else:
+                    runs[-1].append(tok)
+            for run in runs:
+                for size in (1, 2, 3):
+                    for i in range(len(run) - size + 1):
+                        gram = tuple(run[i : i + size])
+                        counts[gram] += 1
+                        first_seen.setdefault(gram, len(first_seen))
+    scored = sorted(counts, key=lambda g: (-counts[g] * len(g), first_seen[g]))
     out: list[KeyPhrase] = []
     kept: list[set[str]] = []
-    for p in scored:
-        if any(set(p) <= words for words in kept):
-            continue
-        kept.append(set(p))
-        score = sum(word_freq[w] for w in p) * math.sqrt(phrase_freq[p])
-        out.append(KeyPhrase(" ".join(p), float(score)))
+    for gram in scored:
         if len(out) >= n:
             break
+        if any(set(gram) <= words or words <= set(gram) for words in kept):
+            continue
+        kept.append(set(gram))
+        out.append(KeyPhrase(" ".join(gram), float(counts[gram] * len(gram))))
     return out

@@ -1,0 +1,168 @@
+"""Streaming with local agreement: scripted passes test the policy, real audio tests the delay."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from workbench.core.errors import InputError, InputTypeError
+from workbench.transcribe import (
+    SAMPLE_RATE,
+    Segment,
+    StreamingSession,
+    StreamStats,
+    StreamUpdate,
+    Transcriber,
+    Word,
+    iter_chunks,
+    load_audio,
+    word_error_rate,
+)
+
+
+class _Scripted(Transcriber):
+    """A Transcriber whose passes return scripted words (times relative to the buffer start)."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.script = list(script)
+        self.prompts = []
+
+    def load(self):
+        return self
+
+    def _segments(self, samples, *, show_progress, offset, **options):
+        self.prompts.append(options.get("initial_prompt"))
+        words = self.script.pop(0)
+        ws = tuple(Word(s + offset, e + offset, txt, 0.9) for s, e, txt in words)
+        if ws:
+            yield Segment(0, ws[0].start, ws[-1].end, "".join(w.text for w in ws), -0.1, 0.01, ws)
+
+
+def _second(n=1):
+    return np.full(n * SAMPLE_RATE, 0.01, dtype=np.float32)
+
+
+def test_two_agreeing_passes_confirm_and_the_rest_stays_tentative():
+    fake = _Scripted(
+        [
+            [(0.0, 0.4, " Hello"), (0.5, 0.9, " word")],
+            [(0.0, 0.4, " Hello"), (0.5, 0.9, " world."), (1.2, 1.6, " Next")],
+            [(0.0, 0.4, " Hello"), (0.5, 0.9, " world."), (1.2, 1.6, " Next"), (1.7, 1.9, " one")],
+            [(1.2 - 0.9, 1.6 - 0.9, " Next"), (1.7 - 0.9, 1.9 - 0.9, " one.")],
+        ]
+    )
+    session = StreamingSession(fake, min_chunk_s=1.0, summary_sentences=1)
+    u1 = session.push(_second())
+    assert (u1.confirmed, u1.tentative, u1.new_words) == ("", "Hello word", [])
+    u2 = session.push(_second())
+    assert u2.confirmed == "Hello" and u2.tentative == "world. Next"
+    u3 = session.push(_second())
+    assert u3.confirmed == "Hello world. Next" and u3.tentative == "one"
+    # The buffer was cut after the confirmed sentence "Hello world." (0.9 s); it is the prompt.
+    assert session._offset == pytest.approx(0.9)
+    final = session.finish()
+    assert fake.prompts[-1] == "Hello world."
+    assert final.final and final.confirmed == "Hello world. Next one."
+    assert [w.text for w in final.new_words] == [" one."]
+    assert final.running_summary is not None and len(final.running_summary.sentences) == 1
+    assert session.stats().agreed_share == pytest.approx(3 / 4)
+
+
+def test_delay_follows_a_real_time_clock():
+    fake = _Scripted([[(0.0, 0.5, " A")], [(0.0, 0.5, " A")], []])
+    session = StreamingSession(fake, summary_sentences=0)
+    session.push(_second())
+    u = session.push(_second())
+    # Confirmed after the second chunk arrived at 2 s: delay = 2 s + decoding time - 0.5 s.
+    assert u.delays[0] == pytest.approx(1.5 + sum(x.compute_s for x in session.updates_), abs=0.05)
+    assert u.emitted_at >= 2.0
+
+
+def test_repeated_words_across_the_cut_are_not_confirmed_twice():
+    fake = _Scripted(
+        [
+            [(0.0, 0.4, " one"), (0.5, 0.9, " two")],
+            [(0.0, 0.4, " one"), (0.5, 0.9, " two"), (1.0, 1.4, " three")],
+            # The next decoding starts slightly before the last confirmed word's end.
+            [(0.45, 0.9, " two"), (1.0, 1.4, " three"), (1.5, 1.8, " four")],
+        ]
+    )
+    session = StreamingSession(fake, summary_sentences=0)
+    session.push(_second())
+    session.push(_second())
+    final = session.finish()
+    assert final.confirmed == "one two three four"
+
+
+def test_empty_chunks_and_short_audio_are_only_buffered():
+    fake = _Scripted([[(0.0, 0.3, " Hi.")]])
+    session = StreamingSession(fake, min_chunk_s=2.0)
+    assert session.push(np.zeros(0, np.float32)) is None
+    assert session.push(_second()) is None
+    assert session.finish().confirmed == "Hi."
+
+
+def test_streaming_errors():
+    fake = _Scripted([[]])
+    with pytest.raises(InputTypeError, match="must be a Transcriber"):
+        StreamingSession(object())
+    with pytest.raises(InputError, match="buffer_trim_s=40 is too long"):
+        StreamingSession(fake, buffer_trim_s=40)
+    with pytest.raises(InputError, match="min_chunk_s must be shorter"):
+        StreamingSession(fake, min_chunk_s=5, buffer_trim_s=4)
+    with pytest.raises(InputError, match="min_chunk_s must be > 0"):
+        StreamingSession(fake, min_chunk_s=0)
+    session = StreamingSession(fake)
+    with pytest.raises(InputTypeError, match="numpy arrays"):
+        session.push([0.0, 0.1])
+    with pytest.raises(InputError, match="mix channels down"):
+        session.push(np.zeros((100, 2), np.float32))
+    session.finish()
+    with pytest.raises(InputError, match="stream is finished"):
+        session.push(_second())
+    with pytest.raises(InputError, match="already finished"):
+        session.finish()
+    with pytest.raises(InputError, match="chunk_s must be > 0"):
+        list(iter_chunks(_second(), 0))
+
+
+def test_real_stream_of_a_file(transcriber, clips):
+    path, text = clips["library"]
+    audio = load_audio(path)
+    updates = list(transcriber.stream(iter_chunks(audio, 1.0), min_chunk_s=1.0))
+    assert all(isinstance(u, StreamUpdate) for u in updates)
+    assert updates[-1].final and not any(u.final for u in updates[:-1])
+    # Confirmed text only grows.
+    for a, b in itertools.pairwise(updates):
+        assert b.confirmed.startswith(a.confirmed)
+    assert any(u.confirmed for u in updates[:-1]), "agreement must confirm text before the end"
+    assert word_error_rate(text, updates[-1].confirmed) <= 0.25
+    delays = [d for u in updates for d in u.delays]
+    assert min(delays) > -0.5
+    assert updates[-1].running_summary.sentences
+
+
+def test_session_stats_and_transcript(transcriber, clips):
+    audio = load_audio(clips["weather"][0])
+    session = StreamingSession(transcriber, sample_rate=22050, min_chunk_s=2.0)
+    for chunk in iter_chunks(
+        np.interp(np.arange(0, audio.size, 16000 / 22050), np.arange(audio.size), audio).astype(
+            np.float32
+        ),
+        2.0,
+        sample_rate=22050,
+    ):
+        session.push(chunk)
+    session.finish()
+    stats = session.stats()
+    assert isinstance(stats, StreamStats)
+    assert stats.n_words == len(session.confirmed_words_) >= 12
+    assert stats.audio_s == pytest.approx(audio.size / SAMPLE_RATE, abs=0.01)
+    assert stats.delay_median_s <= stats.delay_p90_s <= stats.delay_max_s
+    assert stats.real_time_factor > 0 and 0 <= stats.agreed_share <= 1
+    t = session.transcript()
+    assert t.text == session.confirmed_text
+    assert len(t.segments) == 2 and t.to_srt().startswith("1\n00:00:0")
