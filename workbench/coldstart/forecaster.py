@@ -552,7 +552,6 @@ default="ensemble"
             name="recent_history",
         )
         first = frame.groupby("item")["t"].min()
-        last = frame.groupby("item")["t"].max()
         if launch_date is None and LAUNCH_COL not in attrs.columns:
             no_sales = sorted(set(ids) - set(first.index))
             if no_sales:

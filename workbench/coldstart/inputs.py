@@ -105,7 +105,7 @@ class Calendar:
     def index(
         self, dates: pd.DatetimeIndex, *, exact: bool = False, name: str = "dates"
     ) -> np.ndarray:
-        """Period number of each date; off-grid dates raise (``exact``) or move to the next period."""
+        """Period number of each date; off-grid dates raise (``exact``) or move to the next one."""
         if self.kind in ("D", "W"):
             step = 1 if self.kind == "D" else 7
             days = (dates - self.start).days.to_numpy().astype(np.int64)
@@ -292,14 +292,14 @@ class AttributeSchema:
         return cls(id_col, numeric, categorical, levels, medians, means, stds)
 
     def check(self, attributes: pd.DataFrame, *, name: str, handle_unknown: str) -> pd.DataFrame:
-        """Require exactly the fitted columns and known levels (unless ``handle_unknown='ignore'``)."""
+        """Require exactly the fitted columns, and known levels unless ``handle_unknown`` allows."""
         check_columns(attributes.columns, [self.id_col], what=name)
         have = [c for c in attributes.columns if c not in (self.id_col, LAUNCH_COL)]
         extra = [c for c in have if c not in self.columns]
         if extra:
             raise InputError(
-                f"{name} has attribute column(s) {extra} the forecaster was not fitted on; it knows "
-                f"{self.columns}. Drop them or refit with them."
+                f"{name} has attribute column(s) {extra} the forecaster was not fitted on; it "
+                f"knows {self.columns}. Drop them or refit with them."
             )
         check_columns(attributes.columns, self.columns, what=name)
         if attributes[self.id_col].isna().any():
