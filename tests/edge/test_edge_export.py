@@ -78,7 +78,7 @@ def test_import_emlearn_restores_numpy_error_settings():
 
 
 def test_int16_default_of_emlearn_is_wrong_on_float_features_ours_is_exact(cancer_split):
-    Xtr, Xte, ytr, yte = cancer_split
+    Xtr, Xte, ytr, _yte = cancer_split
     rf = RandomForestClassifier(n_estimators=10, random_state=0).fit(Xtr, ytr)
     ref = export_emlearn_default(rf, Xte, targets=["host"])
     ours = export(rf, Xte, targets=["host"])

@@ -71,7 +71,7 @@ def test_c_features_match_numpy(vibration):
 
 
 def test_raw_window_to_class_in_c_matches_sklearn(vibration):
-    data, Xtr, ytr, Xte, yte, Wte = vibration
+    _data, Xtr, ytr, Xte, yte, Wte = vibration
     rf = RandomForestClassifier(n_estimators=10, max_depth=10, random_state=0).fit(Xtr, ytr)
     art = export(rf, Xte, yte)
     assert art.dtype == "int16" and art.parity.match_rate == 100.0
@@ -121,7 +121,7 @@ def test_bad_input_to_the_demo(vibration):
 
 
 def test_bad_input_to_verify_pipeline(vibration, wine_split):
-    data, Xtr, ytr, Xte, _, Wte = vibration
+    _data, Xtr, ytr, Xte, _, Wte = vibration
     with pytest.raises(InputTypeError, match="EdgeArtifact"):
         verify_pipeline("header.h", None, Wte)
     Xw, _, yw, _ = wine_split
