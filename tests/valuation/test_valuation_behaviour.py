@@ -51,8 +51,16 @@ def test_every_method_runs_and_finds_flipped_labels(noisy_cancer):
     budgets = {"tmc_shapley": 3, "beta_shapley": 3, "banzhaf": 200, "data_oob": 60}
     aurocs = {}
     for method in list_methods():
-        res = value(X, y, method=method, X_test=Xt, y_test=yt, model=GaussianNB(),
-                    n_samples=budgets.get(method), random_state=0)
+        res = value(
+            X,
+            y,
+            method=method,
+            X_test=Xt,
+            y_test=yt,
+            model=GaussianNB(),
+            n_samples=budgets.get(method),
+            random_state=0,
+        )
         assert isinstance(res, ValuationResult)
         assert res.values.shape == (150,) and np.isfinite(res.values).all()
         aurocs[method] = res.detect(flipped)["auroc"]
@@ -76,9 +84,7 @@ def test_fixed_seed_is_reproducible_and_seed_matters(noisy_cancer):
 def test_same_values_with_two_loky_workers(noisy_cancer):
     X, y, Xt, yt, _ = noisy_cancer
     seq = TMCShapley(GaussianNB(), n_samples=4, random_state=3).fit(X, y, Xt, yt).result_
-    par = TMCShapley(GaussianNB(), n_samples=4, random_state=3, n_jobs=2).fit(
-        X, y, Xt, yt
-    ).result_
+    par = TMCShapley(GaussianNB(), n_samples=4, random_state=3, n_jobs=2).fit(X, y, Xt, yt).result_
     np.testing.assert_array_equal(seq.values, par.values)
     assert seq.n_fits == par.n_fits
 
@@ -94,8 +100,12 @@ def test_dask_local_cluster_gives_identical_values(noisy_cancer):
     sequential = [m().fit(X, y, Xt, yt).result_ for m in methods]
     with (
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, host="127.0.0.1",
-            protocol="tcp", dashboard_address=None,
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            host="127.0.0.1",
+            protocol="tcp",
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
         joblib.parallel_config(backend="dask"),
@@ -127,9 +137,9 @@ def test_time_budget_is_honoured_and_counts_from_fit(noisy_cancer, cls):
 
 def test_convergence_criterion_stops_early(noisy_cancer):
     X, y, Xt, yt, _ = noisy_cancer
-    res = MSRBanzhaf(GaussianNB(), n_samples=5000, tol=0.05, random_state=0).fit(
-        X, y, Xt, yt
-    ).result_
+    res = (
+        MSRBanzhaf(GaussianNB(), n_samples=5000, tol=0.05, random_state=0).fit(X, y, Xt, yt).result_
+    )
     assert res.stop_reason.startswith("converged")
     assert res.n_samples < 5000
     assert res.stderr.max() <= 0.05
@@ -147,9 +157,10 @@ def test_failed_fits_are_counted_and_total_failure_raises(tiny):
 
 
 def test_warnings_of_fits_are_counted_not_printed(noisy_cancer, recwarn):
-    X, y, Xt, yt, _ = noisy_cancer
-    res = value(X, y, method="data_oob", model=LogisticRegression(max_iter=1), n_samples=5,
-                random_state=0)
+    X, y, _, _, _ = noisy_cancer
+    res = value(
+        X, y, method="data_oob", model=LogisticRegression(max_iter=1), n_samples=5, random_state=0
+    )
     assert res.n_warned_fits == 5
     assert not [w for w in recwarn if "converge" in str(w.message).lower()]
 
@@ -184,14 +195,16 @@ def test_removal_and_addition_curves(noisy_cancer):
     X, y, Xt, yt, flipped = noisy_cancer
     values = np.where(flipped, -1.0, 1.0)  # an oracle valuation
     low = point_removal_curve(values, X, y, Xt, yt, fractions=[0.0, 0.1], model=GaussianNB())
-    high = point_removal_curve(values, X, y, Xt, yt, fractions=[0.0, 0.1], model=GaussianNB(),
-                               order="highest")
+    high = point_removal_curve(
+        values, X, y, Xt, yt, fractions=[0.0, 0.1], model=GaussianNB(), order="highest"
+    )
     assert low.scores[0] == high.scores[0]
     assert low.scores[1] >= high.scores[1]
     add = point_addition_curve(values, X, y, Xt, yt, fractions=[0.2, 0.5], model=GaussianNB())
     assert add.scores.shape == (2,) and add.kind == "addition"
-    rnd = point_removal_curve(values, X, y, Xt, yt, fractions=[0.5], order="random",
-                              random_state=0, model=GaussianNB())
+    rnd = point_removal_curve(
+        values, X, y, Xt, yt, fractions=[0.5], order="random", random_state=0, model=GaussianNB()
+    )
     assert 0.5 < rnd.scores[0] <= 1.0
     assert low.plot().get_ylabel() == "test score"
     assert list(low.to_frame().columns) == ["fraction", "score"]

@@ -61,7 +61,7 @@ def test_model_without_fit_or_predict(data):
 
 def test_unknown_scorer_method_and_parameter(data):
     X, y, Xt, yt = data
-    with pytest.raises(UnknownNameError, match="Unknown scorer 'acuracy'.*accuracy"):
+    with pytest.raises(UnknownNameError, match=r"Unknown scorer 'acuracy'.*accuracy"):
         value(X, y, method="banzhaf", scorer="acuracy", X_test=Xt, y_test=yt, n_samples=2)
     with pytest.raises(InputTypeError, match="scorer must be"):
         value(X, y, method="banzhaf", scorer=3, X_test=Xt, y_test=yt, n_samples=2)

@@ -129,8 +129,10 @@ def test_loo_matches_manual_refits(tiny):
     X, y, Xt, yt = tiny
     res = LeaveOneOut(GaussianNB()).fit(X, y, Xt, yt).result_
     full = GaussianNB().fit(X, y).score(Xt, yt)
-    manual = [full - GaussianNB().fit(np.delete(X, i, 0), np.delete(y, i)).score(Xt, yt)
-              for i in range(len(y))]
+    manual = [
+        full - GaussianNB().fit(np.delete(X, i, 0), np.delete(y, i)).score(Xt, yt)
+        for i in range(len(y))
+    ]
     np.testing.assert_allclose(res.values, manual)
     assert res.n_fits == len(y) + 1 and res.n_failed_fits == 0
 
@@ -140,9 +142,11 @@ def test_tmc_shapley_approaches_exact_shapley(tiny):
     util = Utility(GaussianNB(), X, y, Xt, yt)
     n = len(y)
     exact = _exact_semivalue(_subset_utilities(util), n, lambda k: 1.0 / n)
-    res = TMCShapley(GaussianNB(), n_samples=300, truncation_rtol=0.0, random_state=0).fit(
-        X, y, Xt, yt
-    ).result_
+    res = (
+        TMCShapley(GaussianNB(), n_samples=300, truncation_rtol=0.0, random_state=0)
+        .fit(X, y, Xt, yt)
+        .result_
+    )
     assert np.all(np.abs(res.values - exact) <= 4 * res.stderr + 1e-9)
     # Single-class subsets cannot be fitted: counted, never hidden.
     assert res.n_failed_fits > 0
@@ -155,8 +159,13 @@ def test_beta_shapley_approaches_exact_beta_value(tiny):
     n = len(y)
     w = beta_weights(n, 4.0, 1.0)
     exact = _exact_semivalue(_subset_utilities(util), n, lambda k: w[k] / n)
-    res = BetaShapley(GaussianNB(), alpha=4.0, beta=1.0, n_samples=400, truncation_rtol=0.0,
-                      random_state=1).fit(X, y, Xt, yt).result_
+    res = (
+        BetaShapley(
+            GaussianNB(), alpha=4.0, beta=1.0, n_samples=400, truncation_rtol=0.0, random_state=1
+        )
+        .fit(X, y, Xt, yt)
+        .result_
+    )
     assert np.all(np.abs(res.values - exact) <= 4 * res.stderr + 1e-9)
 
 

@@ -30,6 +30,9 @@ _EXPORTS = {
     "detection_scores": "evaluation",
     "point_removal_curve": "evaluation",
     "point_addition_curve": "evaluation",
+    "score_without": "evaluation",
+    "noisy_split": "demo",
+    "NoisySplit": "demo",
     "Utility": "utility",
 }
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, UnknownNameError
+from workbench.core.errors import InputError, ModelError, UnknownNameError
 from workbench.core.parallel import parallel_map
 from workbench.core.validation import check_array, check_has_methods, check_X_y
 from workbench.valuation.base import _check_test, check_random_state, check_scorer, default_model
 from workbench.valuation.result import CurveResult, ValuationResult
 from workbench.valuation.utility import FitLog, Utility
 
-__all__ = ["detection_scores", "point_addition_curve", "point_removal_curve"]
+__all__ = ["detection_scores", "point_addition_curve", "point_removal_curve", "score_without"]
 
 
 def _values_of(values: Any) -> np.ndarray:
@@ -246,3 +246,60 @@ def point_addition_curve(
         n_jobs=n_jobs,
         show_progress=show_progress,
     )
+
+
+def score_without(
+    drop: Any,
+    X: Any,
+    y: Any,
+    X_test: Any,
+    y_test: Any,
+    *,
+    model: Any = None,
+    scorer: Any = "accuracy",
+) -> dict[str, float]:
+    """Test score of the model trained on all points and on all but ``drop``.
+
+    Parameters
+    ----------
+    drop : array-like of int
+        Indices of training points to leave out (e.g. the points marked as suspicious).
+    X, y, X_test, y_test : array-like
+        Training and test data.
+    model : estimator, optional
+        Unfitted model (default ``LogisticRegression(max_iter=1000)``).
+    scorer : str or callable, default="accuracy"
+
+    Returns
+    -------
+    dict
+        ``before``, ``after`` and ``n_dropped``.
+    """
+    from sklearn.base import is_classifier
+
+    model = default_model() if model is None else model
+    check_has_methods(model, ["fit", "predict"], name="model")
+    Xa, ya = check_X_y(X, y, min_samples=2, classification=is_classifier(model))
+    Xt, yt = _check_test(X_test, y_test, Xa.shape[1], "score_without")
+    check_scorer(scorer)
+    idx = np.asarray(drop if drop is not None else [], dtype=float).ravel()
+    if idx.size and ((idx != np.round(idx)).any() or idx.min() < 0 or idx.max() >= Xa.shape[0]):
+        raise InputError(f"drop must hold row indices between 0 and {Xa.shape[0] - 1}.")
+    drop_idx = np.unique(idx.astype(int))
+    keep = np.setdiff1d(np.arange(Xa.shape[0]), drop_idx)
+    util = Utility(
+        model,
+        Xa,
+        ya,
+        Xt,
+        yt,
+        scorer=scorer,
+        default_score=float("nan"),
+        classification=is_classifier(model),
+    )
+    before, log_b = _fit_score(util, np.arange(Xa.shape[0]))
+    after, log_a = _fit_score(util, keep)
+    if log_b.n_failed or log_a.n_failed:
+        reason = (log_b.failures + log_a.failures).most_common(1)[0][0]
+        raise ModelError(f"Retraining failed ({reason}).")
+    return {"before": before, "after": after, "n_dropped": int(drop_idx.size)}
