@@ -10,11 +10,15 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "MODEL_TYPES",
+    "TABLE",
     "Feature",
     "ModelInfo",
     "ModelStore",
+    "TrainResult",
     "compile_sql",
     "connect",
+    "create_customers_table",
     "get_store",
     "load_ipython_extension",
     "make_customers",
@@ -31,6 +35,10 @@ _LAZY = {
     "set_store": "workbench.indb.store",
     "compile_sql": "workbench.indb.sql_compile",
     "make_customers": "workbench.indb.demo",
+    "create_customers_table": "workbench.indb.demo",
+    "TABLE": "workbench.indb.store",
+    "MODEL_TYPES": "workbench.indb.training",
+    "TrainResult": "workbench.indb.training",
     "train_model": "workbench.indb.training",
 }
 

@@ -8,6 +8,7 @@ is turned off so classifiers return a plain probability matrix.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -100,12 +101,16 @@ def convert_to_onnx(model: Any, features: list[Feature]) -> bytes:
 
     column_mode = uses_column_transformer(model)
     try:
-        onx = convert_sklearn(
-            model,
-            initial_types=_initial_types(features, column_mode),
-            options={id(model): {"zipmap": False}} if hasattr(model, "predict_proba") else None,
-            target_opset=TARGET_OPSET,
-        )
+        with warnings.catch_warnings():
+            # skl2onnx 1.20 writes booleans into int attributes of HistGradientBoosting trees;
+            # onnx accepts them with a DeprecationWarning that users cannot act on.
+            warnings.filterwarnings("ignore", message=".*Expected an int, got a boolean.*")
+            onx = convert_sklearn(
+                model,
+                initial_types=_initial_types(features, column_mode),
+                options={id(model): {"zipmap": False}} if hasattr(model, "predict_proba") else None,
+                target_opset=TARGET_OPSET,
+            )
     except Exception as exc:  # skl2onnx raises RuntimeError/NotImplementedError/KeyError variants
         bad = unsupported_steps(model)
         found = re.search(r"type '<class '([\w.]+)'>'", str(exc))
@@ -116,8 +121,8 @@ def convert_to_onnx(model: Any, features: list[Feature]) -> bytes:
         raise ModelError(
             f"skl2onnx cannot convert {where} to ONNX ({first_line}). Replace it with a "
             "supported estimator (e.g. StandardScaler/OneHotEncoder + LogisticRegression, "
-            "trees, forests, HistGradientBoosting), or, for linear models and trees, use the "
-            "compiled SQL of compile_sql()/to_sql() instead."
+            "trees, forests, HistGradientBoosting), or, if the model is linear or a tree, run it "
+            "as plain SQL with workbench.indb.compile_sql(model) (the compiler behind to_sql)."
         ) from None
     return onx.SerializeToString()
 

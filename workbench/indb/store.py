@@ -16,14 +16,12 @@ Functions per model ``churn`` (``k`` = every stored version)::
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -184,7 +182,10 @@ class ModelStore:
             )
         self.corrupt_: list[str] = []
         self._runners: dict[tuple[str, int], OnnxRunner] = {}
+        # function name -> (model, version, output) it calls now
         self._functions: dict[str, tuple[str, int, str]] = {}
+        # function name -> (model, signature) as created in DuckDB's catalog
+        self._catalog: dict[str, tuple[str, tuple[Any, ...]]] = {}
         self.con.execute(_DDL)
         rows = self._rows()
         good: dict[str, list[dict[str, Any]]] = {}
@@ -202,7 +203,11 @@ class ModelStore:
                 continue
             good.setdefault(row["name"], []).append(row)
         for name, versions in good.items():
-            self._sync_functions(name, versions)
+            plan = self._plan(name, versions)
+            self._check_clashes(name, list(plan))
+            for fname, (row, out, sig) in plan.items():
+                self._create_function(fname, name, sig)
+                self._set_target(fname, row, out)
 
     # ------------------------------------------------------------------ internals
     def _rows(self, name: str | None = None) -> list[dict[str, Any]]:
@@ -213,12 +218,27 @@ class ModelStore:
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
+    def _live_rows(self, name: str) -> list[dict[str, Any]]:
+        """Stored versions of ``name`` whose bytes passed the sha256 check."""
+        return [r for r in self._rows(name) if f"{name} v{r['version']}" not in self.corrupt_]
+
+    def _next_version(self, name: str) -> int:
+        rows = self.con.execute(
+            f"SELECT coalesce(max(version), 0) FROM {TABLE} WHERE name = ?", [name]
+        ).fetchall()
+        return int(rows[0][0]) + 1
+
     def _runner(self, row: dict[str, Any]) -> OnnxRunner:
         key = (row["name"], int(row["version"]))
         if key not in self._runners:
             feats = [Feature.from_dict(f) for f in json.loads(row["features"])]
+            classes = json.loads(row["classes"]) if row["classes"] else None
             self._runners[key] = OnnxRunner(
-                bytes(row["onnx"]), feats, row["input_mode"] == "columns", self.onnx_threads
+                bytes(row["onnx"]),
+                feats,
+                row["input_mode"] == "columns",
+                self.onnx_threads,
+                classes,
             )
         return self._runners[key]
 
@@ -229,14 +249,22 @@ class ModelStore:
             return [("predict", "value")]
         return [("predict", "predict"), ("proba", "proba")]
 
-    def _wanted(self, name: str, versions: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    @staticmethod
+    def _signature(row: dict[str, Any], output: str) -> tuple[tuple[str, ...], str]:
+        feats = json.loads(row["features"])
+        classes = json.loads(row["classes"]) if row["classes"] else None
+        return tuple(f["sql_type"] for f in feats), return_type(row["task"], classes, output)
+
+    def _plan(self, name: str, versions: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Function name -> (row, output, signature) wanted for the given versions of a model."""
         wanted: dict[str, tuple[Any, ...]] = {}
         latest = max(versions, key=lambda r: r["version"]) if versions else None
         for row in versions:
             for suffix, out in self._outputs(row["task"]):
-                wanted[f"{name}_v{row['version']}_{suffix}"] = (row, out)
+                item = (row, out, self._signature(row, out))
+                wanted[f"{name}_v{row['version']}_{suffix}"] = item
                 if row is latest:
-                    wanted[f"{name}_{suffix}"] = (row, out)
+                    wanted[f"{name}_{suffix}"] = item
         return wanted
 
     def _existing_functions(self) -> set[str]:
@@ -246,7 +274,7 @@ class ModelStore:
     def _check_clashes(self, name: str, names: list[str]) -> None:
         existing = self._existing_functions()
         for fname in names:
-            owner = self._functions.get(fname)
+            owner = self._catalog.get(fname)
             if owner is not None and owner[0] != name:
                 raise ModelError(
                     f"SQL function {fname!r} already calls model {owner[0]!r}; choose another name."
@@ -257,46 +285,93 @@ class ModelStore:
                     f"choose another model name than {name!r} (or drop that function)."
                 )
 
-    def _create_function(self, fname: str, row: dict[str, Any], output: str) -> None:
-        classes = json.loads(row["classes"]) if row["classes"] else None
-        runner = self._runner(row)
+    def _resolver(self, fname: str) -> Any:
+        def resolve() -> tuple[OnnxRunner, str]:
+            target = self._functions.get(fname)
+            if target is None:
+                raise ModelError(f"SQL function {fname} has no stored model behind it now.")
+            return self._runners[(target[0], target[1])], target[2]
+
+        return resolve
+
+    def _create_function(self, fname: str, owner: str, signature: tuple[Any, ...]) -> None:
+        """Create a catalog function that calls whatever :attr:`_functions` maps it to.
+
+        Never called inside a transaction: a rolled-back ``create_function`` leaves the name
+        blocked in the Python client (measured with duckdb 2.0).
+        """
+        args, ret = signature
         self.con.create_function(
             fname,
-            make_udf(runner, output, classes),
-            [f.sql_type for f in runner.features],
-            return_type(row["task"], classes, output),
+            make_udf(self._resolver(fname), len(args)),
+            list(args),
+            ret,
             type="arrow",
             null_handling="special",
             side_effects=False,
         )
+        self._catalog[fname] = (owner, signature)
+
+    def _remove_function(self, fname: str) -> None:
+        self.con.remove_function(fname)
+        del self._catalog[fname]
+
+    def _set_target(self, fname: str, row: dict[str, Any], output: str) -> None:
+        self._runner(row)
         self._functions[fname] = (row["name"], int(row["version"]), output)
 
-    def _sync_functions(self, name: str, versions: list[dict[str, Any]] | None = None) -> None:
-        """Make the SQL functions of ``name`` match its stored versions."""
-        if versions is None:
-            versions = self._rows(name)
-        wanted = self._wanted(name, versions)
-        self._check_clashes(name, list(wanted))
-        for fname in [f for f, owner in self._functions.items() if owner[0] == name]:
-            self.con.remove_function(fname)
-            del self._functions[fname]
-        for fname, (row, out) in wanted.items():
-            self._create_function(fname, row, out)
+    def _change(self, name: str, new_rows: list[dict[str, Any]], dml: Any) -> None:
+        """Run ``dml()`` in a transaction and make the functions of ``name`` match ``new_rows``.
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        functions = dict(self._functions)
-        runners = dict(self._runners)
+        New function names are created before the transaction and removed again if it fails;
+        existing ones are re-pointed in Python (restored on failure); a function whose
+        signature changes is replaced after the commit.
+        """
+        import duckdb
+
+        plan = self._plan(name, new_rows)
+        self._check_clashes(name, list(plan))
+        created: list[str] = []
+        try:
+            for fname, (_row, _out, sig) in plan.items():
+                if fname not in self._catalog:
+                    self._create_function(fname, name, sig)
+                    created.append(fname)
+        except BaseException:
+            for fname in created:
+                self._remove_function(fname)
+            raise
+        deferred = [f for f, (_r, _o, sig) in plan.items() if self._catalog[f][1] != sig]
+        saved = (dict(self._functions), dict(self._runners))
         self.con.execute("BEGIN TRANSACTION")
         try:
-            yield
+            dml()
+            for fname in [f for f, t in self._functions.items() if t[0] == name]:
+                del self._functions[fname]
+            for fname, (row, out, _sig) in plan.items():
+                if fname not in deferred:
+                    self._set_target(fname, row, out)
             self.con.execute("COMMIT")
-        except BaseException:
-            # DuckDB's catalog is transactional: ROLLBACK restores the old functions too.
+        except BaseException as exc:
             self.con.execute("ROLLBACK")
-            self._functions = functions
-            self._runners = runners
+            self._functions, self._runners = saved
+            for fname in created:
+                self._remove_function(fname)
+            if isinstance(exc, duckdb.Error):
+                raise ModelError(
+                    f"Storing model {name!r} failed and was rolled back, nothing changed: {exc}"
+                ) from None
             raise
+        for fname in [f for f, o in self._catalog.items() if o[0] == name and f not in plan]:
+            self._remove_function(fname)
+        for fname in deferred:
+            row, out, sig = plan[fname]
+            self._remove_function(fname)
+            self._create_function(fname, name, sig)
+            self._set_target(fname, row, out)
+        keep = {(r["name"], int(r["version"])) for r in new_rows}
+        for key in [k for k in self._runners if k[0] == name and k not in keep]:
+            del self._runners[key]
 
     # ------------------------------------------------------------------ parity
     def _parity(
@@ -487,34 +562,33 @@ class ModelStore:
         if y is not None:
             all_metrics["score_on_X"] = float(model.score(X[[f.name for f in features]], y))
         column_mode = uses_column_transformer(model)
-        with self._transaction():
-            row = self.con.execute(
-                f"SELECT coalesce(max(version), 0) FROM {TABLE} WHERE name = ?", [name]
-            ).fetchall()
-            version = int(row[0][0]) + 1
+        row = {
+            "name": name,
+            "version": self._next_version(name),
+            "created_at": _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0),
+            "task": task,
+            "estimator": _describe_estimator(model),
+            "features": json.dumps([f.to_dict() for f in features]),
+            "input_mode": "columns" if column_mode else "matrix",
+            "classes": json.dumps(classes) if classes is not None else None,
+            "onnx": onnx_bytes,
+            "sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+            "library_versions": json.dumps(_library_versions()),
+            "metrics": json.dumps(all_metrics),
+            "parity": json.dumps(parity),
+            "sql_predict": sql_predict,
+            "sql_proba": sql_proba,
+            "sql_note": sql_note,
+        }
+        version = row["version"]
+
+        def insert() -> None:
             self.con.execute(
-                f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    name,
-                    version,
-                    _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0),
-                    task,
-                    _describe_estimator(model),
-                    json.dumps([f.to_dict() for f in features]),
-                    "columns" if column_mode else "matrix",
-                    json.dumps(classes) if classes is not None else None,
-                    onnx_bytes,
-                    hashlib.sha256(onnx_bytes).hexdigest(),
-                    json.dumps(_library_versions()),
-                    json.dumps(all_metrics),
-                    json.dumps(parity),
-                    sql_predict,
-                    sql_proba,
-                    sql_note,
-                ],
+                f"INSERT INTO {TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})",
+                [row[c.strip()] for c in _COLUMNS.split(",")],
             ).fetchall()
-            self._sync_functions(name)
+
+        self._change(name, [*self._live_rows(name), row], insert)
         return self.describe(name, version)
 
     def _row(self, name: str, version: int | None) -> dict[str, Any]:
@@ -552,9 +626,7 @@ class ModelStore:
             If the model or version does not exist.
         """
         row = self._row(name, version)
-        funcs = sorted(
-            f for f, owner in self._functions.items() if owner[:2] == (name, row["version"])
-        )
+        funcs = [f for f, owner in self._functions.items() if owner[:2] == (name, row["version"])]
         created = row["created_at"]
         return ModelInfo(
             name=row["name"],
@@ -638,22 +710,21 @@ class ModelStore:
             If the model or version does not exist.
         """
         self._row(name, version)
-        with self._transaction():
+        doomed = [r for r in self._rows(name) if version is None or r["version"] == version]
+        remaining = [r for r in self._live_rows(name) if r not in doomed]
+
+        def delete() -> None:
             if version is None:
-                n = self.con.execute(f"DELETE FROM {TABLE} WHERE name = ?", [name]).fetchall()
+                self.con.execute(f"DELETE FROM {TABLE} WHERE name = ?", [name]).fetchall()
             else:
-                n = self.con.execute(
+                self.con.execute(
                     f"DELETE FROM {TABLE} WHERE name = ? AND version = ?", [name, int(version)]
                 ).fetchall()
-            self._sync_functions(name)
-        self.corrupt_ = [
-            c
-            for c in self.corrupt_
-            if not (c.startswith(f"{name} v") and version is None) and c != f"{name} v{version}"
-        ]
-        for key in [k for k in self._runners if k[0] == name and version in (None, k[1])]:
-            del self._runners[key]
-        return int(n[0][0])
+
+        self._change(name, remaining, delete)
+        gone = {f"{name} v{r['version']}" for r in doomed}
+        self.corrupt_ = [c for c in self.corrupt_ if c not in gone]
+        return len(doomed)
 
     def to_sql(self, name: str, *, version: int | None = None, output: str = "predict") -> str:
         """The model compiled to one SQL expression, checked against scikit-learn when stored.

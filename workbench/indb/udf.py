@@ -13,6 +13,7 @@ result (a probability or value) is returned as NULL.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,8 @@ class OnnxRunner:
         One ONNX input per column (True) or one float32 matrix ``"X"`` (False).
     threads : int, default=1
         onnxruntime intra-op threads per call.
+    classes : list, optional
+        Class labels of a classifier (their type decides the label output type).
 
     Attributes
     ----------
@@ -48,9 +51,15 @@ class OnnxRunner:
     """
 
     def __init__(
-        self, onnx_bytes: bytes, features: list[Feature], column_mode: bool, threads: int = 1
+        self,
+        onnx_bytes: bytes,
+        features: list[Feature],
+        column_mode: bool,
+        threads: int = 1,
+        classes: list[Any] | None = None,
     ) -> None:
         self.onnx_bytes = onnx_bytes
+        self.classes = classes
         self.features = list(features)
         self.column_mode = column_mode
         self.threads = int(threads)
@@ -88,7 +97,7 @@ class OnnxRunner:
         proba = np.asarray(outs[1], dtype=np.float64) if len(outs) > 1 else None
         return first, proba
 
-    def batch(self, arrays: tuple[Any, ...], output: str, classes: list[Any] | None) -> Any:
+    def batch(self, arrays: tuple[Any, ...], output: str) -> Any:
         """Evaluate one DuckDB batch (pyarrow arrays) and return a pyarrow array."""
         import pyarrow as pa
 
@@ -114,7 +123,7 @@ class OnnxRunner:
             return pa.array(vals, mask=null | np.isnan(vals))
         bad = null | (np.isnan(proba).any(axis=1) if proba is not None else False)
         if output == "predict":
-            if classes is not None and isinstance(classes[0], str):
+            if self.classes is not None and isinstance(self.classes[0], str):
                 return pa.array(np.asarray(first, dtype=object), type=pa.string(), mask=bad)
             return pa.array(np.asarray(first, dtype=np.int64), mask=bad)
         assert proba is not None
@@ -147,27 +156,30 @@ def return_type(task: str, classes: list[Any] | None, output: str) -> str:
     return "VARCHAR" if classes is not None and isinstance(classes[0], str) else "BIGINT"
 
 
-def make_udf(runner: OnnxRunner, output: str, classes: list[Any] | None) -> Any:
-    """A Python function with one named parameter per feature, as DuckDB's Arrow UDFs need.
+def make_udf(resolve: Callable[[], tuple[OnnxRunner, str]], n_args: int) -> Any:
+    """A Python function with one named parameter per argument, as DuckDB's Arrow UDFs need.
 
     Parameters
     ----------
-    runner : OnnxRunner
-    output : {"predict", "proba", "value"}
-        Labels, probabilities (binary: of ``classes[1]``; multiclass: a list) or regression values.
-    classes : list, optional
-        Class labels of a classifier.
+    resolve : callable
+        Returns the ``(runner, output)`` the function calls now, with ``output`` one of
+        ``"predict"`` (labels), ``"proba"`` (binary: P(classes[1]); multiclass: a list) or
+        ``"value"`` (regression). Looking the target up at call time lets a store re-point
+        ``<name>_predict`` to a new version without touching DuckDB's catalog.
+    n_args : int
+        Number of SQL arguments.
 
     Returns
     -------
     callable
     """
-    params = ", ".join(f"a{i}" for i in range(len(runner.features)))
-    namespace: dict[str, Any] = {
-        "_batch": runner.batch,
-        "_output": output,
-        "_classes": classes,
-    }
+    params = ", ".join(f"a{i}" for i in range(n_args))
+    namespace: dict[str, Any] = {"_resolve": resolve}
     # The source holds only generated parameter names (a0, a1, ...), never user text.
-    exec(f"def udf({params}):\n    return _batch(({params},), _output, _classes)\n", namespace)
+    exec(
+        f"def udf({params}):\n"
+        "    runner, output = _resolve()\n"
+        f"    return runner.batch(({params},), output)\n",
+        namespace,
+    )
     return namespace["udf"]
