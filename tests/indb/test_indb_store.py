@@ -42,9 +42,12 @@ def test_sql_function_matches_sklearn(store, linear, customers):
     info = store.register("churn", linear.model, linear.X_sample, y=None, metrics=linear.metrics)
     assert info.version == 1 and info.task == "classification"
     assert info.parity["max_abs_diff"] < 1e-4 and info.parity["label_mismatches"] == 0
-    assert info.sha256 == hashlib.sha256(
-        store.con.execute(f"SELECT onnx FROM {TABLE}").fetchall()[0][0]
-    ).hexdigest()
+    assert (
+        info.sha256
+        == hashlib.sha256(
+            store.con.execute(f"SELECT onnx FROM {TABLE}").fetchall()[0][0]
+        ).hexdigest()
+    )
     assert info.metrics["accuracy"] == linear.metrics["accuracy"]
     got = store.sql(
         f"SELECT churn_predict({ARGS}) AS y, churn_proba({ARGS}) AS p FROM customers "
@@ -53,8 +56,12 @@ def test_sql_function_matches_sklearn(store, linear, customers):
     ref_p = linear.model.predict_proba(customers[FEATURES])[:, 1]
     np.testing.assert_allclose(got["p"].to_numpy(), ref_p, atol=1e-5)
     assert (got["y"].to_numpy() == linear.model.predict(customers[FEATURES])).mean() > 0.999
-    assert set(info.functions) == {"churn_predict", "churn_proba", "churn_v1_predict",
-                                   "churn_v1_proba"}
+    assert set(info.functions) == {
+        "churn_predict",
+        "churn_proba",
+        "churn_v1_predict",
+        "churn_v1_proba",
+    }
     assert info.signature().startswith("churn_predict(tenure_months DOUBLE")
     assert "contract VARCHAR" in info.signature()
 
@@ -66,8 +73,10 @@ def test_versions_list_describe_drop(store, linear, boosting):
     listing = store.list_models()
     assert listing[["name", "version"]].values.tolist() == [["churn", 1], ["churn", 2]]
     assert listing["compiled_sql"].tolist() == [True, False]
-    q = f"SELECT churn_proba({ARGS}) a, churn_v2_proba({ARGS}) b, churn_v1_proba({ARGS}) c " \
+    q = (
+        f"SELECT churn_proba({ARGS}) a, churn_v2_proba({ARGS}) b, churn_v1_proba({ARGS}) c "
         "FROM customers LIMIT 200"
+    )
     got = store.sql(q)
     np.testing.assert_array_equal(got["a"], got["b"])
     assert not np.allclose(got["a"], got["c"])
@@ -180,7 +189,7 @@ def test_unconvertible_model_names_the_step(store, customers):
 
 
 def test_parity_failure_refuses(store, linear):
-    with pytest.raises(ModelError, match="parity check failed.*not registered"):
+    with pytest.raises(ModelError, match=r"parity check failed.*not registered"):
         store.register("churn", linear.model, linear.X_sample, tolerance=1e-12)
     assert _count(store) == 0
 
@@ -204,9 +213,11 @@ def test_wrong_arguments_in_sql(store, linear):
 def test_null_and_nan_handling(store, linear, boosting):
     store.register("lin", linear.model, linear.X_sample)
     store.register("hgb", boosting.model, boosting.X_sample)
-    rows = "(VALUES (NULL, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, NULL), " \
-           "('nan'::DOUBLE, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, 'one-year')) " \
-           f"t({ARGS})"
+    rows = (
+        "(VALUES (NULL, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, NULL), "
+        "('nan'::DOUBLE, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, 'one-year')) "
+        f"t({ARGS})"
+    )
     got = store.sql(
         f"SELECT lin_predict({ARGS}) lp, lin_proba({ARGS}) lq, hgb_proba({ARGS}) hq FROM {rows}"
     )
@@ -221,16 +232,19 @@ def test_multiclass_string_labels_and_regression(store, customers):
     multi = train_model(customers, "contract", ["tenure_months", "monthly_charges"], "tree")
     info = store.register("plan", multi.model, multi.X_sample)
     assert info.classes == ["month-to-month", "one-year", "two-year"]
-    got = store.sql("SELECT plan_predict(tenure_months, monthly_charges) y, "
-                    "plan_proba(tenure_months, monthly_charges) p FROM customers")
+    got = store.sql(
+        "SELECT plan_predict(tenure_months, monthly_charges) y, "
+        "plan_proba(tenure_months, monthly_charges) p FROM customers"
+    )
     np.testing.assert_array_equal(got["y"], multi.model.predict(customers[multi.features]))
-    np.testing.assert_allclose(np.stack(got["p"]), multi.model.predict_proba(
-        customers[multi.features]), atol=1e-6)
+    np.testing.assert_allclose(
+        np.stack(got["p"]), multi.model.predict_proba(customers[multi.features]), atol=1e-6
+    )
     reg = train_model(customers, "monthly_charges", ["tenure_months", "contract"], "forest")
-    info = store.register("charges", reg.model, reg.X_sample, y=customers["monthly_charges"]
-                          .iloc[: len(reg.X_sample)])
-    assert info.task == "regression" and info.functions == ["charges_predict",
-                                                            "charges_v1_predict"]
+    info = store.register(
+        "charges", reg.model, reg.X_sample, y=customers["monthly_charges"].iloc[: len(reg.X_sample)]
+    )
+    assert info.task == "regression" and info.functions == ["charges_predict", "charges_v1_predict"]
     assert "score_on_X" in info.metrics
     got = store.sql("SELECT charges_predict(tenure_months, contract) v FROM customers")
     np.testing.assert_allclose(got["v"], reg.model.predict(customers[reg.features]), rtol=1e-5)
@@ -250,10 +264,11 @@ def test_to_sql_of_store(store, linear, boosting, customers):
     store.register("churn", linear.model, linear.X_sample)
     expr = store.to_sql("churn", output="proba")
     got = store.sql(f"SELECT {expr} AS p FROM customers ORDER BY customer_id")["p"]
-    np.testing.assert_allclose(got, linear.model.predict_proba(customers[FEATURES])[:, 1],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        got, linear.model.predict_proba(customers[FEATURES])[:, 1], atol=1e-12
+    )
     store.register("hgb", boosting.model, boosting.X_sample)
-    with pytest.raises(ModelError, match="no compiled SQL.*HistGradientBoosting.*hgb_predict"):
+    with pytest.raises(ModelError, match=r"no compiled SQL.*HistGradientBoosting.*hgb_predict"):
         store.to_sql("hgb")
     with pytest.raises(UnknownNameError, match="output"):
         store.to_sql("churn", output="logit")
@@ -293,7 +308,7 @@ def test_bad_register_inputs(store, linear, customers):
 
 def test_unknown_names_and_store_arguments(store, linear):
     store.register("churn", linear.model, linear.X_sample)
-    with pytest.raises(UnknownNameError, match="Unknown model 'nope'.*churn"):
+    with pytest.raises(UnknownNameError, match=r"Unknown model 'nope'.*churn"):
         store.describe("nope")
     with pytest.raises(UnknownNameError, match="version of model 'churn'"):
         store.describe("churn", 7)
