@@ -20,10 +20,12 @@ from typing import Any
 
 __all__ = [
     "ATTACKS",
+    "DEMO_MODELS",
     "AuditReport",
     "MitigationReport",
     "auc",
     "audit",
+    "demo_model",
     "dp_variants",
     "membership_advantage",
     "mitigation_variants",
@@ -37,6 +39,8 @@ _WHERE = {
     "AuditReport": "report",
     "MitigationReport": "report",
     "audit": "auditing",
+    "DEMO_MODELS": "models",
+    "demo_model": "models",
     "auc": "metrics",
     "dp_variants": "mitigations",
     "membership_advantage": "metrics",

@@ -352,6 +352,10 @@ def audit(
             f"{n} records are too few for {n_shadows} shadow models; use at most {n - 1}."
         )
 
+    if mitigations is not None:
+        # Built before any training so a bad request fails fast.
+        variants, notes = mitigation_variants(estimator, Xa, ya, mitigations, epsilons=epsilons)
+
     rng = np.random.default_rng(random_state)
     label_only = LabelOnlyQueries(
         n_queries=int(n_queries), noise_scale=float(noise_scale), seed=int(rng.integers(2**31))
@@ -455,7 +459,6 @@ def audit(
 
     mitigation_report = None
     if mitigations is not None:
-        variants, notes = mitigation_variants(estimator, Xa, ya, mitigations, epsilons=epsilons)
         row0 = metrics.set_index("attack").loc[risk_attack]
         table = [
             {
