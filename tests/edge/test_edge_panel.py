@@ -1,0 +1,80 @@
+"""EdgePanel driven like a user: set widget values, click buttons, read the state."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from workbench.edge.panel import MODEL_CHOICES, EdgePanel
+
+
+@pytest.fixture
+def panel():
+    p = EdgePanel()
+    p.n_per_class.value = 40
+    return p
+
+
+def test_constructs_without_arguments():
+    p = EdgePanel()
+    assert p.artifact is None and p.last_error is None
+    assert "EdgePanel" in repr(p)
+
+
+def test_train_export_and_download(panel):
+    panel.model_choice.value = "Random forest (10 trees, depth 10)"
+    panel.train_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert panel.model is not None and "held-out accuracy" in panel.report.value
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    art = panel.artifact
+    assert art.parity.match_rate == 100.0 and art.dtype == "int16"
+    assert panel.pipeline.model_match_on_c_features == 100.0
+    assert "Parity with scikit-learn" in panel.report.value
+    assert panel.code.value == art.header
+    link = panel.download.value
+    assert "download='vibration_model.h'" in link
+    payload = link.split("base64,")[1].split("'")[0]
+    assert base64.b64decode(payload).decode() == art.header
+
+
+def test_shrink_into_budget_shows_tradeoff(panel):
+    panel.model_choice.value = "Decision tree (depth 8)"
+    panel.train_button.click()
+    panel.flash_budget.value = 700
+    panel.shrink.value = True
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert panel.budget_result is not None
+    assert panel.artifact.flash_bytes <= 700
+
+
+def test_errors_are_shown_not_raised(panel):
+    panel.export_button.click()
+    assert "Train a model first" in panel.last_error
+    panel.model_choice.value = next(iter(MODEL_CHOICES))
+    panel.train_button.click()
+    panel.flash_budget.value = 100
+    panel.shrink.value = False
+    panel.export_button.click()
+    assert "over the budget" in panel.last_error
+    panel.flash_budget.value = -1
+    panel.export_button.click()
+    assert "Flash budget must be >= 0" in panel.last_error
+    panel.flash_budget.value = 0
+    panel.cc.value = "/nonexistent/no-cc"
+    panel.export_button.click()
+    assert "apt-get install gcc" in panel.last_error
+
+
+def test_non_tree_model_with_float_features(panel):
+    panel.model_choice.value = "Gaussian naive Bayes"
+    panel.quantize.value = False
+    panel.train_button.click()
+    panel.flash_budget.value = 0
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert panel.artifact.dtype == "float32"
+    assert not panel.pipeline.quantize
