@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, InputTypeError, NotFittedError
+from workbench.core.errors import InputError, InputTypeError
 from workbench.core.progress import progress
 from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
@@ -176,7 +176,8 @@ class Transcriber:
         sample_rate : int, optional
             Rate of an array input (default 16,000; other rates are resampled).
         show_progress : bool, optional
-            Progress bar over audio seconds; ``None`` follows :mod:`workbench.core.progress`.
+            Progress bar over audio seconds; ``None`` follows :mod:`workbench.core.progress`,
+            ``False`` creates no bar at all.
         offset : float, default=0.0
             Seconds added to every timestamp (used by streaming).
         **decode_options
@@ -200,14 +201,14 @@ class Transcriber:
         offset: float,
         **decode_options: Any,
     ) -> Iterator[Segment]:
+        # show_progress=False means no bar at all (streaming passes): observers see nothing.
         duration = samples.size / SAMPLE_RATE
         raw, _info = self.model_.transcribe(samples, **self._decode_options(**decode_options))
         total = max(1, round(duration))
-        bar = progress(
-            total=total,
-            desc="Transcribing (audio s)",
-            disable=None if show_progress is None else not show_progress,
-        )
+        bar = None
+        if show_progress is not False:
+            disable = None if show_progress is None else False
+            bar = progress(total=total, desc="Transcribing (audio s)", disable=disable)
         done = 0
         try:
             for i, s in enumerate(raw):
@@ -227,16 +228,22 @@ class Transcriber:
                     words=words,
                 )
                 step = min(total, round(s.end)) - done
-                if step > 0:
+                if bar is not None and step > 0:
                     bar.update(step)
                     done += step
-            if total > done:
+            if bar is not None and total > done:
                 bar.update(total - done)
         finally:
-            bar.close()
+            if bar is not None:
+                bar.close()
 
     def transcribe(
-        self, audio: Any, *, sample_rate: int | None = None, show_progress: bool | None = None
+        self,
+        audio: Any,
+        *,
+        sample_rate: int | None = None,
+        show_progress: bool | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
     ) -> Transcript:
         """Transcribe a whole recording.
 
@@ -247,7 +254,11 @@ class Transcriber:
         sample_rate : int, optional
             Rate of an array input (default 16,000; other rates are resampled).
         show_progress : bool, optional
-            Progress bar over audio seconds.
+            Progress bar over audio seconds; ``None`` follows :mod:`workbench.core.progress`,
+            ``False`` creates no bar at all.
+        on_segment : callable, optional
+            Called with each :class:`Segment` as soon as it is decoded (a panel shows the
+            transcript growing this way).
 
         Returns
         -------
@@ -265,7 +276,13 @@ class Transcriber:
         """
         samples = load_audio(audio, sample_rate=sample_rate)
         self.load()
-        segments = list(self._segments(samples, show_progress=show_progress, offset=0.0))
+        if on_segment is not None and not callable(on_segment):
+            raise InputTypeError(f"on_segment must be callable, got {type(on_segment).__name__}.")
+        segments = []
+        for segment in self._segments(samples, show_progress=show_progress, offset=0.0):
+            segments.append(segment)
+            if on_segment is not None:
+                on_segment(segment)
         return self._transcript(segments, samples.size / SAMPLE_RATE)
 
     def _transcript(self, segments: list[Segment], duration: float) -> Transcript:
@@ -335,7 +352,3 @@ class Transcriber:
             if update is not None:
                 yield update
         yield session.finish()
-
-    def _require_loaded(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("The Transcriber has no model loaded; call .load() first.")

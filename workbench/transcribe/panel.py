@@ -1,0 +1,238 @@
+"""Transcription panel: file or demo clip in; growing transcript, summary and subtitles out."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+
+from workbench.core.errors import InputError
+from workbench.core.progress import progress
+from workbench.transcribe import (
+    SAMPLE_RATE,
+    Segment,
+    StreamingSession,
+    StreamUpdate,
+    Summary,
+    Transcriber,
+    Transcript,
+    demo_clip,
+    iter_chunks,
+    load_audio,
+    summarize,
+)
+from workbench.ui.base import ToolPanel
+
+__all__ = ["TranscribePanel"]
+
+_DEMO, _UPLOAD = "Demo clip", "Uploaded file"
+
+
+class TranscribePanel(ToolPanel):
+    """Transcribe and summarize speech offline: whole files or played as a low-delay stream.
+
+    Choose the bundled demo clip or upload a sound file, then *Transcribe* (segments appear as
+    they are decoded) or *Play as stream* (the file is fed in chunks; confirmed text is black,
+    tentative text grey). The summary lists the most central sentences with their times, and SRT
+    and WebVTT subtitles can be downloaded. :meth:`start_live`, :meth:`push_chunk` and
+    :meth:`stop_live` let another widget (e.g. a microphone recorder) push audio chunks.
+
+    Attributes
+    ----------
+    transcript : Transcript or None
+        The last transcript.
+    summary : Summary or None
+        Its summary.
+    stream_stats : StreamStats or None
+        Latency of the last stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Local transcription",
+            "Whisper tiny.en (int8) on the CPU, offline; extractive summary with timestamps.",
+        )
+        self.source = widgets.ToggleButtons(
+            options=[_DEMO, _UPLOAD], value=_DEMO, description="Audio"
+        )
+        self.upload = widgets.FileUpload(
+            accept=".wav,.mp3,.flac,.ogg,.m4a,.webm,audio/*", multiple=False, description="Upload"
+        )
+        self.upload.observe(self._on_upload, names="value")
+        self.vad = widgets.Checkbox(value=False, description="Skip silence (Silero VAD)")
+        self.beam_size = widgets.Dropdown(
+            options=[("greedy (1)", 1), ("beam search (5)", 5)], value=1, description="Decoding"
+        )
+        self.n_sentences = widgets.IntSlider(value=3, min=1, max=10, description="Summary")
+        self.chunk_s = widgets.FloatSlider(
+            value=1.0, min=0.5, max=3.0, step=0.5, description="Chunk (s)"
+        )
+        self.transcribe_button = self.set_main_button(
+            widgets.Button(description="Transcribe", icon="file-audio-o")
+        )
+        self.stream_button = widgets.Button(description="Play as stream", icon="play")
+        self.transcribe_button.on_click(lambda _b: self.transcribe())
+        self.stream_button.on_click(lambda _b: self.play_stream())
+        self.controls.children = [
+            widgets.HBox([self.source, self.upload]),
+            widgets.HBox([self.beam_size, self.vad]),
+            widgets.HBox([self.n_sentences, self.chunk_s]),
+            widgets.HBox([self.transcribe_button, self.stream_button]),
+        ]
+        self.transcript_html = widgets.HTML("")
+        self.summary_html = widgets.HTML("")
+        self.downloads = widgets.HTML("")
+        self.output.layout.display = "none"
+        self.children = [*self.children, self.transcript_html, self.summary_html, self.downloads]
+        self.transcript: Transcript | None = None
+        self.summary: Summary | None = None
+        self.stream_stats: Any = None
+        self._live: StreamingSession | None = None
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _on_upload(self, _change: Any) -> None:
+        if self.upload.value:
+            self.source.value = _UPLOAD
+
+    def _audio(self) -> np.ndarray:
+        if self.source.value == _DEMO:
+            return load_audio(demo_clip())
+        files = self.upload.value
+        if not files:
+            raise InputError("No file uploaded; use the Upload button or choose the demo clip.")
+        item = files[0] if isinstance(files, list | tuple) else next(iter(files.values()))
+        return load_audio(bytes(item["content"]))
+
+    def _transcriber(self) -> Transcriber:
+        return Transcriber(beam_size=self.beam_size.value, vad_filter=self.vad.value)
+
+    # -- whole file ---------------------------------------------------------------------------
+    def transcribe(self) -> Transcript | None:
+        """Transcribe the chosen audio, showing segments as they come; returns the transcript."""
+        self._clear()
+        return self.run(self._transcribe, busy="Transcribing…")
+
+    def _transcribe(self) -> Transcript:
+        samples = self._audio()
+        shown: list[Segment] = []
+
+        def show(segment: Segment) -> None:
+            shown.append(segment)
+            self.transcript_html.value = _segments_html(shown)
+
+        transcript = self._transcriber().transcribe(samples, on_segment=show)
+        self._finish(transcript)
+        return transcript
+
+    # -- streaming ----------------------------------------------------------------------------
+    def play_stream(self) -> StreamUpdate | None:
+        """Feed the chosen audio in chunks through the streaming transcriber."""
+        self._clear()
+        return self.run(self._play_stream, busy="Streaming…")
+
+    def _play_stream(self) -> StreamUpdate | None:
+        samples = self._audio()
+        step = self.chunk_s.value
+        n_chunks = int(np.ceil(samples.size / (step * SAMPLE_RATE)))
+        chunks = progress(iter_chunks(samples, step), total=n_chunks, desc="Chunks")
+        self.start_live()
+        last = None
+        for chunk in chunks:
+            last = self.push_chunk(chunk) or last
+        return self.stop_live() or last
+
+    def start_live(self) -> None:
+        """Open a streaming session that :meth:`push_chunk` feeds (16 kHz float chunks)."""
+        self._clear()
+        self._live = StreamingSession(
+            self._transcriber(),
+            min_chunk_s=self.chunk_s.value,
+            summary_sentences=self.n_sentences.value,
+        )
+
+    def push_chunk(self, chunk: np.ndarray) -> StreamUpdate | None:
+        """Add a chunk of audio to the live session and show the confirmed/tentative text."""
+        if self._live is None:
+            raise InputError("No live stream is open; call start_live() first.")
+        update = self._live.push(chunk)
+        if update is not None:
+            self._show_update(update)
+        return update
+
+    def stop_live(self) -> StreamUpdate | None:
+        """Close the live session: confirm what is left, show the summary and subtitles."""
+        if self._live is None:
+            return None
+        session, self._live = self._live, None
+        update = session.finish()
+        self._show_update(update)
+        self.stream_stats = session.stats()
+        self._finish(session.transcript())
+        s = self.stream_stats
+        self.transcript_html.value += (
+            f"<div style='color:#555'>Confirmed-text delay: median {s.delay_median_s:.1f} s, "
+            f"90th percentile {s.delay_p90_s:.1f} s over {s.n_words} words.</div>"
+        )
+        return update
+
+    def _show_update(self, update: StreamUpdate) -> None:
+        self.transcript_html.value = (
+            f"<div style='font-size:110%'>{html.escape(update.confirmed)} "
+            f"<span style='color:#999'>{html.escape(update.tentative)}</span></div>"
+        )
+        if update.running_summary is not None:
+            self.summary_html.value = _summary_html(update.running_summary)
+
+    # -- results ------------------------------------------------------------------------------
+    def _clear(self) -> None:
+        self.transcript = self.summary = self.stream_stats = None
+        self.transcript_html.value = self.summary_html.value = self.downloads.value = ""
+
+    def _finish(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+        self.summary = summarize(transcript, n_sentences=self.n_sentences.value)
+        if not transcript.segments:
+            self.transcript_html.value = "<i>No speech found.</i>"
+        self.summary_html.value = _summary_html(self.summary)
+        self.downloads.value = " ".join(
+            _download_link(text, name)
+            for text, name in [
+                (transcript.to_srt(), "transcript.srt"),
+                (transcript.to_vtt(), "transcript.vtt"),
+                (transcript.to_text(), "transcript.txt"),
+            ]
+        )
+
+
+def _segments_html(segments: list[Segment]) -> str:
+    rows = "".join(
+        f"<div><span style='color:#888;font-family:monospace'>[{s.start:6.1f}–{s.end:6.1f}]"
+        f"</span> {html.escape(s.text)}</div>"
+        for s in segments
+    )
+    return f"<div>{rows}</div>"
+
+
+def _summary_html(summary: Summary) -> str:
+    if not summary.sentences:
+        return ""
+    items = "".join(
+        f"<li><span style='font-family:monospace'>{row.time}</span> {html.escape(row.text)}</li>"
+        for row in summary.to_frame().itertuples()
+    )
+    phrases = ", ".join(html.escape(k.phrase) for k in summary.key_phrases)
+    return (
+        f"<b>Summary</b><ul style='margin:2px 0'>{items}</ul>"
+        f"<div><b>Key phrases:</b> {phrases}</div>"
+    )
+
+
+def _download_link(text: str, filename: str) -> str:
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (
+        f"<a download='{filename}' href='data:text/plain;charset=utf-8;base64,{payload}' "
+        f"target='_blank'>⬇ {filename}</a>"
+    )
