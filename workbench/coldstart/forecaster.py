@@ -52,7 +52,7 @@ default="ensemble"
         (``None``: one global curve).
     n_neighbors : int, default=10
         Analogue items per new item (``knn``).
-    max_iter : int, default=150
+    max_iter : int, default=100
         Boosting iterations of the global gradient-boosting model (``gbm``).
     freq : str, optional
         ``"D"``, ``"W"`` (any weekday), ``"MS"`` or ``"ME"``; inferred from the dates when omitted.
@@ -109,7 +109,7 @@ default="ensemble"
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
         category: str | None = "category",
         n_neighbors: int = 10,
-        max_iter: int = 150,
+        max_iter: int = 100,
         freq: str | None = None,
         missing: str = "raise",
         handle_unknown: str = "error",

@@ -37,6 +37,8 @@ METHODS = ("ensemble", "knn", "gbm", "bass", "profile")
 BASELINES = ("category_mean", "seasonal_naive")
 ENSEMBLE_MEMBERS = ("knn", "gbm", "bass")
 _EPS = 1e-9
+GBM_MAX_ROWS = 40_000
+GBM_LEARNING_RATE = 0.15
 
 
 @dataclasses.dataclass
@@ -215,8 +217,8 @@ class Engine:
         n = items.n
         model = HistGradientBoostingRegressor(
             loss="poisson",
-            learning_rate=0.05,
-            max_iter=200,
+            learning_rate=0.1,
+            max_iter=100,
             max_leaf_nodes=15,
             min_samples_leaf=max(2, min(20, n // 10)),
             l2_regularization=1.0,
@@ -242,11 +244,17 @@ class Engine:
         self.has_curve_ = self.level_ > _EPS
 
     def _fit_gbm(self, items, item, a, t, y) -> None:
+        if len(y) > GBM_MAX_ROWS:
+            # A random subset of rows: the trees see enough (item, age) cells and fit faster.
+            keep = np.random.default_rng(self.random_state).choice(
+                len(y), GBM_MAX_ROWS, replace=False
+            )
+            item, a, t, y = item[keep], a[keep], t[keep], y[keep]
         X = self._gbm_features(items.features()[item], items.group[item], a, t)
         mask = np.concatenate([items.cat_mask, np.zeros(X.shape[1] - len(items.cat_mask), bool)])
         model = HistGradientBoostingRegressor(
             loss="poisson",
-            learning_rate=0.1,
+            learning_rate=GBM_LEARNING_RATE,
             max_iter=self.max_iter,
             max_leaf_nodes=31,
             min_samples_leaf=50,

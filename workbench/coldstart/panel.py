@@ -1,0 +1,157 @@
+"""Panel: describe a new product, see its fan chart beside its analogues, run a backtest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from IPython.display import display
+
+from workbench.coldstart.backtest import backtest
+from workbench.coldstart.data import LaunchData, make_launches
+from workbench.coldstart.forecaster import ColdStartForecaster
+from workbench.coldstart.models import BASELINES, METHODS
+from workbench.coldstart.results import Analogues, BacktestResult, Forecast
+from workbench.ui.base import ToolPanel
+
+__all__ = ["ColdStartPanel"]
+
+
+class ColdStartPanel(ToolPanel):
+    """Widgets over :class:`~workbench.coldstart.ColdStartForecaster`.
+
+    Parameters
+    ----------
+    data : LaunchData, optional
+        Known launches to learn from; by default 300 simulated products over 104 weeks.
+    random_state : int, default=0
+        Seed of the default data and of the models.
+
+    Attributes
+    ----------
+    attribute_widgets : dict of str to ipywidgets.Widget
+        One input per attribute column (dropdowns for categorical, number boxes for numeric).
+    forecast_ : Forecast or None
+        The last forecast.
+    analogues_ : Analogues or None
+        The analogues of the last forecast product.
+    backtest_ : BacktestResult or None
+        The last backtest.
+    """
+
+    def __init__(self, data: LaunchData | None = None, *, random_state: int = 0) -> None:
+        super().__init__(
+            "Cold-start forecasting",
+            "Describe a product that has never sold; see its forecast and its closest analogues.",
+        )
+        self.data = data if data is not None else make_launches(300, 104, random_state=random_state)
+        self.random_state = random_state
+        self._models: dict[str, ColdStartForecaster] = {}
+        self.forecast_: Forecast | None = None
+        self.analogues_: Analogues | None = None
+        self.backtest_: BacktestResult | None = None
+
+        attrs = self.data.attributes
+        self.attribute_widgets: dict[str, widgets.Widget] = {}
+        for col in attrs.columns:
+            if col == "item_id":
+                continue
+            s = attrs[col]
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                w: widgets.Widget = widgets.FloatText(value=float(s.median()), description=col)
+            else:
+                levels = sorted(s.astype(str).unique().tolist())
+                w = widgets.Dropdown(options=levels, value=levels[0], description=col)
+            self.attribute_widgets[col] = w
+        last = pd.Timestamp(self.data.history["date"].max())
+        self.method = widgets.Dropdown(
+            options=[*METHODS, *BASELINES], value="ensemble", description="method"
+        )
+        self.horizon = widgets.IntSlider(value=26, min=1, max=104, description="horizon")
+        self.launch_date = widgets.DatePicker(
+            value=(last + pd.Timedelta(days=7)).date(), description="launch"
+        )
+        self.n_analogues = widgets.IntSlider(value=5, min=1, max=20, description="analogues")
+        self.forecast_button = widgets.Button(description="Forecast", button_style="primary")
+        self.backtest_button = widgets.Button(description="Run backtest")
+        self.forecast_button.on_click(lambda _: self.forecast())
+        self.backtest_button.on_click(lambda _: self.run_backtest())
+        self.controls.children = [
+            widgets.HBox(
+                [
+                    widgets.VBox(list(self.attribute_widgets.values())),
+                    widgets.VBox([self.method, self.horizon, self.launch_date, self.n_analogues]),
+                ]
+            ),
+            widgets.HBox([self.forecast_button, self.backtest_button]),
+        ]
+
+    def _model(self, method: str) -> ColdStartForecaster:
+        if method not in self._models:
+            self._models[method] = ColdStartForecaster(
+                method=method, random_state=self.random_state
+            ).fit(self.data.history, self.data.attributes)
+        return self._models[method]
+
+    def new_item(self) -> pd.DataFrame:
+        """The product described by the widgets, as a one-row attribute table."""
+        row: dict[str, Any] = {"item_id": "NEW"}
+        for col, w in self.attribute_widgets.items():
+            row[col] = w.value
+        return pd.DataFrame([row])
+
+    def forecast(self) -> Forecast | None:
+        """Fit (once per method) and forecast the described product; draw the charts."""
+
+        def work() -> tuple[Forecast, Analogues]:
+            model = self._model(self.method.value)
+            item = self.new_item()
+            launch = self.launch_date.value
+            fc = model.predict(item, self.horizon.value, launch_date=launch)
+            an = model.analogues(item, n_neighbors=self.n_analogues.value)
+            return fc, an
+
+        out = self.run(work, busy="Fitting and forecasting…")
+        if out is None:
+            return None
+        self.forecast_, self.analogues_ = out
+        self._draw()
+        return self.forecast_
+
+    def _draw(self) -> None:
+        import matplotlib.pyplot as plt
+
+        assert self.forecast_ is not None and self.analogues_ is not None
+        self.output.clear_output()
+        with self.output:
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+            self.forecast_.plot(ax=ax1)
+            self.analogues_.plot(ax=ax2, max_age=self.horizon.value)
+            fig.tight_layout()
+            plt.show()
+            frame = self.forecast_.to_frame().head(8)
+            numeric = frame.select_dtypes("number").columns
+            display(frame.round(dict.fromkeys(numeric, 2)))
+
+    def run_backtest(self) -> BacktestResult | None:
+        """Score every method on products held out as new (time-origin scheme)."""
+        horizon = min(self.horizon.value, 26)
+        out = self.run(
+            backtest,
+            self.data.history,
+            self.data.attributes,
+            horizon=horizon,
+            random_state=self.random_state,
+            busy="Backtesting every method…",
+        )
+        if out is None:
+            return None
+        self.backtest_ = out
+        self.output.clear_output()
+        with self.output:
+            display(out.to_frame().round(3))
+        return out
+
+    def __repr__(self) -> str:
+        return f"ColdStartPanel(items={len(self.data.attributes)})"
