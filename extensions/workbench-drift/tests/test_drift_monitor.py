@@ -153,7 +153,10 @@ def test_report_views_json_and_plots(data):
     payload = json.loads(report.to_json())
     assert payload["columns"][0]["column"] == "x"
     assert payload["window_start"].startswith("2026-02-02")
-    assert "Drift report" in report._repr_html_()
+    page = report._repr_html_()
+    assert "Drift report, window from 2026-02-02" in page
+    assert "&lt; 1e-4" in page  # the shifted column's p-value
+    assert "<td>x</td>" in page
     assert "0x" not in repr(report)
     assert repr(report).startswith("DriftReport(alert=True")
     ax = report.plot()

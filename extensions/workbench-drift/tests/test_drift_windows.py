@@ -60,7 +60,7 @@ def test_demo_log_table(demo):
     assert cols["column_name"].tolist() == ["ts", *DEMO_FEATURES, "referral", "score", "label"]
     n, first, last = demo.connection.execute(
         f"SELECT count(*), min(ts), max(ts) FROM {demo.table}"
-    ).fetchone()
+    ).fetchall()[0]
     assert n == 3000
     assert first >= pd.Timestamp("2026-01-05")
     assert last < pd.Timestamp("2026-03-16")
@@ -85,6 +85,9 @@ def test_weekly_windows_from_duckdb(demo):
     two = read_windows(demo.connection, demo.table, time_column="ts", every="14 days")
     assert sum(w.n_rows for w in two) == 3000
     assert "n_rows=300" in repr(windows[0])
+    # no pending result is left on the caller's connection (DuckDB refuses further work then)
+    repr(demo)
+    assert demo.connection.sql("SELECT 42").fetchall() == [(42,)]
 
 
 def test_windows_keep_gaps_and_filter_range(gappy):

@@ -74,7 +74,7 @@ class DemoLog:
     drift_start: pd.Timestamp | None
 
     def __repr__(self) -> str:
-        n = self.connection.execute(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
+        n = self.connection.execute(f'SELECT count(*) FROM "{self.table}"').fetchall()[0][0]
         return f"DemoLog(table={self.table!r}, rows={n}, drift_start={self.drift_start})"
 
 

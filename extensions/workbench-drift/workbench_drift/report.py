@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from typing import Any
 
 import numpy as np
@@ -116,12 +117,35 @@ class DriftReport(Result):
     def summary(self) -> dict[str, Any]:
         """Alert flag, drifted columns, largest PSI and sample sizes."""
         psi = self.columns["psi"].to_numpy(dtype=float)
+        drifted = self.drifted_columns
+        names = ", ".join(drifted[:4]) + (
+            f" (+{len(drifted) - 4} more)" if len(drifted) > 4 else ""
+        )
         return {
             "alert": self.alert,
-            "drifted": ", ".join(self.drifted_columns) or "none",
+            "drifted": names or "none",
             "max PSI": round(float(np.nanmax(psi)), 4) if np.isfinite(psi).any() else None,
             "rows": f"{self.n_current} current vs {self.n_reference} reference",
         }
+
+    def _repr_html_(self, max_rows: int = 40) -> str:
+        # Readable numbers: PSI and statistics to 3 decimals, tiny p-values as "< 1e-4".
+        view = self.columns.copy()
+        for col in ("psi", "statistic", "missing_current"):
+            view[col] = view[col].astype(float).round(3)
+        for col in ("p_value", "p_adjusted"):
+            view[col] = [
+                "" if pd.isna(p) else ("< 1e-4" if p < 1e-4 else f"{p:.4f}") for p in view[col]
+            ]
+        items = "".join(
+            f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
+            for k, v in self.summary().items()
+        )
+        table = view.to_html(max_rows=max_rows, index=False)
+        return (
+            f"<div class='workbench-result'><h4 style='margin:4px 0'>{html.escape(self.title)}"
+            f"</h4><ul style='margin:2px 0'>{items}</ul>{table}</div>"
+        )
 
     def bins(self, column: str) -> pd.DataFrame:
         """Reference and current proportions per bin of one column (what the PSI compares).

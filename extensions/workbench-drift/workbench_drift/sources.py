@@ -113,7 +113,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
         If no such table or view exists; the message lists the ones that do.
     """
     schema, name = _split_table(table)
-    schema = schema or con.execute("SELECT current_schema()").fetchone()[0]
+    schema = schema or con.execute("SELECT current_schema()").fetchall()[0][0]
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ? AND table_catalog = current_database() "
@@ -253,7 +253,7 @@ def _check_every(con: duckdb.DuckDBPyConnection, every: Any) -> str:
     if not isinstance(every, str):
         raise InputTypeError(f"every must be an interval string such as '1 week', got {every!r}.")
     try:
-        seconds = con.execute("SELECT epoch(CAST(? AS INTERVAL))", [every]).fetchone()[0]
+        seconds = con.execute("SELECT epoch(CAST(? AS INTERVAL))", [every]).fetchall()[0][0]
     except duckdb.Error:
         raise InputError(
             f"every={every!r} is not a DuckDB interval; write e.g. '1 day', '7 days', '1 month'."
