@@ -68,6 +68,7 @@ def backtest(
         after an origin are its new items. Default: ``max(4, season_length // 4)``.
     group_col : str, optional
         ``"kfold"`` only: an attribute column whose groups are held out together (e.g. a brand).
+        Levels of held-out groups are unseen in training and treated as missing values.
     forecaster : ColdStartForecaster, optional
         Template whose parameters (quantiles, category, column names, ...) are used; its
         ``method`` is ignored.
@@ -95,6 +96,8 @@ def backtest(
             f"forecaster must be a ColdStartForecaster, got {type(template).__name__}."
         )
     params = template.get_params()
+    # Held-out groups (a brand, a whole category) bring levels no training item has.
+    params["handle_unknown"] = "ignore"
     if random_state is not None:
         params["random_state"] = random_state
     all_methods = [*METHODS, *BASELINES]

@@ -38,6 +38,8 @@ class ColdStartPanel(ToolPanel):
         The analogues of the last forecast product.
     backtest_ : BacktestResult or None
         The last backtest.
+    figure_ : matplotlib.figure.Figure or None
+        The last fan chart and analogue figure.
     """
 
     def __init__(self, data: LaunchData | None = None, *, random_state: int = 0) -> None:
@@ -51,6 +53,7 @@ class ColdStartPanel(ToolPanel):
         self.forecast_: Forecast | None = None
         self.analogues_: Analogues | None = None
         self.backtest_: BacktestResult | None = None
+        self.figure_: Any = None
 
         attrs = self.data.attributes
         self.attribute_widgets: dict[str, widgets.Widget] = {}
@@ -129,6 +132,7 @@ class ColdStartPanel(ToolPanel):
             self.forecast_.plot(ax=ax1)
             self.analogues_.plot(ax=ax2, max_age=self.horizon.value)
             fig.tight_layout()
+            self.figure_ = fig
             plt.show()
             frame = self.forecast_.to_frame().head(8)
             numeric = frame.select_dtypes("number").columns
