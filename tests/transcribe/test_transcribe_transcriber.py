@@ -149,6 +149,16 @@ def test_frames_and_repr(weather_transcript):
     assert "<h4" in weather_transcript._repr_html_()
 
 
+def test_plot_draws_words_and_segments(weather_transcript):
+    import matplotlib.pyplot as plt
+
+    ax = weather_transcript.plot()
+    assert len(ax.lines[0].get_xdata()) == len(weather_transcript.words)
+    assert len(ax.patches) == len(weather_transcript.segments)
+    assert Transcript([], duration=1.0).plot(ax=plt.subplots()[1]).get_xlim() == (0, 1.0)
+    plt.close("all")
+
+
 @pytest.mark.parametrize(
     ("seconds", "srt", "vtt"),
     [

@@ -154,6 +154,38 @@ class Transcript(Result):
         ]
         return pd.DataFrame(rows, columns=["segment", "start", "end", "word", "probability"])
 
+    def plot(self, ax: Any = None) -> Any:
+        """Word confidence over time, with segments shaded.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 2.6))
+        for i, s in enumerate(self.segments):
+            ax.axvspan(s.start, s.end, color="C0" if i % 2 == 0 else "C1", alpha=0.12, lw=0)
+        words = self.words
+        if words:
+            mids = [(w.start + w.end) / 2 for w in words]
+            ax.plot(mids, [w.probability for w in words], "o", ms=3, color="C2")
+            for w, x in zip(words, mids, strict=True):
+                if w.probability < 0.5:
+                    ax.annotate(w.text.strip(), (x, w.probability), fontsize=7, rotation=45)
+        ax.set_xlim(0, max(self.duration, 1e-3))
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("word probability")
+        ax.set_title(f"{len(self.segments)} segments, {len(words)} words (shaded: segments)")
+        return ax
+
     def to_srt(self) -> str:
         """SubRip subtitles, one cue per segment."""
         blocks = [
