@@ -248,7 +248,7 @@ def audit(
     attacks: str | Iterable[str] | None = None,
     mitigations: str | Iterable[str] | Mapping[str, Any] | None = None,
     epsilons: Iterable[float] = (1.0, 10.0),
-    outlier_method: str = "isolation_forest",
+    outlier_method: str = "class_distance",
     fixed_variance: bool = True,
     n_queries: int = 16,
     noise_scale: float = 0.1,
@@ -285,7 +285,7 @@ def audit(
         :func:`workbench.privacy.mitigations.mitigation_variants`.
     epsilons : iterable of float, default=(1.0, 10.0)
         Privacy budgets of the differentially private variants.
-    outlier_method : {"isolation_forest", "class_distance"}, default="isolation_forest"
+    outlier_method : {"class_distance", "isolation_forest"}, default="class_distance"
         How record outlierness is scored (see :func:`workbench.privacy.outlier_scores`).
     fixed_variance : bool, default=True
         LiRA with one variance pooled over records (better below ~64 shadows).
