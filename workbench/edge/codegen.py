@@ -8,10 +8,10 @@ Every generated header exposes the same small interface, whatever the model::
     static int32_t <name>_predict(const <name>_input_t *x);             // index into classes_
     static void    <name>_predict_proba(const <name>_input_t *x, float *proba);
 
-Trees on int16 features use emlearn's loadable runtime (``eml_trees.h``, the same format that
-emlearn's MicroPython module loads from CSV) with the threshold trap fixed. Everything else is
-generated here, so that thresholds and weights are written without losing precision and the
-arithmetic mirrors scikit-learn's.
+Trees on int16 features with 8-bit leaves use emlearn's loadable runtime (``eml_trees.h``, the
+same format that emlearn's MicroPython module loads from CSV) with the threshold trap fixed.
+Everything else is generated here, so that thresholds and weights are written without losing
+precision and the arithmetic mirrors scikit-learn's.
 """
 
 from __future__ import annotations
@@ -696,7 +696,7 @@ def generate(model: Any, *, name: str, dtype: str, leaves: str) -> GeneratedC:
     """
     family = SUPPORTED_ESTIMATORS[type(model).__name__]
     if family == "tree":
-        if dtype == "int16" and leaves in ("class", "uint8"):
+        if dtype == "int16" and leaves == "uint8":
             return _generate_tree_emlearn(model, name, leaves)
         code = _generate_tree_own(model, name, dtype, leaves)
         if dtype == "int16" and model.n_features_in_ <= 127:

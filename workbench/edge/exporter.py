@@ -455,9 +455,9 @@ def export(
     leaves : {"auto", "class", "uint8", "float"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
         (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
-        ``"class"`` for a single tree, ``"float"`` for ensembles. int16 trees with ``"class"`` or
-        ``"uint8"`` leaves run on emlearn's ``eml_trees.h`` runtime; every int16 tree export also
-        carries emlearn's CSV for MicroPython.
+        ``"class"`` for a single tree, ``"float"`` for ensembles. int16 trees with ``"uint8"``
+        leaves run on emlearn's ``eml_trees.h`` runtime; every int16 tree export also carries
+        emlearn's CSV for MicroPython.
     flash_budget : int, optional
         Bytes of flash the model may take on :attr:`EdgeArtifact.size_target`; a larger model
         raises :class:`~workbench.core.errors.ModelError` (use :func:`fit_to_budget` to shrink).
