@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from workbench_drift.statistics import (
     bin_counts,
     categorical_proportions,
@@ -15,6 +16,7 @@ from workbench_drift.statistics import (
     numeric_bin_edges,
     population_stability_index,
     psi_from_proportions,
+    sorted_bin_counts,
 )
 
 from workbench.core.errors import InputError, InputTypeError
@@ -78,6 +80,34 @@ def test_ks_test_extremes():
     stat, p = ks_test(np.arange(50.0), np.arange(50.0))
     assert stat == 0.0
     assert p == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "shift"),
+    [
+        (300, 200, 0.03),
+        (30_000, 12_000, 0.03),
+        (8_000, 50_000, 0.03),
+        (20_000, 11_000, 0.0),
+        (15_000, 15_000, 3.0),
+    ],
+)
+def test_ks_matches_scipy_on_small_and_large_samples_with_ties(n1, n2, shift):
+    rng = np.random.default_rng(n1)
+    ref = rng.normal(0.0, 1.0, n1).round(2)  # rounding makes ties
+    cur = rng.normal(shift, 1.0, n2).round(2)
+    expected = stats.ks_2samp(ref, cur)
+    stat, p = ks_test(ref, cur)
+    assert stat == pytest.approx(expected.statistic, abs=1e-12)
+    assert p == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_sorted_bin_counts_agree_with_bin_counts():
+    rng = np.random.default_rng(5)
+    ref = rng.normal(size=1000).round(1)
+    edges = numeric_bin_edges(ref)
+    cur = rng.normal(0.5, 2, 700).round(1)
+    assert sorted_bin_counts(np.sort(cur), edges).tolist() == bin_counts(cur, edges).tolist()
 
 
 def test_chi_square_matches_hand_computation():

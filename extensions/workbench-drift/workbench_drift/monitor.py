@@ -34,9 +34,10 @@ from workbench_drift.statistics import (
     _check_bins,
     bin_counts,
     chi_square_from_counts,
-    ks_test,
+    ks_test_sorted,
     numeric_bin_edges,
     psi_from_proportions,
+    sorted_bin_counts,
 )
 
 __all__ = ["RULES", "DriftMonitor", "monitor_table"]
@@ -446,8 +447,9 @@ class DriftMonitor:
                     np.zeros(len(ref_counts)),
                 )
             elif kind == "numeric":
-                cur_counts = bin_counts(values, self.bin_edges_[c])
-                stat, p = ks_test(self._reference_values[c], values)
+                values = np.sort(values)
+                cur_counts = sorted_bin_counts(values, self.bin_edges_[c])
+                stat, p = ks_test_sorted(self._reference_values[c], values)
                 psi = psi_from_proportions(ref_counts.to_numpy(), cur_counts, eps=self.eps)
                 row.update(test="ks", psi=psi, statistic=stat, p_value=p)
                 bins[c] = (list(ref_counts.index), ref_counts.to_numpy(), cur_counts)

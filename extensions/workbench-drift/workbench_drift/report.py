@@ -355,9 +355,13 @@ class DriftTimeline(Result):
                 raise UnknownNameError("column", unknown[0], matrix.columns)
         ax = _new_axes(ax, (8.0, 3.5))
         predictions = set(self.scores.loc[self.scores["role"] == "prediction", "column"])
+        # Each window's PSI is drawn at the middle of the window, inside its alert shading.
+        spans = self.windows.set_index("window_start")["window_end"]
+        starts = pd.DatetimeIndex(matrix.index)
+        mids = starts + (pd.DatetimeIndex(spans.reindex(starts)) - starts) / 2
         for col in columns:
             style = "-o" if col in predictions else "-"
-            ax.plot(matrix.index, matrix[col], style, label=col, markersize=3)
+            ax.plot(mids, matrix[col].to_numpy(), style, label=col, markersize=3)
         ax.axhline(self.psi_threshold, color="k", linestyle="--", linewidth=1, label="threshold")
         for _, row in self.alerts.iterrows():
             ax.axvspan(row["window_start"], row["window_end"], color=_DRIFT_COLOR, alpha=0.12)

@@ -12,6 +12,7 @@ logarithm stays finite.
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,11 @@ __all__ = [
     "chi_square_from_counts",
     "chi_square_test",
     "ks_test",
+    "ks_test_sorted",
     "numeric_bin_edges",
     "population_stability_index",
     "psi_from_proportions",
+    "sorted_bin_counts",
 ]
 
 DEFAULT_EPS = 1e-4
@@ -257,8 +260,54 @@ def ks_test(reference: Any, current: Any) -> tuple[float, float]:
     """
     ref = _numeric_sample(reference, "reference")
     cur = _numeric_sample(current, "current")
-    res = stats.ks_2samp(ref, cur)
-    return float(res.statistic), float(res.pvalue)
+    return ks_test_sorted(np.sort(ref), np.sort(cur))
+
+
+_EXACT_MAX_N = 10_000  # scipy's ks_2samp computes exact p-values up to this sample size
+
+
+def _ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest gap between the empirical CDFs of two sorted samples.
+
+    Between two consecutive points of the smaller sample ``s`` its CDF is flat and the other
+    CDF only rises, so the gap is largest at a point of ``s`` (right limits) or just below one
+    (left limits): evaluating both at the points of ``s`` alone gives ks_2samp's statistic.
+    """
+    s, o = (a, b) if a.size <= b.size else (b, a)
+    gap_right = (
+        np.searchsorted(s, s, side="right") / s.size - np.searchsorted(o, s, side="right") / o.size
+    )
+    gap_left = (
+        np.searchsorted(s, s, side="left") / s.size - np.searchsorted(o, s, side="left") / o.size
+    )
+    return float(max(np.abs(gap_right).max(), np.abs(gap_left).max()))
+
+
+def ks_test_sorted(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+    """:func:`ks_test` on two already sorted, NaN-free float arrays (no validation).
+
+    Up to 10,000 values per sample this is ``scipy.stats.ks_2samp`` (exact p-values). Above, the
+    same statistic is evaluated at the points of the smaller sample only (several times faster
+    on large windows), and the p-value is ks_2samp's asymptotic one,
+    ``kstwo.sf(D, round(n * m / (n + m)))``.
+    """
+    n1, n2 = reference.size, current.size
+    if max(n1, n2) <= _EXACT_MAX_N:
+        with warnings.catch_warnings():
+            # scipy falls back from exact to asymptotic with a RuntimeWarning; both are fine here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = stats.ks_2samp(reference, current)
+        return float(res.statistic), float(res.pvalue)
+    d = _ks_statistic(reference, current)
+    big, small = max(n1, n2), min(n1, n2)
+    en = big * small / (big + small)
+    return d, float(np.clip(stats.kstwo.sf(d, np.round(en)), 0.0, 1.0))
+
+
+def sorted_bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """:func:`bin_counts` for an already sorted, NaN-free float array (no validation)."""
+    below = np.searchsorted(sorted_values, edges, side="right")
+    return np.diff(np.concatenate([[0], below, [sorted_values.size]]))
 
 
 def chi_square_test(reference: Any, current: Any) -> tuple[float, float]:
