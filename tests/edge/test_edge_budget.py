@@ -76,3 +76,19 @@ def test_bad_input(vibration):
         fit_to_budget(rf, Xtr, ytr, Xte, yte, flash_budget=1000, grid=[])
     with pytest.raises(InputError, match="X_test has 3 features"):
         fit_to_budget(rf, Xtr, ytr, Xte[:, :3], yte, flash_budget=1000)
+
+
+def test_missing_compiler(vibration):
+    from workbench.core.errors import DependencyError
+
+    _, Xtr, ytr, Xte, yte, _ = vibration
+    with pytest.raises(DependencyError, match="apt-get install gcc"):
+        fit_to_budget(
+            RandomForestClassifier(n_estimators=2),
+            Xtr,
+            ytr,
+            Xte,
+            yte,
+            flash_budget=1000,
+            cc="/nonexistent/cc",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -244,3 +245,35 @@ def test_float64_arithmetic_for_mlp_and_naive_bayes(cancer_split):
         art = export(model.fit(Xtr, ytr), Xte, dtype="float64", targets=["host"])
         assert art.parity.match_rate == 100.0 and art.parity.max_proba_error < 1e-6
         assert "double" in art.header
+
+
+def test_nothing_is_written_to_the_working_directory(wine_split, tmp_path, monkeypatch):
+    Xtr, Xte, ytr, _ = wine_split
+    monkeypatch.chdir(tmp_path)
+    for model in (MLPClassifier((4,), max_iter=300, random_state=0), GaussianNB()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MLP convergence
+            model.fit(Xtr, ytr)
+        export(model, Xte, targets=["host"])
+        export_emlearn_default(model, Xte, targets=["host"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_find_compiler_honours_cc_environment(monkeypatch):
+    host = find_compiler()
+    monkeypatch.setenv("CC", host.cc)
+    assert find_compiler().cc == host.cc
+    monkeypatch.setenv("CC", "no-such-compiler-xyz")
+    assert find_compiler().cc  # falls back to gcc
+    with pytest.raises(DependencyError, match="apt-get install gcc"):
+        find_compiler("no-such-compiler-xyz")
+
+
+def test_artifact_methods_check_their_input(fitted, wine_split):
+    Xte = wine_split[1]
+    art = export(fitted, Xte, targets=["host"])
+    assert art.predict_proba(Xte[:5]).shape == (5, 3)
+    with pytest.raises(InputError, match="X has 2 features"):
+        art.predict(Xte[:, :2])
+    with pytest.raises(InputError, match="No size measured for 'cortex-m0'"):
+        art._size_row("cortex-m0")

@@ -133,3 +133,10 @@ def test_bad_input_to_verify_pipeline(vibration, wine_split):
     art2 = export(rf, Xte, targets=["host"])
     with pytest.raises(InputError, match="different numbers of rows"):
         verify_pipeline(art2, rf, Wte, y=[0, 1])
+
+
+def test_missing_compiler_for_the_feature_code(vibration):
+    from workbench.core.errors import DependencyError
+
+    with pytest.raises(DependencyError, match="apt-get install gcc"):
+        verify_features(vibration[0].windows[:2], cc="/nonexistent/cc")
