@@ -258,3 +258,26 @@ def test_importing_the_spec_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_attack_scores_and_pooled_splits_rebuild_the_audit(cancer_small):
+    from sklearn.base import clone
+
+    from workbench.privacy.metrics import auc
+    from workbench.privacy.shadows import pooled_splits, set_random_state
+
+    X, y = cancer_small
+    r = audit(_rf(), X, y, n_shadows=4, attacks=["loss"], random_state=3, show_progress=False)
+    scores, members = r.attack_scores("loss")
+    assert scores.shape == members.shape == (5, 120)
+    split, seeds = pooled_splits(120, 5, random_state=3)
+    np.testing.assert_array_equal(members, split)
+    assert (split.sum(axis=0) == 2).all()
+    # Refitting model k from the splits gives exactly the target the audit scored.
+    model = set_random_state(clone(_rf()), int(seeds[2])).fit(X[split[2]], y[split[2]])
+    p_true = model.predict_proba(X)[np.arange(120), y]
+    seen = p_true > 0  # p = 0 is clipped at a level read from the reference models
+    np.testing.assert_allclose(scores[2][seen], np.log(p_true[seen]))
+    assert auc(members.ravel(), scores.ravel()) == r.metrics["auc"].iloc[0]
+    with pytest.raises(UnknownNameError, match="Unknown attack 'rmia'"):
+        r.attack_scores("rmia")

@@ -43,7 +43,7 @@ from workbench.privacy.report import AuditReport, MitigationReport
 from workbench.privacy.shadows import (
     LabelOnlyQueries,
     ModelOutputs,
-    balanced_membership,
+    pooled_splits,
     query_model,
     train_models,
 )
@@ -356,15 +356,15 @@ def audit(
         # Built before any training so a bad request fails fast.
         variants, notes = mitigation_variants(estimator, Xa, ya, mitigations, epsilons=epsilons)
 
-    rng = np.random.default_rng(random_state)
+    # Splits come from random_state alone (see pooled_splits); other draws from a second stream.
+    rng = np.random.default_rng(None if random_state is None else [int(random_state), 1])
     label_only = LabelOnlyQueries(
         n_queries=int(n_queries), noise_scale=float(noise_scale), seed=int(rng.integers(2**31))
     )
 
     if pooled:
         n_models = n_shadows + 1
-        member_matrix = balanced_membership(n_models, n, rng)
-        seeds = rng.integers(0, 2**31 - 1, size=n_models)
+        member_matrix, seeds = pooled_splits(n, n_models, random_state)
         outputs, scores = _pooled_run(
             estimator, Xa, ya, member_matrix, seeds, names, label_only, fixed_variance,
             n_jobs, show_progress, "Training target and shadow models",
@@ -415,8 +415,7 @@ def audit(
         )
         refs, ref_in = None, None
         if needs_refs:
-            ref_in = balanced_membership(n_shadows, n, rng)
-            seeds = rng.integers(0, 2**31 - 1, size=n_shadows)
+            ref_in, seeds = pooled_splits(n, n_shadows, random_state)
             refs = train_models(
                 clone(estimator),
                 Xa,
@@ -506,4 +505,6 @@ def audit(
         test_accuracy=test_acc,
         mitigations=mitigation_report,
         _curves=curves,
+        _scores=scores,
+        _labels=labels.reshape(member_matrix.shape) if pooled else labels,
     )

@@ -130,6 +130,8 @@ class AuditReport(Result):
     test_accuracy: float
     mitigations: MitigationReport | None = None
     _curves: dict[str, tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=dict)
+    _scores: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    _labels: np.ndarray | None = None
 
     @property
     def title(self) -> str:
@@ -183,6 +185,33 @@ class AuditReport(Result):
 
         check_choice(attack, self._curves, kind="attack")
         return self._curves[attack]
+
+    def attack_scores(self, attack: str) -> tuple[np.ndarray, np.ndarray]:
+        """Raw membership scores of one attack and the true membership behind them.
+
+        Parameters
+        ----------
+        attack : str
+            An attack that was run.
+
+        Returns
+        -------
+        scores : numpy.ndarray
+            Pooled mode: shape ``(n_models, n_records)``, row ``k`` scoring model ``k`` as the
+            target (models as in :func:`workbench.privacy.shadows.pooled_splits`). Given mode:
+            shape ``(n_members + n_nonmembers,)``, members first.
+        members : numpy.ndarray of bool
+            Same shape: whether the target trained on the record.
+
+        Raises
+        ------
+        UnknownNameError
+            If the attack was not run.
+        """
+        from workbench.core.validation import check_choice
+
+        check_choice(attack, self._scores, kind="attack")
+        return self._scores[attack].copy(), np.asarray(self._labels).copy()
 
     def plot(self, ax: Any = None) -> Any:
         """ROC curves on log-log axes, where the low-FPR regime is visible.

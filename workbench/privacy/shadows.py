@@ -15,7 +15,14 @@ import numpy as np
 from workbench.core.errors import ModelError
 from workbench.core.parallel import parallel_map
 
-__all__ = ["LabelOnlyQueries", "ModelOutputs", "balanced_membership", "query_model", "train_models"]
+__all__ = [
+    "LabelOnlyQueries",
+    "ModelOutputs",
+    "balanced_membership",
+    "pooled_splits",
+    "query_model",
+    "train_models",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +84,35 @@ def balanced_membership(n_models: int, n_records: int, rng: np.random.Generator)
     """
     rank = rng.random((n_models, n_records)).argsort(axis=0).argsort(axis=0)
     return rank < n_models // 2
+
+
+def pooled_splits(
+    n_records: int, n_models: int, random_state: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training sets and seeds of the models an audit trains, from ``random_state`` alone.
+
+    :func:`workbench.privacy.audit` calls this, so the same arguments rebuild the exact models
+    of an audit (model ``k``: ``clone(estimator)`` with every ``random_state`` set to
+    ``seeds[k]``, fitted on the rows where ``members[k]`` holds); benchmarks use that to give
+    other tools the same targets.
+
+    Parameters
+    ----------
+    n_records : int
+        Records in the audit.
+    n_models : int
+        Models (``n_shadows + 1`` in pooled mode, ``n_shadows`` in given mode).
+    random_state : int, optional
+        Seed.
+
+    Returns
+    -------
+    members : numpy.ndarray of bool, shape (n_models, n_records)
+    seeds : numpy.ndarray of int, shape (n_models,)
+    """
+    rng = np.random.default_rng(random_state)
+    members = balanced_membership(n_models, n_records, rng)
+    return members, rng.integers(0, 2**31 - 1, size=n_models)
 
 
 def set_random_state(estimator: Any, seed: int) -> Any:
