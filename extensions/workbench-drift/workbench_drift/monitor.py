@@ -523,6 +523,16 @@ class DriftMonitor:
         bad = [type(w).__name__ for w in windows if not isinstance(w, Window)]
         if bad:
             raise InputTypeError(f"windows must hold Window objects, found {bad[0]}.")
+        return self._timeline_of(windows, n_jobs=n_jobs, show_progress=show_progress)
+
+    def _timeline_of(
+        self,
+        windows: Sequence[Window],
+        *,
+        n_jobs: int | None,
+        show_progress: bool | None,
+        reference: Sequence[Window] = (),
+    ) -> DriftTimeline:
         checked = [w for w in windows if w.n_rows >= self.min_rows]
         reports = parallel_map(
             functools.partial(_compare_window, self),
@@ -531,7 +541,8 @@ class DriftMonitor:
             desc="drift windows",
             show_progress=show_progress,
         )
-        return _timeline(self, windows, dict(zip(map(id, checked), reports, strict=True)))
+        ready = dict(zip(map(id, checked), reports, strict=True))
+        return _timeline(self, windows, ready, reference)
 
 
 def _compare_window(monitor: DriftMonitor, window: Window) -> DriftReport:
@@ -652,10 +663,6 @@ def monitor_table(
     ]
     reference, checked = windows[:reference_windows], windows[reference_windows:]
     monitor.fit(pd.concat([w.data for w in reference], ignore_index=True))
-    timeline = monitor.compare_windows(checked, n_jobs=n_jobs, show_progress=show_progress)
-    ready = {id(w): r for w, r in zip(_checked(monitor, checked), timeline.reports, strict=True)}
-    return _timeline(monitor, checked, ready, reference)
-
-
-def _checked(monitor: DriftMonitor, windows: Sequence[Window]) -> list[Window]:
-    return [w for w in windows if w.n_rows >= monitor.min_rows]
+    return monitor._timeline_of(
+        checked, n_jobs=n_jobs, show_progress=show_progress, reference=reference
+    )
