@@ -117,6 +117,22 @@ def test_missing_values_are_reported_and_an_empty_column_alerts(data):
     assert bool(table.loc["city", "drifted"])
 
 
+def test_object_columns_of_numbers_or_nothing_are_accepted(data):
+    from decimal import Decimal
+
+    ref, rng = data
+    mon = DriftMonitor(columns=["x", "y"]).fit(ref)
+    cur = _frame(rng, 100)
+    cur["x"] = [Decimal(str(round(v, 6))) for v in cur["x"]]
+    cur["y"] = pd.Series([None] * 100, dtype=object)
+    table = mon.compare(cur).to_frame().set_index("column")
+    assert table.loc["x", "test"] == "ks"
+    assert table.loc["x", "n_current"] == 100
+    assert table.loc["y", "test"] == "missing"
+    with pytest.raises(InputTypeError, match="reference had numbers"):
+        mon.compare(cur.assign(x=True))
+
+
 def test_binary_classifier_prediction_drift(data):
     ref, rng = data
     X = ref[["x", "y"]]

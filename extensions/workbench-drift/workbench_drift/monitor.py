@@ -361,11 +361,21 @@ class DriftMonitor:
     def _values(series: pd.Series, kind: str, name: str) -> np.ndarray:
         present = series[~series.isna()]
         if kind == "numeric":
-            if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-                raise InputTypeError(
-                    f"Column {series.name!r} of {name} is {series.dtype}, but the reference "
-                    "had numbers; fix the column's type upstream."
-                )
+            numeric = pd.api.types.is_numeric_dtype(series)
+            if pd.api.types.is_bool_dtype(series) or (not numeric and not present.empty):
+                try:
+                    # object columns of numbers (e.g. decimals) are fine; text or flags are not
+                    if (
+                        pd.api.types.is_bool_dtype(series)
+                        or present.map(lambda v: isinstance(v, bool | str | bytes)).any()
+                    ):
+                        raise TypeError
+                    present = pd.to_numeric(present)
+                except (TypeError, ValueError):
+                    raise InputTypeError(
+                        f"Column {series.name!r} of {name} is {series.dtype}, but the reference "
+                        "had numbers; fix the column's type upstream."
+                    ) from None
             values = present.to_numpy(dtype=np.float64)
             if np.isinf(values).any():
                 raise InputError(
