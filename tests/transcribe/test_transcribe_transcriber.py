@@ -170,3 +170,22 @@ def test_plot_draws_words_and_segments(weather_transcript):
 def test_format_timestamp(seconds, srt, vtt):
     assert format_timestamp(seconds) == srt
     assert format_timestamp(seconds, separator=".") == vtt
+
+
+def test_transcribe_many_in_order_and_in_parallel(transcriber, clips):
+    import joblib
+
+    paths = [clips["weather"][0], clips["library"][0]]
+    serial = transcriber.transcribe_many(paths)
+    with joblib.parallel_config(backend="threading"):
+        threaded = Transcriber().transcribe_many(paths, n_jobs=2)
+    assert [t.text for t in serial] == [t.text for t in threaded]
+    assert "weather" in serial[0].text.lower() and "library" in serial[1].text.lower()
+    assert Transcriber(**transcriber.get_params()).get_params() == transcriber.get_params()
+
+
+def test_transcribe_many_bad_input(transcriber):
+    with pytest.raises(InputError, match="audios is empty"):
+        transcriber.transcribe_many([])
+    with pytest.raises(InputError, match="n_jobs must be"):
+        transcriber.transcribe_many(["x.wav"], n_jobs=0)

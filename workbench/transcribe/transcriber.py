@@ -85,6 +85,20 @@ class Transcriber:
         self.vad_min_silence_ms = vad_min_silence_ms
         self.temperature = temperature
 
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, scikit-learn style (rebuilds an equal Transcriber)."""
+        return {
+            "model": self.model,
+            "compute_type": self.compute_type,
+            "cpu_threads": self.cpu_threads,
+            "beam_size": self.beam_size,
+            "language": self.language,
+            "vad_filter": self.vad_filter,
+            "word_timestamps": self.word_timestamps,
+            "vad_min_silence_ms": self.vad_min_silence_ms,
+            "temperature": self.temperature,
+        }
+
     def __repr__(self) -> str:
         return (
             f"Transcriber(model={str(self.model)!r}, compute_type={self.compute_type!r}, "
@@ -301,6 +315,48 @@ class Transcriber:
             },
         )
 
+    def transcribe_many(
+        self,
+        audios: Iterable[Any],
+        *,
+        n_jobs: int | None = None,
+        show_progress: bool | None = None,
+    ) -> list[Transcript]:
+        """Transcribe several recordings, in parallel through joblib.
+
+        Parameters
+        ----------
+        audios : iterable of path, bytes or numpy.ndarray
+            Recordings (arrays at 16 kHz).
+        n_jobs : int, optional
+            Workers; ``None`` follows ``joblib.parallel_config`` (1 by default). Under the
+            process-based backends (loky, Dask, Ray) every worker loads the model once; each
+            decoding uses ``cpu_threads`` threads, so ``n_jobs * cpu_threads`` should not exceed
+            the cores.
+        show_progress : bool, optional
+            One progress step per recording.
+
+        Returns
+        -------
+        list of Transcript
+            In input order.
+        """
+        from functools import partial
+
+        from workbench.core.parallel import parallel_map
+
+        self._check_params()
+        items = list(audios)
+        if not items:
+            raise InputError("audios is empty; pass at least one recording.")
+        return parallel_map(
+            partial(_transcribe_with, self.get_params()),
+            items,
+            n_jobs=n_jobs,
+            desc="Recordings",
+            show_progress=show_progress,
+        )
+
     def stream(
         self,
         chunks: Iterable[Any],
@@ -352,3 +408,8 @@ class Transcriber:
             if update is not None:
                 yield update
         yield session.finish()
+
+
+def _transcribe_with(params: dict[str, Any], audio: Any) -> Transcript:
+    # Module-level so joblib can ship it to worker processes; the model cache is per process.
+    return Transcriber(**params).transcribe(audio, show_progress=False)
