@@ -113,6 +113,7 @@ def row(dataset, model_name, exporter, art):
         "exporter": exporter,
         "parity_%": round(art.parity.match_rate, 2),
         "max_abs_dp": float(f"{art.parity.max_proba_error:.2g}"),
+        "leaves": art.leaves or "-",
     }
     for t in ("cortex-m4f", "cortex-m0", "host"):
         if t in sizes:
@@ -135,8 +136,8 @@ def main() -> None:
             rows.append(row(dname, mname, "workbench (default)", export(model, Xte, yte)))
             if "Tree" in family or "Forest" in family or "Trees" in family:
                 if len(getattr(model, "estimators_", [model])) > 1:
-                    art = export(model, Xte, yte, leaves="uint8")
-                    rows.append(row(dname, mname, "workbench (uint8 leaves)", art))
+                    art = export(model, Xte, yte, leaves="float")
+                    rows.append(row(dname, mname, "workbench (float leaves)", art))
                 rows.append(
                     row(dname, mname, "emlearn defaults", export_emlearn_default(model, Xte, yte))
                 )

@@ -46,8 +46,10 @@ def test_every_supported_estimator_matches_sklearn_exactly(kind, data, request):
     assert art.parity.n_samples == len(Xte)
     assert art.parity.accuracy_c == art.parity.accuracy_sklearn
     np.testing.assert_array_equal(art.predict(Xte), model.predict(Xte))
-    if art.leaves != "class":  # one-hot for a hard-voting single tree
+    if art.leaves in ("float", ""):  # "class": one-hot of a single tree
         assert art.parity.max_proba_error < 1e-4
+    elif art.leaves == "uint8":
+        assert art.parity.max_proba_error <= 0.5 / 255 + 1e-6
     assert art.flash_bytes > 0 and art.latency_ns > 0
     assert art.to_frame()["parity_%"].eq(100.0).all()
 
@@ -99,7 +101,13 @@ def test_integer_features_threshold_off_by_one_is_fixed(integer_data):
     for leaves in ("float", "uint8"):
         art = export(rf, Xte, leaves=leaves, targets=["host"])
         assert art.parity.match_rate == 100.0, art.parity.explanation
-    assert export(rf, Xte, leaves="uint8", targets=["host"]).engine == "emlearn eml_trees.h"
+    for leaves in ("uint8", "class"):
+        art = export(rf, Xte, leaves=leaves, engine="emlearn", targets=["host"])
+        assert art.engine == "emlearn eml_trees.h"
+        if leaves == "uint8":
+            assert art.parity.match_rate == 100.0
+    with pytest.raises(InputError, match="engine='emlearn' runs int16 trees"):
+        export(rf, Xte, leaves="float", engine="emlearn")
 
 
 def test_six_decimal_thresholds_lose_tiny_feature_scales_ours_do_not(cancer_split):
@@ -117,7 +125,10 @@ def test_hard_voting_is_named_and_soft_voting_is_default(wine_split):
     hard = export(rf, Xte, leaves="class", targets=["host"])
     assert any("hard voting" in n for n in hard.notes)
     soft = export(rf, Xte, targets=["host"])
-    assert soft.leaves == "float" and soft.parity.match_rate == 100.0
+    assert soft.leaves in ("uint8", "float") and soft.parity.match_rate == 100.0
+    assert any("leaves='auto'" in n for n in soft.notes)
+    exact = export(rf, Xte, leaves="float", targets=["host"])
+    assert exact.parity.match_rate == 100.0 and exact.parity.max_proba_error < 1e-6
     if hard.parity.match_rate < 100.0:
         assert "near-ties" in hard.parity.explanation
 
@@ -125,7 +136,7 @@ def test_hard_voting_is_named_and_soft_voting_is_default(wine_split):
 def test_int16_tree_carries_emlearn_csv_and_saves_files(integer_data, tmp_path):
     Xtr, ytr, Xte, _ = integer_data
     rf = RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0).fit(Xtr, ytr)
-    art = export(rf, Xte, leaves="uint8", name="fan", targets=["host"])
+    art = export(rf, Xte, leaves="uint8", engine="emlearn", name="fan", targets=["host"])
     assert art.csv is not None and art.csv.startswith("f,4")
     files = {p.name for p in art.save(tmp_path / "out")}
     assert {"fan.h", "fan.csv", "eml_trees.h", "report.json"} <= files
@@ -216,6 +227,8 @@ def test_bad_data_and_arguments(fitted, wine_split):
         export(fitted, Xte, dtype="int8")
     with pytest.raises(UnknownNameError, match="leaf encoding"):
         export(fitted, Xte, leaves="bits")
+    with pytest.raises(UnknownNameError, match="engine"):
+        export(fitted, Xte, engine="tflite")
     with pytest.raises(InputError, match="integer-valued"):
         export(fitted, Xte, dtype="int16")
     with pytest.raises(InputError, match="Trees compare float32"):
@@ -230,6 +243,8 @@ def test_bad_settings_of_other_families(wine_split):
     nb = GaussianNB().fit(Xtr, ytr)
     with pytest.raises(InputError, match="dtype='int16' is for trees"):
         export(nb, np.round(Xte), dtype="int16")
+    with pytest.raises(InputError, match="engine='emlearn' is for trees"):
+        export(nb, Xte, engine="emlearn")
     knn = KNeighborsClassifier(3, metric="chebyshev").fit(Xtr, ytr)
     with pytest.raises(ModelError, match="metric 'chebyshev' is not supported"):
         export(knn, Xte)

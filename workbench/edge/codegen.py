@@ -8,10 +8,10 @@ Every generated header exposes the same small interface, whatever the model::
     static int32_t <name>_predict(const <name>_input_t *x);             // index into classes_
     static void    <name>_predict_proba(const <name>_input_t *x, float *proba);
 
-Trees on int16 features with 8-bit leaves use emlearn's loadable runtime (``eml_trees.h``, the
-same format that emlearn's MicroPython module loads from CSV) with the threshold trap fixed.
-Everything else is generated here, so that thresholds and weights are written without losing
-precision and the arithmetic mirrors scikit-learn's.
+Trees can run on emlearn's loadable runtime (``eml_trees.h``, the same format that emlearn's
+MicroPython module loads from CSV) with the threshold trap fixed, or on our own smaller tables
+(the default). Everything else is generated here, so that thresholds and weights are written
+without losing precision and the arithmetic mirrors scikit-learn's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import DependencyError, ModelError
+from workbench.core.errors import DependencyError, InputError, ModelError
 
 __all__ = [
     "SUPPORTED_ESTIMATORS",
@@ -303,27 +303,47 @@ def _generate_tree_own(model: Any, name: str, dtype: str, leaves: str) -> Genera
         f" ? {name}_left[node] : {name}_right[node];\n"
         "    }\n    return -node - 1;\n}\n"
     )
-    if leaves == "class":
-        add = f"p[{name}_leaf[leaf]] += 1.0f;"
-    elif leaves == "uint8":
-        add = f"for (int c = 0; c < {nc}; c++) p[c] += {name}_leaf[leaf * {nc} + c] / 255.0f;"
-    else:
-        add = f"for (int c = 0; c < {nc}; c++) p[c] += {name}_leaf[leaf * {nc} + c];"
-    parts.append(
-        f"static void {name}_predict_proba(const {name}_input_t *x, float *p) {{\n"
-        f"    for (int c = 0; c < {nc}; c++) p[c] = 0.0f;\n"
-        f"    for (int t = 0; t < {n_trees}; t++) {{\n"
-        f"        const int32_t leaf = {name}_find_leaf(x, {name}_roots[t]);\n"
-        f"        {add}\n    }}\n"
-        f"    for (int c = 0; c < {nc}; c++) p[c] /= {n_trees}.0f;\n}}\n"
-    )
-    if leaves == "class" and n_trees == 1:
+    if leaves == "float":
         parts.append(
-            f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
-            f"    return {name}_leaf[{name}_find_leaf(x, {name}_roots[0])];\n}}\n"
+            f"static void {name}_predict_proba(const {name}_input_t *x, float *p) {{\n"
+            f"    for (int c = 0; c < {nc}; c++) p[c] = 0.0f;\n"
+            f"    for (int t = 0; t < {n_trees}; t++) {{\n"
+            f"        const int32_t leaf = {name}_find_leaf(x, {name}_roots[t]);\n"
+            f"        for (int c = 0; c < {nc}; c++) p[c] += {name}_leaf[leaf * {nc} + c];\n"
+            "    }\n"
+            f"    for (int c = 0; c < {nc}; c++) p[c] /= {n_trees}.0f;\n}}\n"
         )
-    else:
         parts.append(_argmax_predict(name, nc))
+    else:
+        # Votes (class) or 8-bit probabilities (uint8) add up exactly as integers.
+        add = (
+            f"acc[{name}_leaf[leaf]] += 1;"
+            if leaves == "class"
+            else f"for (int c = 0; c < {nc}; c++) acc[c] += {name}_leaf[leaf * {nc} + c];"
+        )
+        scale = n_trees * (1 if leaves == "class" else 255)
+        parts.append(
+            f"static void {name}_votes(const {name}_input_t *x, uint32_t *acc) {{\n"
+            f"    for (int c = 0; c < {nc}; c++) acc[c] = 0;\n"
+            f"    for (int t = 0; t < {n_trees}; t++) {{\n"
+            f"        const int32_t leaf = {name}_find_leaf(x, {name}_roots[t]);\n"
+            f"        {add}\n    }}\n}}\n"
+            f"static void {name}_predict_proba(const {name}_input_t *x, float *p) {{\n"
+            f"    uint32_t acc[{nc}];\n    {name}_votes(x, acc);\n"
+            f"    for (int c = 0; c < {nc}; c++) p[c] = (float)acc[c] / {scale}.0f;\n}}\n"
+        )
+        if leaves == "class" and n_trees == 1:
+            parts.append(
+                f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
+                f"    return {name}_leaf[{name}_find_leaf(x, {name}_roots[0])];\n}}\n"
+            )
+        else:
+            parts.append(
+                f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
+                f"    uint32_t acc[{nc}];\n    {name}_votes(x, acc);\n    int32_t best = 0;\n"
+                f"    for (int32_t c = 1; c < {nc}; c++) if (acc[c] > acc[best]) best = c;\n"
+                "    return best;\n}\n"
+            )
     parts.append(f"\n#endif /* {name.upper()}_H */\n")
     notes = []
     if dtype == "float32":
@@ -676,7 +696,9 @@ def _generate_knn(model: Any, name: str, dtype: str) -> GeneratedC:
     )
 
 
-def generate(model: Any, *, name: str, dtype: str, leaves: str) -> GeneratedC:
+def generate(
+    model: Any, *, name: str, dtype: str, leaves: str, engine: str = "workbench"
+) -> GeneratedC:
     """Generate the C header of a fitted, supported estimator.
 
     Parameters
@@ -689,6 +711,9 @@ def generate(model: Any, *, name: str, dtype: str, leaves: str) -> GeneratedC:
         Input and arithmetic type (trees: float32 or int16 only).
     leaves : {"class", "uint8", "float"}
         Leaf encoding of trees (ignored otherwise).
+    engine : {"workbench", "emlearn"}, default="workbench"
+        Tree runtime: our compact tables, or emlearn's ``eml_trees.h`` (int16 inputs,
+        ``"class"`` or ``"uint8"`` leaves).
 
     Returns
     -------
@@ -696,7 +721,12 @@ def generate(model: Any, *, name: str, dtype: str, leaves: str) -> GeneratedC:
     """
     family = SUPPORTED_ESTIMATORS[type(model).__name__]
     if family == "tree":
-        if dtype == "int16" and leaves == "uint8":
+        if engine == "emlearn":
+            if dtype != "int16" or leaves not in ("class", "uint8"):
+                raise InputError(
+                    "engine='emlearn' runs int16 trees with 'class' or 'uint8' leaves; got "
+                    f"dtype={dtype!r}, leaves={leaves!r}."
+                )
             return _generate_tree_emlearn(model, name, leaves)
         code = _generate_tree_own(model, name, dtype, leaves)
         if dtype == "int16" and model.n_features_in_ <= 127:

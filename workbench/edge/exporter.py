@@ -425,6 +425,7 @@ def export(
     dtype: str = "auto",
     leaves: str = "auto",
     flash_budget: int | None = None,
+    engine: str = "auto",
     cc: str | os.PathLike[str] | None = None,
     targets: list[str] | None = None,
 ) -> EdgeArtifact:
@@ -455,9 +456,12 @@ def export(
     leaves : {"auto", "class", "uint8", "float"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
         (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
-        ``"class"`` for a single tree, ``"float"`` for ensembles. int16 trees with ``"uint8"``
-        leaves run on emlearn's ``eml_trees.h`` runtime; every int16 tree export also carries
-        emlearn's CSV for MicroPython.
+        ``"class"`` for a single tree; for ensembles the smaller ``"uint8"`` when it keeps every
+        prediction on ``X``, else ``"float"`` (the report's notes say which and why). Every
+        int16 tree export also carries emlearn's CSV for MicroPython.
+    engine : {"auto", "workbench", "emlearn"}, default="auto"
+        Tree runtime: ``"auto"``/``"workbench"`` use our compact tables; ``"emlearn"`` uses
+        emlearn's ``eml_trees.h`` (int16 features, ``"class"`` or ``"uint8"`` leaves).
     flash_budget : int, optional
         Bytes of flash the model may take on :attr:`EdgeArtifact.size_target`; a larger model
         raises :class:`~workbench.core.errors.ModelError` (use :func:`fit_to_budget` to shrink).
@@ -496,6 +500,7 @@ def export(
     name = _check_name(name)
     dtype = check_choice(dtype, DTYPES, kind="dtype")
     leaves = check_choice(leaves, LEAVES, kind="leaf encoding")
+    engine = check_choice(engine, ("auto", "workbench", "emlearn"), kind="engine")
     if flash_budget is not None:
         check_positive(flash_budget, name="flash_budget", integer=True)
     n_features = int(model.n_features_in_)
@@ -518,11 +523,29 @@ def export(
     n_trees = len(getattr(model, "estimators_", [model]))
     if family != "tree":
         leaves = ""
-    elif leaves == "auto":
-        leaves = "class" if n_trees == 1 else "float"
+    auto_leaves = family == "tree" and leaves == "auto" and n_trees > 1
+    if family == "tree" and leaves == "auto":
+        leaves = "class" if n_trees == 1 else "uint8"
     toolchain = find_compiler(cc)
-    code = generate(model, name=name, dtype=dtype, leaves=leaves)
+    if engine == "emlearn" and family != "tree":
+        raise InputError(f"engine='emlearn' is for trees; {type(model).__name__} has no choice.")
+    eng = "emlearn" if engine == "emlearn" else "workbench"
+    code = generate(model, name=name, dtype=dtype, leaves=leaves, engine=eng)
     artifact = _build_artifact(model, code, Xa, y, toolchain, targets, dtype)
+    if auto_leaves:
+        if artifact.parity.match_rate < 100.0:
+            lost = artifact.parity.n_samples - artifact.parity.n_match
+            code = generate(model, name=name, dtype=dtype, leaves="float", engine="workbench")
+            artifact = _build_artifact(model, code, Xa, y, toolchain, targets, dtype)
+            artifact.notes.append(
+                f"leaves='auto': 8-bit leaf probabilities changed {lost} prediction(s) on X, so "
+                "float32 leaves (exact soft voting) were used"
+            )
+        else:
+            artifact.notes.append(
+                "leaves='auto': 8-bit leaf probabilities (the smaller encoding) kept every "
+                "prediction on X; pass leaves='float' for exact soft voting on any input"
+            )
     if flash_budget is not None and artifact.flash_bytes > flash_budget:
         raise ModelError(
             f"The exported {artifact.estimator} needs {artifact.flash_bytes} bytes of flash on "
