@@ -1,0 +1,425 @@
+"""Benchmark: scoring a DuckDB table with a model, four ways, on the same data in one run.
+
+(a) naive: fetch the rows to pandas, ``model.predict_proba``, (a+) and write the scores back;
+(b) the SQL function ``<name>_proba(...)`` of ``workbench.indb`` (Arrow UDF -> onnxruntime);
+(c) the model compiled to one SQL expression (``workbench.indb.compile_sql``), where it compiles;
+(d) posit's ``orbital`` (sklearn pipeline -> SQL through ONNX and sqlglot), where it supports the
+    model and is installed (``benchmarks/.venv-indb``).
+
+Every (model, method) runs in a fresh child process, so its peak memory (VmHWM, reset just before
+the work) is its own. Rows/s is the best of ``--repeats`` runs. Output: a Markdown report.
+
+Usage::
+
+    benchmarks/.venv-indb/bin/python benchmarks/indb_bench.py               # 1,000,000 rows
+    benchmarks/.venv-indb/bin/python benchmarks/indb_bench.py --rows 50000  # quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NUMERIC = [
+    "tenure_months",
+    "monthly_charges",
+    "total_charges",
+    "support_calls",
+    "data_gb",
+    "age",
+    "late_payments",
+    "satisfaction",
+    "discount_pct",
+]
+TEXT = ["contract", "payment_method"]
+MODELS = {
+    "logistic": "StandardScaler + LogisticRegression, 9 numeric features",
+    "hgb": "HistGradientBoostingClassifier (100 iterations), 9 numeric features",
+    "forest": "RandomForestClassifier (50 trees, depth 10), 9 numeric features",
+    "pipeline_cat": "ColumnTransformer(StandardScaler 9 numeric + OneHotEncoder 2 text) + "
+    "LogisticRegression",
+}
+METHODS = ["naive", "naive_1thread", "udf", "sql", "orbital"]
+
+
+# ----------------------------------------------------------------------------- child side
+def _rss_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> None:
+    # Writing 5 to clear_refs resets VmHWM (the peak RSS) of this process (Linux >= 4.0).
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+
+
+def _features(model: str) -> list[str]:
+    return NUMERIC + TEXT if model == "pipeline_cat" else list(NUMERIC)
+
+
+def _fit(model: str):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from threadpoolctl import threadpool_limits
+
+    from workbench.indb import make_customers
+
+    train = make_customers(20_000, random_state=1)
+    feats = _features(model)
+    if model == "logistic":
+        est = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))])
+    elif model == "hgb":
+        est = Pipeline([("clf", HistGradientBoostingClassifier(max_iter=100, random_state=0))])
+    elif model == "forest":
+        est = Pipeline(
+            [("clf", RandomForestClassifier(n_estimators=50, max_depth=10, random_state=0))]
+        )
+    else:
+        pre = ColumnTransformer(
+            [
+                ("num", StandardScaler(), NUMERIC),
+                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), TEXT),
+            ]
+        )
+        est = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=1000))])
+    with threadpool_limits(1):
+        est.fit(train[feats], train["churned"])
+    return est, train[feats]
+
+
+def child(args: argparse.Namespace) -> dict:
+    import duckdb
+    import numpy as np
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
+
+    from workbench.indb import ModelStore, compile_sql
+
+    model_name, method = args.model, args.method
+    est, sample = _fit(model_name)
+    feats = _features(model_name)
+    cols = ", ".join(feats)
+    con = duckdb.connect()
+    con.execute(f"SET threads = {args.duckdb_threads}")
+    con.execute(f"ATTACH '{args.db}' AS data (READ_ONLY)")
+    con.execute("CREATE TEMP VIEW customers AS SELECT * FROM data.customers")
+    result: dict = {"model": model_name, "method": method}
+    run = None
+    if method in ("naive", "naive_1thread"):
+        limit = 1 if method == "naive_1thread" else None
+
+        def run() -> dict:
+            t0 = time.perf_counter()
+            with threadpool_limits(limit):
+                df = con.execute(f"SELECT customer_id, {cols} FROM customers").df()
+                p = est.predict_proba(df[feats])[:, 1]
+            t1 = time.perf_counter()
+            out = pd.DataFrame({"customer_id": df["customer_id"].to_numpy(), "p": p})
+            con.register("scores_df", out)
+            con.execute("CREATE OR REPLACE TEMP TABLE scores AS SELECT * FROM scores_df")
+            con.unregister("scores_df")
+            return {"predict_s": t1 - t0, "total_s": time.perf_counter() - t0}
+
+    elif method == "udf":
+        store = ModelStore(con, onnx_threads=args.onnx_threads)
+        store.register("m", est, sample, compile=False)
+
+        def run() -> dict:
+            t0 = time.perf_counter()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, m_proba({cols}) AS p "
+                "FROM customers"
+            )
+            return {"total_s": time.perf_counter() - t0}
+
+    elif method == "sql":
+        try:
+            expr = compile_sql(est, feats, output="proba", max_nodes=args.max_nodes)
+        except Exception as exc:
+            return {**result, "error": str(exc).split(";")[0][:90]}
+        result["sql_chars"] = len(expr)
+
+        def run() -> dict:
+            t0 = time.perf_counter()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, {expr} AS p "
+                "FROM customers"
+            )
+            return {"total_s": time.perf_counter() - t0}
+
+    elif method == "orbital":
+        try:
+            import orbital
+            import orbital.types as ot
+
+            # orbital wants one numeric type when a pipeline starts with a model; DOUBLE for all.
+            types = {
+                f: ot.StringColumnType() if f in TEXT else ot.DoubleColumnType() for f in feats
+            }
+            types["customer_id"] = ot.Int64ColumnType(passthrough=True)
+            parsed = orbital.parse_pipeline(est, features=types)
+            sql = orbital.export_sql(
+                "customers",
+                parsed,
+                dialect="duckdb",
+                projection=orbital.ResultsProjection(select=["customer_id"]),
+            )
+        except Exception as exc:
+            return {**result, "error": f"{type(exc).__name__}: {str(exc)[:80]}"}
+        result["sql_chars"] = len(sql)
+        probe = con.execute(f"SELECT * FROM ({sql}) LIMIT 1").df()
+        pcol = [c for c in probe.columns if "prob" in c.lower() and c.endswith("1")]
+        if not pcol:
+            return {**result, "error": f"no probability column in {list(probe.columns)[:6]}"}
+        pcol_q = '"' + pcol[0].replace('"', '""') + '"'
+
+        def run() -> dict:
+            t0 = time.perf_counter()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, {pcol_q} AS p "
+                f"FROM ({sql})"
+            )
+            return {"total_s": time.perf_counter() - t0}
+
+    times = []
+    base = _rss_kb("VmRSS")
+    _reset_peak()
+    for _ in range(args.repeats):
+        times.append(run())
+    result["peak_mb"] = (_rss_kb("VmHWM") - base) / 1024
+    best = min(times, key=lambda t: t["total_s"])
+    result.update(best)
+    # Parity on the first 20,000 rows against scikit-learn.
+    ref = con.execute(
+        f"SELECT customer_id, {cols} FROM customers WHERE customer_id <= 20000 ORDER BY customer_id"
+    ).df()
+    got = con.execute(
+        "SELECT p FROM scores WHERE customer_id <= 20000 ORDER BY customer_id"
+    ).fetchnumpy()["p"]
+    with threadpool_limits(1):
+        want = est.predict_proba(ref[feats])[:, 1]
+    got = np.asarray(got, dtype=np.float64)
+    result["max_abs_diff"] = float(np.nanmax(np.abs(got - want)))
+    result["flips"] = int(((got > 0.5) != (want > 0.5)).sum())
+    if method == "udf":
+        stats = store.function_stats()
+        result["udf_threads"] = int(stats["threads"].max())
+    result["rows"] = args.rows
+    return result
+
+
+# ----------------------------------------------------------------------------- parent side
+def make_db(path: Path, rows: int) -> None:
+    import duckdb
+
+    from workbench.indb import make_customers
+
+    if path.exists():
+        con = duckdb.connect(str(path), read_only=True)
+        n = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+        con.close()
+        if n == rows:
+            return
+        path.unlink()
+    frame = make_customers(rows, random_state=2026)
+    con = duckdb.connect(str(path))
+    con.register("frame", frame)
+    con.execute("CREATE TABLE customers AS SELECT * FROM frame")
+    con.close()
+
+
+def spawn(args: argparse.Namespace, model: str, method: str, **extra) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--model",
+        model,
+        "--method",
+        method,
+        "--db",
+        str(args.db),
+        "--rows",
+        str(args.rows),
+        "--repeats",
+        str(args.repeats),
+        "--max-nodes",
+        str(args.max_nodes),
+        "--onnx-threads",
+        str(extra.get("onnx_threads", 1)),
+        "--duckdb-threads",
+        str(extra.get("duckdb_threads", args.duckdb_threads)),
+    ]
+    env = {**os.environ, "WORKBENCH_PROGRESS": "0"}
+    try:
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.timeout, env=env, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"model": model, "method": method, "error": f"timeout after {args.timeout} s"}
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode != 0 or not lines:
+        tail = (out.stderr.strip().splitlines() or ["?"])[-1][:100]
+        return {"model": model, "method": method, "error": f"crashed: {tail}"}
+    return json.loads(lines[-1])
+
+
+def _rate(r: dict, key: str = "total_s") -> float | None:
+    return r["rows"] / r[key] if "error" not in r and key in r else None
+
+
+def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -> str:
+    import duckdb
+    import onnxruntime
+    import sklearn
+
+    try:
+        from importlib.metadata import version
+
+        orbital_v = version("orbital")
+    except Exception:
+        orbital_v = "not installed"
+    by = {(r["model"], r["method"]): r for r in results}
+    lines = [
+        "# In-database inference benchmark (`benchmarks/indb_bench.py`)",
+        "",
+        f"{args.rows:,} rows × {len(NUMERIC)} numeric (+2 text) columns in a DuckDB file; the "
+        "task: score every row into a table `(customer_id, p)` with p = P(churn). "
+        f"Best of {args.repeats} runs, each (model, method) in its own process. Machine: "
+        f"{os.cpu_count()} cores, {platform.machine()}, **shared with other jobs while measured** "
+        "(load average was high), so absolute numbers are noisy; ratios come from the same run. "
+        f"duckdb {duckdb.__version__}, onnxruntime {onnxruntime.__version__}, scikit-learn "
+        f"{sklearn.__version__}, orbital {orbital_v}; DuckDB threads = {args.duckdb_threads}, "
+        "onnxruntime intra-op threads = 1.",
+        "",
+        "Methods: (a) naive = fetch to pandas + `predict_proba` (best of default threads and "
+        "1 thread), (a+) = (a) + writing the scores back into DuckDB; (b) SQL function "
+        "`m_proba(...)` (Arrow UDF → onnxruntime); (c) compiled SQL (`compile_sql`); "
+        "(d) orbital's SQL. Peak memory = rise of the process's peak RSS during the runs.",
+        "",
+        "| model | method | rows/s | ratio to (a) | ratio to (a+) | peak MB | max abs diff | "
+        "label flips | note |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    summary = []
+    for model in MODELS:
+        naive = [by.get((model, m)) for m in ("naive", "naive_1thread")]
+        naive = [r for r in naive if r and "error" not in r]
+        best_naive = min(naive, key=lambda r: r["predict_s"]) if naive else None
+        a = _rate(best_naive, "predict_s") if best_naive else None
+        a_plus = _rate(best_naive) if best_naive else None
+        rows_out = []
+        if best_naive:
+            which = "1 thread" if best_naive["method"] == "naive_1thread" else "default threads"
+            rows_out.append(("(a) naive", best_naive, a, which))
+            rows_out.append(("(a+) naive + write-back", best_naive, a_plus, which))
+        for label, m in (
+            ("(b) SQL function", "udf"),
+            ("(c) compiled SQL", "sql"),
+            ("(d) orbital", "orbital"),
+        ):
+            r = by.get((model, m))
+            if r is None:
+                continue
+            note = r.get("error", "")
+            if "udf_threads" in r:
+                note = f"UDF called from {r['udf_threads']} DuckDB thread(s)"
+            if "sql_chars" in r and "error" not in r:
+                note = f"SQL {r['sql_chars']:,} chars"
+            rows_out.append((label, r, _rate(r), note))
+        for label, r, rate, note in rows_out:
+            if rate is None:
+                lines.append(f"| {model} | {label} | – | – | – | – | – | – | {note} |")
+                continue
+            ra = f"{rate / a:.2f}" if a else "–"
+            rp = f"{rate / a_plus:.2f}" if a_plus else "–"
+            lines.append(
+                f"| {model} | {label} | {rate:,.0f} | {ra} | {rp} | {r['peak_mb']:.0f} | "
+                f"{r['max_abs_diff']:.1e} | {r['flips']} | {note} |"
+            )
+            if label.startswith(("(b)", "(c)", "(d)")):
+                summary.append((model, label, ra, rp))
+    lines += ["", "Models: " + "; ".join(f"**{k}**: {v}" for k, v in MODELS.items()) + ".", ""]
+    if threads:
+        lines += [
+            "## Threads of the SQL function",
+            "",
+            "| model | DuckDB threads | onnxruntime intra-op threads | rows/s | UDF threads seen |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in threads:
+            rate = _rate(r)
+            if rate is None:
+                lines.append(f"| {r['model']} | {r['dt']} | {r['ot']} | – | {r.get('error')} |")
+            else:
+                lines.append(
+                    f"| {r['model']} | {r['dt']} | {r['ot']} | {rate:,.0f} | {r['udf_threads']} |"
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--max-nodes", type=int, default=2000)
+    p.add_argument("--duckdb-threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--onnx-threads", type=int, default=1)
+    p.add_argument("--no-threads-table", action="store_true")
+    p.add_argument("--timeout", type=int, default=600)
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/indb_bench"))
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "indb.md")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--model", help=argparse.SUPPRESS)
+    p.add_argument("--method", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.db = args.db or args.workdir / f"customers_{args.rows}.duckdb"
+    make_db(args.db, args.rows)
+    results = []
+    for model in args.models.split(","):
+        for method in args.methods.split(","):
+            r = spawn(args, model, method)
+            results.append(r)
+            rate = _rate(r, "predict_s" if method.startswith("naive") else "total_s")
+            shown = f"{rate:,.0f} rows/s" if rate else r.get("error")
+            print(f"{model:13s} {method:14s} {shown}", flush=True)
+    threads = []
+    if not args.no_threads_table:
+        for model in ("logistic", "hgb"):
+            for dt, ot in ((1, 1), (2, 1), (2, 2)):
+                r = spawn(args, model, "udf", duckdb_threads=dt, onnx_threads=ot)
+                r.update(dt=dt, ot=ot)
+                threads.append(r)
+                print(f"threads {model} duckdb={dt} onnx={ot}: {_rate(r) or r.get('error')}")
+    text = report(args, results, threads)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
