@@ -68,6 +68,7 @@ class OnnxRunner:
         self.thread_ids: set[int] = set()
         self._session: Any = None
         self._lock = threading.Lock()
+        self._stats_lock = threading.Lock()
 
     @property
     def session(self) -> Any:
@@ -102,9 +103,10 @@ class OnnxRunner:
         import pyarrow as pa
 
         n = len(arrays[0])
-        self.calls += 1
-        self.rows += n
-        self.thread_ids.add(threading.get_ident())
+        with self._stats_lock:
+            self.calls += 1
+            self.rows += n
+            self.thread_ids.add(threading.get_ident())
         null = np.zeros(n, dtype=bool)
         cols = []
         for f, arr in zip(self.features, arrays, strict=True):
