@@ -36,14 +36,19 @@ int main(int argc, char **argv) {{
         pred[i] = {name}_predict(x + i * nf);
         {name}_predict_proba(x + i * nf, proba + i * nc);
     }}
+    /* The fastest of several passes: other processes on a shared machine only slow passes down. */
     struct timespec t0, t1;
     volatile int32_t sink = 0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (long r = 0; r < reps; r++)
-        for (long i = 0; i < n; i++) sink += {name}_predict(x + i * nf);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    const double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
-    printf("%.3f\\n", reps > 0 && n > 0 ? ns / ((double)reps * n) : 0.0);
+    double best = -1.0;
+    for (int pass = 0; pass < 7 && reps > 0 && n > 0; pass++) {{
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (long r = 0; r < reps; r++)
+            for (long i = 0; i < n; i++) sink += {name}_predict(x + i * nf);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+        if (best < 0 || ns < best) best = ns;
+    }}
+    printf("%.3f\\n", best > 0 ? best / ((double)reps * n) : 0.0);
     f = fopen(argv[2], "wb");
     fwrite(pred, sizeof(int32_t), (size_t)n, f);
     fwrite(proba, sizeof(float), (size_t)(n * nc), f);
@@ -69,7 +74,7 @@ def build_harness(code: GeneratedC, toolchain: Toolchain) -> Path:
 
 
 def run_model(
-    code: GeneratedC, X: np.ndarray, toolchain: Toolchain, *, min_time_rows: int = 20_000
+    code: GeneratedC, X: np.ndarray, toolchain: Toolchain, *, min_time_rows: int = 5_000
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Run the compiled model on ``X``.
 
@@ -81,8 +86,9 @@ def run_model(
         Inputs; passed to C as float32 (the same rounding scikit-learn applies to tree inputs).
     toolchain : Toolchain
         Compilers.
-    min_time_rows : int, default=20000
-        The timing loop repeats the data until at least this many predictions ran.
+    min_time_rows : int, default=5000
+        Each of 7 timing passes repeats the data until at least this many predictions ran;
+        the fastest pass is reported.
 
     Returns
     -------
