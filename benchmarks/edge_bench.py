@@ -202,6 +202,7 @@ def write_results(df, rdf, m2c, toolchain) -> None:
         "dataset",
         "model",
         "exporter",
+        "leaves",
         "parity_%",
         "max_abs_dp",
         "flash_cortex-m4f",

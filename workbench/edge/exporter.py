@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import keyword
 import os
 import re
@@ -280,8 +281,6 @@ class EdgeArtifact(Result):
                 written.append(out / h)
         report = {k: v for k, v in self.to_dict().items() if k not in ("header", "csv")}
         written.append(out / "report.json")
-        import json
-
         written[-1].write_text(json.dumps(report, indent=2, allow_nan=False), encoding="utf-8")
         return written
 
