@@ -12,7 +12,7 @@ from workbench.core.parallel import parallel_map
 from workbench.core.validation import check_has_methods, check_positive
 from workbench.valuation.base import BaseValuation, ValuationData, check_random_state
 from workbench.valuation.result import ValuationResult
-from workbench.valuation.utility import FitLog, Utility
+from workbench.valuation.utility import FitLog, Utility, single_threaded
 
 __all__ = ["LabelConfidence"]
 
@@ -20,10 +20,11 @@ __all__ = ["LabelConfidence"]
 def _fold(task: tuple[Utility, np.ndarray, np.ndarray]) -> tuple[np.ndarray, FitLog]:
     util, train, held_out = task
     log = FitLog()
-    est = util.fit(train, log)
-    if est is None:
-        return np.full(held_out.size, np.nan), log
-    proba = est.predict_proba(util.X[held_out])
+    with single_threaded():
+        est = util.fit(train, log)
+        if est is None:
+            return np.full(held_out.size, np.nan), log
+        proba = est.predict_proba(util.X[held_out])
     classes = list(est.classes_)
     out = np.zeros(held_out.size)
     for j, label in enumerate(util.y[held_out]):

@@ -12,7 +12,7 @@ from workbench.core.parallel import parallel_map
 from workbench.core.validation import check_array, check_has_methods, check_X_y
 from workbench.valuation.base import _check_test, check_random_state, check_scorer, default_model
 from workbench.valuation.result import CurveResult, ValuationResult
-from workbench.valuation.utility import FitLog, Utility
+from workbench.valuation.utility import FitLog, Utility, single_threaded
 
 __all__ = ["detection_scores", "point_addition_curve", "point_removal_curve", "score_without"]
 
@@ -74,7 +74,8 @@ def detection_scores(values: Any, noisy: Any, k: int | None = None) -> dict[str,
 
 def _fit_score(util: Utility, idx: np.ndarray) -> tuple[float, FitLog]:
     log = FitLog()
-    score = util.score(idx, log) if idx.size else float("nan")
+    with single_threaded():
+        score = util.score(idx, log) if idx.size else float("nan")
     if log.n_failed:
         score = float("nan")
     return score, log

@@ -12,13 +12,19 @@ from workbench.core.validation import check_positive
 from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import MeanAccumulator, run_sampling, seed_entropy
-from workbench.valuation.utility import FitLog
+from workbench.valuation.utility import FitLog, single_threaded
 
 __all__ = ["DataOOB"]
 
 
 def _oob_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
-    util, ids, entropy, m, deadline = task
+    with single_threaded():
+        return _bags(*task)
+
+
+def _bags(
+    util: Any, ids: list[int], entropy: int, m: int, deadline: float | None
+) -> tuple[list[Any], FitLog]:
     log = FitLog()
     out: list[Any] = []
     n = util.n

@@ -18,7 +18,7 @@ from workbench.core.validation import check_positive
 from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import MeanAccumulator, RunLog, run_sampling, seed_entropy
-from workbench.valuation.utility import FitLog, Utility
+from workbench.valuation.utility import FitLog, Utility, single_threaded
 
 __all__ = ["BetaShapley", "LeaveOneOut", "MSRBanzhaf", "TMCShapley", "beta_weights"]
 
@@ -56,7 +56,8 @@ def _loo_chunk(task: tuple[Utility, list[int]]) -> tuple[list[float], FitLog]:
     util, ids = task
     log = FitLog()
     everyone = np.arange(util.n)
-    return [util.score(np.delete(everyone, i), log) for i in ids], log
+    with single_threaded():
+        return [util.score(np.delete(everyone, i), log) for i in ids], log
 
 
 class LeaveOneOut(BaseValuation):
@@ -101,7 +102,8 @@ class LeaveOneOut(BaseValuation):
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
         util = self._utility(data)
         log = RunLog()
-        u_full = util.score(np.arange(util.n), log.fits)
+        with single_threaded():
+            u_full = util.score(np.arange(util.n), log.fits)
         _raise_if_all_failed(log.fits, "the full training set")
         n_chunks = min(util.n, 8 * max(1, effective_n_jobs(self.n_jobs)))
         chunks = [c.tolist() for c in np.array_split(np.arange(util.n), n_chunks)]
@@ -158,7 +160,20 @@ def beta_weights(n: int, alpha: float, beta: float) -> np.ndarray:
 
 
 def _permutation_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
-    util, ids, entropy, weights, rtol, burn_in, u_full, deadline = task
+    with single_threaded():
+        return _permutations(*task)
+
+
+def _permutations(
+    util: Utility,
+    ids: list[int],
+    entropy: int,
+    weights: np.ndarray | None,
+    rtol: float,
+    burn_in: float,
+    u_full: float,
+    deadline: float | None,
+) -> tuple[list[Any], FitLog]:
     log = FitLog()
     out: list[Any] = []
     n = util.n
@@ -265,7 +280,8 @@ class TMCShapley(BaseValuation):
         util = self._utility(data)
         weights = self._weights(util.n)
         pre = FitLog()
-        u_full = util.score(np.arange(util.n), pre)
+        with single_threaded():
+            u_full = util.score(np.arange(util.n), pre)
         _raise_if_all_failed(pre, "the full training set")
         entropy = seed_entropy(self.random_state)
         acc = MeanAccumulator(util.n)
@@ -366,11 +382,12 @@ def _msr_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
     log = FitLog()
     out: list[Any] = []
     n = util.n
-    for s in ids:
-        if deadline is not None and time.time() >= deadline:
-            break
-        mask = np.random.default_rng([entropy, s]).random(n) < 0.5
-        out.append((mask, util.score(np.flatnonzero(mask), log)))
+    with single_threaded():
+        for s in ids:
+            if deadline is not None and time.time() >= deadline:
+                break
+            mask = np.random.default_rng([entropy, s]).random(n) < 0.5
+            out.append((mask, util.score(np.flatnonzero(mask), log)))
     return out, log
 
 

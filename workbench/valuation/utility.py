@@ -16,9 +16,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FitLog", "Utility", "resolve_scorer"]
+__all__ = ["FitLog", "Utility", "resolve_scorer", "single_threaded"]
 
 ScorerLike = str | Callable[[Any, np.ndarray, np.ndarray], float]
+
+
+def single_threaded() -> contextlib.AbstractContextManager:
+    """Limit BLAS and OpenMP to one thread inside the block.
+
+    Valuation runs thousands of small fits; multi-threaded BLAS on such fits mostly spins. Measured
+    on 2 busy cores: a breast-cancer LogisticRegression fit took 1.45 s wall / 0.20 s CPU with 2
+    BLAS threads and 0.13 s / 0.011 s with one. Parallelism comes from ``n_jobs`` instead.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _fast_sklearn() -> contextlib.AbstractContextManager:
