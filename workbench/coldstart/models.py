@@ -55,9 +55,11 @@ class ItemTable:
 
     @property
     def n(self) -> int:
+        """Number of items."""
         return len(self.ids)
 
     def take(self, idx: np.ndarray) -> ItemTable:
+        """The items at positions ``idx``."""
         return ItemTable(
             self.ids[idx],
             self.num[idx],
