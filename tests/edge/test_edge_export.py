@@ -292,3 +292,23 @@ def test_artifact_methods_check_their_input(fitted, wine_split):
         art.predict(Xte[:, :2])
     with pytest.raises(InputError, match="No size measured for 'cortex-m0'"):
         art._size_row("cortex-m0")
+
+
+def test_micropython_csv_runs_like_the_device(integer_data):
+    from workbench.edge import csv_predict
+
+    Xtr, ytr, Xte, _ = integer_data
+    dt = DecisionTreeClassifier(random_state=0).fit(Xtr, ytr)
+    art = export(dt, Xte, targets=["host"])
+    assert "l,[" not in art.csv  # one class per leaf line: what emlearn-micropython parses
+    np.testing.assert_array_equal(dt.classes_[csv_predict(art.csv, Xte)], dt.predict(Xte))
+    rf = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(Xtr, ytr)
+    hard = export(rf, Xte, leaves="class", engine="emlearn", targets=["host"])
+    np.testing.assert_array_equal(rf.classes_[csv_predict(hard.csv, Xte)], hard.predict(Xte))
+    assert any("MicroPython CSV uses hard voting" in n for n in export(rf, Xte).notes)
+    with pytest.raises(InputError, match="X has 2 features"):
+        csv_predict(art.csv, Xte[:, :2])
+    with pytest.raises(InputError, match="cannot be parsed"):
+        csv_predict("f,4\nc,2\nn,x,1,2,3\nr,0", Xte)
+    with pytest.raises(InputError, match="empty"):
+        csv_predict("", Xte)

@@ -402,6 +402,8 @@ def _generate_tree_emlearn(model: Any, name: str, leaves: str) -> GeneratedC:
         )
     leaf_bits = 0 if leaves == "class" else 8
     emlearn, code, csv, n_nodes, n_leaves = _emlearn_trees(model, leaf_bits)
+    if leaf_bits:
+        csv = _emlearn_trees(model, 0)[2]  # the loadable MicroPython CSV has one class per leaf
     code = code.replace("model_eml", f"{name}_eml")
     nc = n_classes
     header = (
@@ -730,8 +732,14 @@ def generate(
             return _generate_tree_emlearn(model, name, leaves)
         code = _generate_tree_own(model, name, dtype, leaves)
         if dtype == "int16" and model.n_features_in_ <= 127:
-            # The MicroPython form: emlearn's CSV (int16, 8-bit soft voting).
-            code.csv = _emlearn_trees(model, 0 if leaves == "class" else 8)[2]
+            # The MicroPython form: emlearn's CSV. emlearn-micropython's loader reads one class
+            # per leaf line, so the CSV carries hard-voting leaves (emlearn 0.23 would print
+            # 8-bit leaves as numpy arrays that the loader cannot parse).
+            code.csv = _emlearn_trees(model, 0)[2]
+            if len(_tree_estimators(model)) > 1:
+                code.notes.append(
+                    "the MicroPython CSV uses hard voting (its loader reads one class per leaf)"
+                )
         return code
     if family == "mlp":
         return _generate_mlp(model, name, dtype)
