@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from workbench.indb.features import NUMERIC, Feature
-from workbench.indb.onnx_export import make_feed
+from workbench.indb.onnx_export import MATRIX_INPUT, make_feed
 
 __all__ = ["OnnxRunner", "make_udf", "return_type"]
 
@@ -98,6 +98,37 @@ class OnnxRunner:
         proba = np.asarray(outs[1], dtype=np.float64) if len(outs) > 1 else None
         return first, proba
 
+    def _output_names(self, output: str) -> list[str]:
+        names = [o.name for o in self.session.get_outputs()]
+        # Asking onnxruntime only for what the SQL function returns saves a copy per batch.
+        return names[1:2] if output == "proba" else names
+
+    def _feed(self, arrays: tuple[Any, ...]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """ONNX inputs from DuckDB's Arrow arrays, and the mask of rows holding a NULL."""
+        n = len(arrays[0])
+        null: np.ndarray | None = None
+        cols = []
+        for arr in arrays:
+            a = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+            if a.null_count:
+                m = a.is_null().to_numpy(zero_copy_only=False)
+                null = m if null is None else null | m
+            cols.append(a.to_numpy(zero_copy_only=False))  # zero-copy for DOUBLE without NULLs
+        if not self.column_mode:
+            X = np.empty((n, len(cols)), dtype=np.float32)
+            for j, col in enumerate(cols):
+                X[:, j] = col  # the float64 -> float32 cast happens here, explicitly
+            return {MATRIX_INPUT: X}, null
+        feed = {}
+        for f, col in zip(self.features, cols, strict=True):
+            if f.kind == NUMERIC:
+                feed[f.name] = col.astype(np.float32).reshape(-1, 1)
+            else:
+                if null is not None:
+                    col = np.where(null, "", col)  # onnxruntime takes no None strings
+                feed[f.name] = col.astype(object).reshape(-1, 1)
+        return feed, null
+
     def batch(self, arrays: tuple[Any, ...], output: str) -> Any:
         """Evaluate one DuckDB batch (pyarrow arrays) and return a pyarrow array."""
         import pyarrow as pa
@@ -107,32 +138,29 @@ class OnnxRunner:
             self.calls += 1
             self.rows += n
             self.thread_ids.add(threading.get_ident())
-        null = np.zeros(n, dtype=bool)
-        cols = []
-        for f, arr in zip(self.features, arrays, strict=True):
-            if arr.null_count:
-                null |= np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-            if f.kind == NUMERIC:
-                cols.append(np.asarray(arr.to_numpy(), dtype=np.float64))
-            else:
-                col = arr.to_numpy(zero_copy_only=False)
-                if arr.null_count:
-                    col = np.where(null, "", col)
-                cols.append(col)
-        first, proba = self.run(cols)
+        feed, null = self._feed(arrays)
+        outs = self.session.run(self._output_names(output), feed)
         if output == "value":
-            vals = np.asarray(first, dtype=np.float64)
-            return pa.array(vals, mask=null | np.isnan(vals))
-        bad = null | (np.isnan(proba).any(axis=1) if proba is not None else False)
+            vals = np.asarray(outs[0], dtype=np.float64).ravel()
+            bad = np.isnan(vals) if null is None else null | np.isnan(vals)
+            return pa.array(vals, mask=bad if bad.any() else None)
+        proba = np.asarray(outs[-1], dtype=np.float64)
+        binary = proba.shape[1] == 2
+        p1 = np.ascontiguousarray(proba[:, 1]) if binary else None
+        nan = np.isnan(p1) if binary else np.isnan(proba).any(axis=1)
+        bad = nan if null is None else null | nan
+        mask = bad if bad.any() else None
         if output == "predict":
+            labels = np.asarray(outs[0]).ravel()
             if self.classes is not None and isinstance(self.classes[0], str):
-                return pa.array(np.asarray(first, dtype=object), type=pa.string(), mask=bad)
-            return pa.array(np.asarray(first, dtype=np.int64), mask=bad)
-        assert proba is not None
-        if proba.shape[1] == 2:
-            return pa.array(proba[:, 1], mask=bad)
+                return pa.array(labels.astype(object), type=pa.string(), mask=mask)
+            return pa.array(labels.astype(np.int64), mask=mask)
+        if binary:
+            return pa.array(p1, mask=mask)
         flat = pa.array(proba.ravel())
-        lists = pa.FixedSizeListArray.from_arrays(flat, proba.shape[1], mask=pa.array(bad))
+        lists = pa.FixedSizeListArray.from_arrays(
+            flat, proba.shape[1], mask=pa.array(bad) if mask is not None else None
+        )
         return lists.cast(pa.list_(pa.float64()))
 
 
