@@ -38,6 +38,7 @@ def test_train_export_and_download(panel):
     assert "download='vibration_model.h'" in link
     payload = link.split("base64,")[1].split("'")[0]
     assert base64.b64decode(payload).decode() == art.header
+    assert "download='vibration_model.csv'" in link  # int16 trees: the MicroPython form
 
 
 def test_shrink_into_budget_shows_tradeoff(panel):

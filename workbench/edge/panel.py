@@ -237,10 +237,17 @@ class EdgePanel(ToolPanel):
         )
         payload = base64.b64encode(art.header.encode()).decode()
         fname = f"{art.name}.h"
-        self.download.value = (
+        links = [
             f"<a download='{fname}' href='data:text/x-csrc;base64,{payload}' target='_blank'>"
             f"⬇ Download {fname}</a> ({len(art.header)} characters)"
-        )
+        ]
+        if art.csv is not None:
+            csv64 = base64.b64encode(art.csv.encode()).decode()
+            links.append(
+                f"<a download='{art.name}.csv' href='data:text/csv;base64,{csv64}' "
+                f"target='_blank'>⬇ Download {art.name}.csv</a> (emlearn-micropython)"
+            )
+        self.download.value = " · ".join(links)
         self.code.value = art.header
         self.output.clear_output()
         if self.budget_result is not None:
