@@ -312,3 +312,35 @@ def test_micropython_csv_runs_like_the_device(integer_data):
         csv_predict("f,4\nc,2\nn,x,1,2,3\nr,0", Xte)
     with pytest.raises(InputError, match="empty"):
         csv_predict("", Xte)
+
+
+def test_bad_size_targets(fitted, wine_split):
+    with pytest.raises(UnknownNameError, match="size target 'avr'"):
+        export(fitted, wine_split[1], targets=["avr"])
+    with pytest.raises(InputError, match="non-empty list"):
+        export(fitted, wine_split[1], targets="host")
+
+
+def test_emlearn_reference_bad_input(wine_split, fitted):
+    Xtr, Xte, ytr, _ = wine_split
+    with pytest.raises(ModelError, match="SVC cannot be exported"):
+        export_emlearn_default(SVC().fit(Xtr, ytr), Xte)
+    with pytest.raises(ModelError, match="not k-NN"):
+        export_emlearn_default(KNeighborsClassifier(3).fit(Xtr, ytr), Xte)
+    with pytest.raises(InputError, match="X has 3 features"):
+        export_emlearn_default(fitted, Xte[:, :3])
+    with pytest.raises(InputError, match="method must be"):
+        export_emlearn_default(fitted, Xte, method="jit")
+    with pytest.raises(NotFittedError):
+        export_emlearn_default(GaussianNB(), Xte)
+
+
+def test_import_emlearn_missing_names_pip(monkeypatch):
+    from workbench.edge import codegen
+
+    def fail(name, *args, **kwargs):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(codegen.importlib, "import_module", fail)
+    with pytest.raises(DependencyError, match="pip install emlearn"):
+        codegen.import_emlearn()

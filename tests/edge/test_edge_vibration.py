@@ -140,3 +140,14 @@ def test_missing_compiler_for_the_feature_code(vibration):
 
     with pytest.raises(DependencyError, match="apt-get install gcc"):
         verify_features(vibration[0].windows[:2], cc="/nonexistent/cc")
+
+
+def test_more_bad_numbers():
+    with pytest.raises(InputError, match="fs must be > 0"):
+        make_vibration_windows(2, fs=-1.0)
+    with pytest.raises(InputError, match="fs must be > 0"):
+        vibration_features(np.zeros((2, 1024)), fs=0.0)
+    with pytest.raises(InputError, match="power of two"):
+        features_c_source(n_samples=1000)
+    with pytest.raises(InputError, match="rtol must be > 0"):
+        verify_features(np.zeros((2, 1024)), rtol=0.0)

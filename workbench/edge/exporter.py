@@ -24,7 +24,7 @@ from workbench.core.validation import (
     check_positive,
 )
 from workbench.edge.codegen import SUPPORTED_ESTIMATORS, GeneratedC, generate
-from workbench.edge.compiler import Toolchain, find_compiler, measure_size
+from workbench.edge.compiler import ARM_TARGETS, Toolchain, find_compiler, measure_size
 from workbench.edge.harness import run_model
 
 __all__ = ["DTYPES", "LEAVES", "EdgeArtifact", "ParityReport", "export"]
@@ -318,6 +318,14 @@ def _check_X(X: Any, n_features: int, dtype: str) -> np.ndarray:
     return Xa
 
 
+def _check_targets(targets: Any) -> list[str] | None:
+    if targets is None:
+        return None
+    if isinstance(targets, str) or not isinstance(targets, list | tuple) or not targets:
+        raise InputError(f"targets must be a non-empty list of target names, got {targets!r}.")
+    return [check_choice(t, ("host", *ARM_TARGETS), kind="size target") for t in targets]
+
+
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", name):
         raise InputError(
@@ -502,6 +510,7 @@ def export(
     engine = check_choice(engine, ("auto", "workbench", "emlearn"), kind="engine")
     if flash_budget is not None:
         check_positive(flash_budget, name="flash_budget", integer=True)
+    targets = _check_targets(targets)
     n_features = int(model.n_features_in_)
     Xa = _check_X(X, n_features, "float32")
     if y is not None:

@@ -13,10 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import ModelError
+from workbench.core.errors import InputError, ModelError
 from workbench.edge.codegen import GeneratedC, _numpy_errors_restored, _preamble, import_emlearn
 from workbench.edge.compiler import find_compiler
-from workbench.edge.exporter import EdgeArtifact, _build_artifact, _check_model, _check_X
+from workbench.edge.exporter import (
+    EdgeArtifact,
+    _build_artifact,
+    _check_model,
+    _check_targets,
+    _check_X,
+)
 
 __all__ = ["export_emlearn_default"]
 
@@ -157,6 +163,12 @@ def export_emlearn_default(
     """
     family = _check_model(model)
     Xa = _check_X(X, int(model.n_features_in_), "float32")
+    targets = _check_targets(targets)
+    if method not in ("inline", "loadable") or dtype not in ("int16", "float32"):
+        raise InputError(
+            f"method must be 'inline' or 'loadable' and dtype 'int16' or 'float32'; got "
+            f"{method!r}, {dtype!r}."
+        )
     toolchain = find_compiler(cc)
     if family == "tree":
         code = _trees(model, name, method, dtype, leaf_bits)
