@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-# Offline and headless for every test and every notebook kernel started by nbval.
+# Offline for every test and every notebook kernel started by nbval. MPLBACKEND is left alone:
+# set to Agg it would reach the kernels and drop the inline figures that notebooks show.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
