@@ -171,7 +171,8 @@ class StreamingSession:
     min_chunk_s : float, default=1.0
         Decode only once this much new audio has arrived since the last pass.
     buffer_trim_s : float, default=10.0
-        Once the buffer is longer, confirmed audio is cut from its start.
+        The buffer is always cut after the last confirmed sentence; when no sentence has ended
+        and the buffer is longer than this, it is cut after the last confirmed word.
     summary_sentences : int, default=3
         Sentences in the running summary; 0 turns it off.
     prompt_chars : int, default=200
@@ -242,6 +243,10 @@ class StreamingSession:
 
     def push(self, chunk: Any) -> StreamUpdate | None:
         """Add a chunk of audio; decode when enough new audio has arrived.
+
+        A pass runs once ``min_chunk_s`` of new audio is buffered and the previous pass is over
+        on the simulated real-time clock (when decoding is slower than speech, chunks pile up
+        and the next pass takes them all, as in a live stream).
 
         Parameters
         ----------
