@@ -281,3 +281,26 @@ def test_attack_scores_and_pooled_splits_rebuild_the_audit(cancer_small):
     assert auc(members.ravel(), scores.ravel()) == r.metrics["auc"].iloc[0]
     with pytest.raises(UnknownNameError, match="Unknown attack 'rmia'"):
         r.attack_scores("rmia")
+
+
+def test_audit_runs_unchanged_on_a_dask_cluster(cancer_small):
+    distributed = pytest.importorskip("distributed")
+    X, y = cancer_small
+    kw = dict(n_shadows=4, attacks=["lira_offline"], random_state=5, show_progress=False)
+    local = audit(_rf(), X, y, **kw)
+    with (
+        distributed.Client(processes=False, n_workers=1, threads_per_worker=2),
+        joblib.parallel_config(backend="dask"),
+    ):
+        remote = audit(_rf(), X, y, **kw)
+    pd.testing.assert_frame_equal(local.metrics, remote.metrics)
+
+
+def test_string_labels_and_dataframes(cancer_small):
+    X, y = cancer_small
+    frame = pd.DataFrame(X)
+    labels = np.where(y == 1, "benign", "malignant")
+    r = audit(_rf(), frame, pd.Series(labels), n_shadows=4, attacks=["rmia", "label_only"],
+              n_queries=2, random_state=0, show_progress=False)  # fmt: skip
+    assert set(r.records["label"]) == {"benign", "malignant"}
+    assert r.metrics["auc"].between(0, 1).all()
