@@ -173,6 +173,7 @@ def test_failed_shadow_fit_is_reported(cancer_small):
         ({"n_shadows": -1}, InputError, "n_shadows must be >= 0"),
         ({"n_shadows": 2.5}, InputError, "n_shadows must be an integer"),
         ({"n_shadows": 500}, InputError, "too few for 500 shadow models"),
+        ({"n_shadows": 0, "attacks": ["loss"]}, InputError, "at least 1 shadow model"),
         ({"attacks": ["lira"]}, UnknownNameError, "Unknown attack 'lira'. Choose one of"),
         ({"attacks": ["rmai"]}, UnknownNameError, "Did you mean 'rmia'"),
         ({"attacks": []}, InputError, "attacks is empty"),
@@ -304,3 +305,18 @@ def test_string_labels_and_dataframes(cancer_small):
               n_queries=2, random_state=0, show_progress=False)  # fmt: skip
     assert set(r.records["label"]) == {"benign", "malignant"}
     assert r.metrics["auc"].between(0, 1).all()
+
+
+def test_constant_risk_gives_nan_correlation_without_warning(cancer_small):
+    import warnings
+
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = cancer_small
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # A full tree gives every member probability 1, so the loss risk is constant.
+        r = audit(DecisionTreeClassifier(random_state=0), X, y, n_shadows=1, attacks=["loss"],
+                  random_state=0, show_progress=False)  # fmt: skip
+    assert r.n_models == 2 and np.isnan(r.outlier_risk_spearman)
+    assert json.loads(r.to_json())["outlier_risk_spearman"] is None

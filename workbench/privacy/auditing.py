@@ -347,6 +347,11 @@ def audit(
         )
     _check_classes(ya, pooled=pooled)
     n = Xa.shape[0]
+    if pooled and n_shadows < 1:
+        raise InputError(
+            "The pooled audit needs at least 1 shadow model so that every record is left out of "
+            "some model (non-members); pass n_shadows >= 1, or members=... for a fitted model."
+        )
     if pooled and n_shadows + 1 > n:
         raise InputError(
             f"{n} records are too few for {n_shadows} shadow models; use at most {n - 1}."
@@ -454,7 +459,9 @@ def audit(
     records["outlier"] = outlier
     records["is_outlier"] = flags
     has_risk = np.isfinite(risk)
-    rho = float(spearmanr(outlier[has_risk], risk[has_risk]).statistic)
+    a, b = outlier[has_risk], risk[has_risk]
+    # A constant risk (e.g. every member at zero loss) has no rank correlation: NaN, no warning.
+    rho = float(spearmanr(a, b).statistic) if np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
 
     mitigation_report = None
     if mitigations is not None:
