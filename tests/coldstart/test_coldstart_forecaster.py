@@ -347,3 +347,28 @@ def test_not_fitted():
         with pytest.raises(NotFittedError, match="fit"):
             call()
     assert issubclass(NotFittedError, WorkbenchError)
+
+
+def test_ensemble_weights_follow_heldout_accuracy(fitted, split):
+    _, _, new, new_launch = split
+    w = fitted.ensemble_weights_
+    assert set(w) == {"knn", "gbm", "bass"} and sum(w.values()) == pytest.approx(1.0)
+    assert all(v > 0 for v in w.values())
+    table = fitted._new_items(new.head(3), new_launch)
+    ages = np.arange(5)
+    eng = fitted.engine_
+    combo = sum(w[m] * eng.predict(m, table, ages) for m in w)
+    np.testing.assert_allclose(eng.predict("ensemble", table, ages), combo)
+
+
+def test_calibration_by_group(split):
+    train, known, new, new_launch = split
+    model = ColdStartForecaster(method="knn", calibration_group="brand", random_state=0)
+    fc = model.fit(train, known).predict(new.head(2), 4, launch_date=new_launch)
+    assert (fc.frame["q0.9"] >= fc.frame["q0.1"]).all()
+    with pytest.raises(InputError, match="not an attribute column"):
+        ColdStartForecaster(method="knn", calibration_group="colour").fit(train, known)
+    with pytest.raises(InputError, match="single level"):
+        ColdStartForecaster(method="knn", calibration_group="shelf").fit(
+            train, known.assign(shelf="A")
+        )

@@ -68,7 +68,9 @@ def backtest(
         after an origin are its new items. Default: ``max(4, season_length // 4)``.
     group_col : str, optional
         ``"kfold"`` only: an attribute column whose groups are held out together (e.g. a brand).
-        Levels of held-out groups are unseen in training and treated as missing values.
+        Levels of held-out groups are unseen in training and treated as missing values, and
+        the forecaster's interval calibration holds out whole groups too (unless the template
+        sets its own ``calibration_group``).
     forecaster : ColdStartForecaster, optional
         Template whose parameters (quantiles, category, column names, ...) are used; its
         ``method`` is ignored.
@@ -98,6 +100,9 @@ def backtest(
     params = template.get_params()
     # Held-out groups (a brand, a whole category) bring levels no training item has.
     params["handle_unknown"] = "ignore"
+    if group_col is not None and params["calibration_group"] is None:
+        # Calibrate the intervals the way the backtest holds out: by whole groups.
+        params["calibration_group"] = group_col
     if random_state is not None:
         params["random_state"] = random_state
     all_methods = [*METHODS, *BASELINES]

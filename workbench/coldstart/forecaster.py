@@ -22,7 +22,7 @@ from workbench.coldstart.inputs import (
     check_horizon,
     resolve_launch_dates,
 )
-from workbench.coldstart.models import BASELINES, METHODS, Engine, ItemTable
+from workbench.coldstart.models import BASELINES, ENSEMBLE_MEMBERS, METHODS, Engine, ItemTable
 from workbench.coldstart.results import Analogues, Forecast, _quantile_col
 from workbench.core.errors import InputError, InputTypeError, NotFittedError, UnknownNameError
 from workbench.core.parallel import effective_n_jobs
@@ -64,6 +64,10 @@ default="ensemble"
     calibration_size : float, default=0.25
         Share of the known items held out (as if new) during ``fit`` to calibrate the quantiles
         conformally and to learn how much to trust early sales in :meth:`update`.
+    calibration_group : str, optional
+        An attribute column whose groups are held out together during that calibration (e.g. a
+        product line), so the intervals reflect forecasting a whole new group; by default
+        single items are held out.
     id_col, date_col, target_col : str
         Column names of the item id, the period date and the quantity.
     random_state : int or None, default=None
@@ -82,6 +86,9 @@ default="ensemble"
         Known items.
     engine_ : Engine
         The fitted models (trained on every known item).
+    ensemble_weights_ : dict
+        Weights of the ensemble members, proportional to the inverse squared WAPE of each on
+        the items held out for calibration (set when the ensemble is fitted).
     calibration_ : dict
         Per method: ``offsets`` (log-ratio quantiles per age bucket) and the update credibility
         constants ``k``, ``within_var``, ``between_var``.
@@ -114,6 +121,7 @@ default="ensemble"
         missing: str = "raise",
         handle_unknown: str = "error",
         calibration_size: float = 0.25,
+        calibration_group: str | None = None,
         id_col: str = "item_id",
         date_col: str = "date",
         target_col: str = "quantity",
@@ -129,6 +137,7 @@ default="ensemble"
         self.missing = missing
         self.handle_unknown = handle_unknown
         self.calibration_size = calibration_size
+        self.calibration_group = calibration_group
         self.id_col = id_col
         self.date_col = date_col
         self.target_col = target_col
@@ -223,6 +232,7 @@ default="ensemble"
 
     def _fit(self, history: Any, attributes: Any, methods: set[str]) -> ColdStartForecaster:
         self.quantiles_ = self._check_params()
+        self.__dict__.pop("ensemble_weights_", None)
         hist = check_history(
             history, id_col=self.id_col, date_col=self.date_col, target_col=self.target_col
         )
@@ -261,6 +271,11 @@ default="ensemble"
                 f"{where} (categorical columns: {schema.categorical}). Pass category=None for "
                 "one global launch curve."
             )
+        if self.calibration_group is not None and self.calibration_group not in schema.columns:
+            raise InputError(
+                f"calibration_group={self.calibration_group!r} is not an attribute column; "
+                f"choose one of {schema.columns}."
+            )
         self.schema_ = schema
         self.calendar_ = calendar
         self.season_length_ = calendar.season_length
@@ -279,8 +294,13 @@ default="ensemble"
         self.offset_ = float(0.1 * np.median(positive)) if len(positive) else 1e-6
         self._train = (codes, t, y)
         with self._threads():
-            self.calibration_ = self._calibrate(items, codes, t, y, methods)
+            groups = None
+            if self.calibration_group is not None:
+                groups = attrs.loc[self.item_ids_, self.calibration_group].astype(str).to_numpy()
+            self.calibration_ = self._calibrate(items, codes, t, y, methods, groups)
             self.engine_ = self._engine(methods).fit(items, codes, t, y)
+        if hasattr(self, "ensemble_weights_"):
+            self.engine_.ensemble_weights = self.ensemble_weights_
         self.fitted_methods_ = sorted(self.engine_.methods | methods)
         return self
 
@@ -321,19 +341,37 @@ default="ensemble"
         )
 
     def _calibrate(
-        self, items: ItemTable, item: np.ndarray, t: np.ndarray, y: np.ndarray, methods: set[str]
+        self,
+        items: ItemTable,
+        item: np.ndarray,
+        t: np.ndarray,
+        y: np.ndarray,
+        methods: set[str],
+        groups: np.ndarray | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Hold out whole items, forecast them as new, and turn their errors into quantiles."""
         rng = np.random.default_rng(self.random_state)
         n = items.n
         n_cal = max(2, round(self.calibration_size * n))
-        if n - n_cal < 6:
-            raise InputError(
-                f"{n} known items are too few to hold out {n_cal} for calibration; pass more items "
-                "or a smaller calibration_size."
-            )
         cal = np.zeros(n, bool)
-        cal[rng.choice(n, n_cal, replace=False)] = True
+        if groups is None:
+            cal[rng.choice(n, n_cal, replace=False)] = True
+        else:
+            uniq = np.unique(groups)
+            if len(uniq) < 2:
+                raise InputError(
+                    f"calibration_group={self.calibration_group!r} has a single level; it needs "
+                    "at least two groups to hold one out."
+                )
+            for grp in rng.permutation(uniq):
+                if cal.sum() >= n_cal:
+                    break
+                cal[groups == grp] = True
+        if n - cal.sum() < 6:
+            raise InputError(
+                f"{n} known items are too few to hold out {int(cal.sum())} for calibration; pass "
+                "more items or a smaller calibration_size."
+            )
         train_rows = ~cal[item]
         remap = np.cumsum(~cal) - 1
         engine = self._engine(methods).fit(
@@ -346,10 +384,19 @@ default="ensemble"
         c_y = y[rows]
         new = items.take(cal_idx)
         ages = np.arange(int(c_age.max()) + 1)
-        out = {}
-        for m in sorted(engine.methods | methods):
+        out, wape = {}, {}
+        for m in sorted((engine.methods | methods) - {"ensemble"}):
             pred = engine.predict(m, new, ages)[c_item, c_age]
             out[m] = self._calibration_table(c_item, c_age, c_y, pred)
+            wape[m] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
+        if "ensemble" in engine.methods:
+            # Members that forecast the held-out items badly get little say.
+            inv = {m: 1.0 / max(wape[m], 1e-6) ** 2 for m in ENSEMBLE_MEMBERS}
+            total = sum(inv.values())
+            self.ensemble_weights_ = {m: v / total for m, v in inv.items()}
+            engine.ensemble_weights = self.ensemble_weights_
+            pred = engine.predict("ensemble", new, ages)[c_item, c_age]
+            out["ensemble"] = self._calibration_table(c_item, c_age, c_y, pred)
         return out
 
     def _calibration_table(

@@ -15,7 +15,8 @@ item that has never sold:
   seasonality, over every (item, period) row;
 * ``bass``: a Bass diffusion curve with a repeat-purchase floor fitted to each category's launch
   curve, scaled by the level model;
-* ``ensemble``: the mean of ``knn``, ``gbm`` and ``bass``;
+* ``ensemble``: a weighted mean of ``knn``, ``gbm`` and ``bass`` (weights set by the caller,
+  equal by default; the forecaster uses inverse squared WAPE on its held-out items);
 * baselines ``category_mean`` (flat mean of the category) and ``seasonal_naive`` (the category's
   mean sales one season before each forecast date).
 """
@@ -140,6 +141,7 @@ class Engine:
         self.n_neighbors = n_neighbors
         self.max_iter = max_iter
         self.random_state = random_state
+        self.ensemble_weights = dict.fromkeys(ENSEMBLE_MEMBERS, 1.0 / len(ENSEMBLE_MEMBERS))
 
     # ------------------------------------------------------------------ fit
     def fit(self, items: ItemTable, item: np.ndarray, t: np.ndarray, y: np.ndarray) -> Engine:
@@ -333,7 +335,8 @@ class Engine:
         a = np.minimum(ages, self.max_age_ - 1)
         season = self.season_[g[:, None], np.mod(t, self.season_length)]
         if method == "ensemble":
-            return np.mean([self.predict(m, new, ages) for m in ENSEMBLE_MEMBERS], axis=0)
+            w = self.ensemble_weights
+            return sum(w[m] * self.predict(m, new, ages) for m in ENSEMBLE_MEMBERS)
         if method == "category_mean":
             return np.repeat(self.group_mean_[g][:, None], len(ages), axis=1)
         if method == "seasonal_naive":
