@@ -62,6 +62,9 @@ def test_split_by_launch():
     known, new = d.split_by_launch("2024-06-03")
     assert len(known) + len(new) == 40
     assert (d.launch_dates.loc[new["item_id"]] >= "2024-06-03").all()
+    for bad in ("someday", None):
+        with pytest.raises(InputError, match="date"):
+            d.split_by_launch(bad)
 
 
 def test_bass_increments_sum_to_at_most_one():

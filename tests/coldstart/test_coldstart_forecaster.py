@@ -146,6 +146,8 @@ def test_plots_return_axes(fitted, split):
     assert fitted.analogues(new.head(1)).plot(max_age=10) is not None
     with pytest.raises(InputError, match="No forecast for item"):
         fc.plot(item_id="nope")
+    with pytest.raises(InputError, match="No analogues for item"):
+        fitted.analogues(new.head(1)).plot(new_item="nope")
 
 
 def test_monthly_data_and_no_category():

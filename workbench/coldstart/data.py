@@ -64,8 +64,18 @@ class LaunchData:
         -------
         known, new : pandas.DataFrame
             Attribute rows of the two groups.
+
+        Raises
+        ------
+        InputError
+            If ``date`` is not a date.
         """
-        ts = pd.Timestamp(date)
+        try:
+            ts = pd.Timestamp(date)
+        except (TypeError, ValueError):
+            raise InputError(f"date must be a date such as '2025-01-06', got {date!r}.") from None
+        if pd.isna(ts):
+            raise InputError("date is missing; pass a date such as '2025-01-06'.")
         launched = self.attributes["item_id"].map(self.launch_dates)
         return (
             self.attributes[launched < ts].reset_index(drop=True),
