@@ -16,12 +16,15 @@ Functions per model ``churn`` (``k`` = every stored version)::
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import re
 import sys
+import weakref
 from typing import Any
 
 import numpy as np
@@ -175,6 +178,7 @@ class ModelStore:
             except duckdb.Error as exc:
                 raise InputError(f"Cannot open DuckDB database {str(database)!r}: {exc}") from None
             self._owns = True
+            _OPEN.add(self)
         else:
             raise InputTypeError(
                 "database must be a file path, ':memory:' or a duckdb connection, got "
@@ -854,6 +858,15 @@ class ModelStore:
 
 
 _default: ModelStore | None = None
+# duckdb 2.0 prints "nanobind: leaked ..." at exit for connections still open with Python UDFs.
+_OPEN: weakref.WeakSet[ModelStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    for store in list(_OPEN):
+        with contextlib.suppress(Exception):
+            store.close()
 
 
 def connect(database: Any = ":memory:", **kwargs: Any) -> ModelStore:
