@@ -294,6 +294,8 @@ def test_bad_register_inputs(store, linear, customers):
         store.register("m", linear.model, X.drop(columns="contract"))
     with pytest.raises(InputError, match="tolerance must lie"):
         store.register("m", linear.model, X, tolerance=2.0)
+    with pytest.raises(InputError, match="different numbers of rows"):
+        store.register("m", linear.model, X, y=[0, 1])
     with pytest.raises(InputTypeError, match="metrics must be a dict"):
         store.register("m", linear.model, X, metrics=[1])
     dates = pd.DataFrame({"d": pd.date_range("2020-01-01", periods=30), "y": [0, 1] * 15})

@@ -54,7 +54,13 @@ def sql_magic(line: str, cell: str | None = None, *, namespace: dict[str, Any] |
 
 
 def register_magics(ipython: Any) -> None:
-    """Register ``%sql``/``%%sql`` on an IPython shell."""
+    """Register ``%sql``/``%%sql`` on an IPython shell.
+
+    Parameters
+    ----------
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The shell; results named in ``%%sql name`` go to its user namespace.
+    """
 
     def sql(line: str, cell: str | None = None) -> pd.DataFrame:
         return sql_magic(line, cell, namespace=ipython.user_ns)

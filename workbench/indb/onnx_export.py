@@ -12,12 +12,11 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from workbench.core.errors import ModelError
 from workbench.indb.features import NUMERIC, Feature, uses_column_transformer
 
-__all__ = ["convert_to_onnx", "make_feed", "onnx_outputs", "unsupported_steps"]
+__all__ = ["convert_to_onnx", "make_feed", "unsupported_steps"]
 
 TARGET_OPSET = {"": 18, "ai.onnx.ml": 3}
 MATRIX_INPUT = "X"
@@ -141,16 +140,3 @@ def make_feed(
         arr = np.asarray(col, np.float32) if f.kind == NUMERIC else np.asarray(col, dtype=object)
         feed[f.name] = arr.reshape(-1, 1)
     return feed
-
-
-def onnx_outputs(
-    session: Any, features: list[Feature], frame: pd.DataFrame, column_mode: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Run an onnxruntime session on a DataFrame; return (labels or values, probabilities)."""
-    cols = [frame[f.name].to_numpy() for f in features]
-    outs = session.run(None, make_feed(features, cols, column_mode))
-    first = np.asarray(outs[0])
-    if first.ndim == 2 and first.shape[1] == 1:
-        first = first.ravel()
-    proba = np.asarray(outs[1], dtype=np.float64) if len(outs) > 1 else None
-    return first, proba

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML, display
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputError, WorkbenchError
 from workbench.indb import (
     MODEL_TYPES,
     TABLE,
@@ -175,7 +175,7 @@ class InDBPanel(ToolPanel):
         try:
             self.last_sql = self.store.to_sql(info.name, version=info.version, output=out)
             self.sql_view.value = self.last_sql
-        except Exception as exc:  # not compilable: show why instead of SQL
+        except WorkbenchError as exc:  # not compilable: show why instead of SQL
             self.last_sql = None
             self.sql_view.value = f"-- no compiled SQL: {exc}"
         args = ", ".join(f["name"] for f in info.features)

@@ -29,7 +29,16 @@ _MAX_DEPTH = 40
 
 
 def quote_identifier(name: str) -> str:
-    """Quote a column name for SQL (``"name"``, inner quotes doubled)."""
+    """Quote a column name for SQL (``"name"``, inner quotes doubled).
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+    """
     return '"' + str(name).replace('"', '""') + '"'
 
 
@@ -44,7 +53,21 @@ def _num(value: float) -> str:
 
 
 def sql_literal(value: Any) -> str:
-    """A label or category as an SQL literal (numbers as numbers, text single-quoted)."""
+    """A label or category as an SQL literal (numbers as numbers, text single-quoted).
+
+    Parameters
+    ----------
+    value : int, float or str
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ModelError
+        For booleans, non-finite numbers and other types.
+    """
     if isinstance(value, bool | np.bool_):
         raise ModelError("Boolean class labels cannot be compiled to SQL; encode them as 0/1.")
     if isinstance(value, numbers.Integral):

@@ -39,6 +39,7 @@ from workbench.core.errors import (
 )
 from workbench.core.validation import (
     check_choice,
+    check_consistent_length,
     check_fitted,
     check_has_methods,
     check_positive,
@@ -564,6 +565,7 @@ class ModelStore:
             parity.update(sql_report)
         all_metrics = {str(k): float(v) for k, v in (metrics or {}).items()}
         if y is not None:
+            check_consistent_length(X=X, y=y)
             all_metrics["score_on_X"] = float(model.score(X[[f.name for f in features]], y))
         column_mode = uses_column_transformer(model)
         row = {
