@@ -15,10 +15,8 @@ DATA = Path(__file__).with_name("data")
 @pytest.fixture(scope="session")
 def transcriber():
     """The default offline Transcriber (tiny.en int8), loaded once for every test."""
-    from workbench.core.progress import set_enabled
     from workbench.transcribe import Transcriber
 
-    set_enabled(False)
     return Transcriber().load()
 
 

@@ -37,7 +37,7 @@ def _upload(panel, data: bytes, name="clip.wav"):
 
 
 @pytest.fixture
-def panel(transcriber):  # the session fixture has the model loaded and progress bars silenced
+def panel(transcriber):  # the session fixture has the model loaded
     return TranscribePanel()
 
 
