@@ -120,7 +120,7 @@ def knn_section(lines: list[str]) -> None:
     lines.append("")
 
 
-def mc_section(lines: list[str], budget: float) -> None:
+def mc_section(lines: list[str], budget: float, only: list[str] | None = None) -> None:
     model = LogisticRegression(max_iter=1000)
     # Start the loky workers and import the library in them before any clock, as the pyDVL
     # runner does (10-20 s on the loaded machine, not what is compared).
@@ -138,9 +138,12 @@ def mc_section(lines: list[str], budget: float) -> None:
         X, y, Xt, yt, flipped = problem(name)
         rows = []
         # Data-OOB: pyDVL bags 100 models; ours gets the same wall time.
-        peer = pydvl(f"{name}_oob", X, y, Xt, yt, "oob", 100, 2)
-        rows.append(("data_oob", peer, {"max_time": peer["elapsed"]}))
+        if only is None or "data_oob" in only:
+            peer = pydvl(f"{name}_oob", X, y, Xt, yt, "oob", 100, 2)
+            rows.append(("data_oob", peer, {"max_time": peer["elapsed"]}))
         for method, tag in (("banzhaf", "msr"), ("tmc_shapley", "tmc")):
+            if only is not None and method not in only:
+                continue
             peer = pydvl(f"{name}_{tag}", X, y, Xt, yt, tag, budget, 2)
             rows.append((method, peer, {"max_time": budget}))
         for method, peer, kw in rows:
@@ -180,6 +183,8 @@ def mc_section(lines: list[str], budget: float) -> None:
             ("ensemble", {}),
             ("beta_shapley", {"max_time": budget}),
         ):
+            if only is not None and method not in only:
+                continue
             res = value(
                 X,
                 y,
@@ -211,6 +216,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "valuation.md"))
     parser.add_argument("--skip-knn", action="store_true")
     parser.add_argument("--skip-mc", action="store_true")
+    parser.add_argument("--methods", default=None, help="comma-separated subset of MC rows")
     args = parser.parse_args()
     if not PYDVL_PY.exists():
         sys.exit(f"pyDVL venv missing: {PYDVL_PY} (see docs/valuation.md)")
@@ -229,7 +235,7 @@ def main() -> None:
     if not args.skip_knn:
         knn_section(lines)
     if not args.skip_mc:
-        mc_section(lines, args.budget)
+        mc_section(lines, args.budget, args.methods.split(",") if args.methods else None)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -224,7 +224,7 @@ class TMCShapley(BaseValuation):
     truncation_rtol : float, default=0.01
         A permutation is truncated once the utility is within this relative distance of the
         full-data utility.
-    burn_in_fraction : float, default=0.4
+    burn_in_fraction : float, default=0.0
         Share of each permutation evaluated before truncation may happen.
     default_score : float, default=0.0
         Utility of the empty set and of failed fits.
@@ -253,7 +253,7 @@ class TMCShapley(BaseValuation):
         max_time: float | None = None,
         tol: float | None = None,
         truncation_rtol: float = 0.01,
-        burn_in_fraction: float = 0.4,
+        burn_in_fraction: float = 0.0,
         default_score: float = 0.0,
         random_state: int | None = None,
         n_jobs: int | None = None,
@@ -348,7 +348,7 @@ class BetaShapley(TMCShapley):
         max_time: float | None = None,
         tol: float | None = None,
         truncation_rtol: float = 0.01,
-        burn_in_fraction: float = 0.4,
+        burn_in_fraction: float = 0.0,
         default_score: float = 0.0,
         random_state: int | None = None,
         n_jobs: int | None = None,
