@@ -326,8 +326,11 @@ def test_unknown_names_and_store_arguments(store, linear):
         ModelStore(onnx_threads=0)
 
 
-def test_default_store_helpers():
+def test_default_store_helpers(monkeypatch):
+    import workbench.indb.store
     from workbench.indb import connect, get_store, set_store
+
+    monkeypatch.setattr(workbench.indb.store, "_default", None)
 
     s = connect()
     assert get_store() is s

@@ -91,12 +91,21 @@ def test_train_model_bad_inputs(customers):
     assert train_model(nan, "churned", ["age", "contract"], "boosting").task == "classification"
 
 
-def test_sql_magic(linear):
+@pytest.fixture()
+def shell(monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
+    import workbench.indb.store
+
+    monkeypatch.setattr(workbench.indb.store, "_default", None)  # restored after the test
+    sh = InteractiveShell.instance()
+    yield sh
+    InteractiveShell.clear_instance()  # leave no global shell to the tests that follow
+
+
+def test_sql_magic(linear, shell):
     import workbench.indb
 
-    shell = InteractiveShell.instance()
     workbench.indb.load_ipython_extension(shell)
     store = ModelStore()
     set_store(store)
