@@ -145,7 +145,9 @@ def mc_section(lines: list[str], budget: float, only: list[str] | None = None) -
             if only is not None and method not in only:
                 continue
             peer = pydvl(f"{name}_{tag}", X, y, Xt, yt, tag, budget, 2)
-            rows.append((method, peer, {"max_time": budget}))
+            # pyDVL keeps the evaluated prefix of a permutation cut by the deadline; so do we here.
+            extra = {"keep_partial": True} if method == "tmc_shapley" else {}
+            rows.append((method, peer, {"max_time": budget, **extra}))
         for method, peer, kw in rows:
             res = value(
                 X,
@@ -181,7 +183,7 @@ def mc_section(lines: list[str], budget: float, only: list[str] | None = None) -
             ("knn_shapley", {}),
             ("confidence", {}),
             ("ensemble", {}),
-            ("beta_shapley", {"max_time": budget}),
+            ("beta_shapley", {"max_time": budget, "keep_partial": True}),
         ):
             if only is not None and method not in only:
                 continue

@@ -135,6 +135,19 @@ def test_time_budget_is_honoured_and_counts_from_fit(noisy_cancer, cls):
         assert wall >= 2.0 * 0.9
 
 
+def test_partial_permutations_only_on_request(noisy_cancer):
+    X, y, Xt, yt, _ = noisy_cancer
+    with pytest.raises(ModelError, match="keep_partial=True"):
+        TMCShapley(GaussianNB(), max_time=0.05, truncation_rtol=0.0).fit(X, y, Xt, yt)
+    res = (
+        TMCShapley(GaussianNB(), max_time=0.05, truncation_rtol=0.0, keep_partial=True)
+        .fit(X, y, Xt, yt)
+        .result_
+    )
+    assert res.n_samples >= 1
+    assert 0 < (res.counts > 0).sum() < 150  # only the evaluated prefixes were updated
+
+
 def test_convergence_criterion_stops_early(noisy_cancer):
     X, y, Xt, yt, _ = noisy_cancer
     res = (

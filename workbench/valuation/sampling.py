@@ -74,6 +74,8 @@ class RunLog:
     converged: bool = False
 
 
+_CHUNKS_PER_WORKER = 4
+
 ChunkFn = Callable[[tuple[Any, ...]], tuple[list[Any], FitLog]]
 
 
@@ -155,7 +157,9 @@ def run_sampling(
                 n_round = min(n_round, budget.n_samples - acc.n)  # type: ignore[operator]
             ids = list(range(next_id, next_id + n_round))
             next_id += n_round
-            size = math.ceil(n_round / n_workers)
+            # Several chunks per worker let joblib balance samples of uneven cost (a truncated
+            # permutation can be 10x cheaper than a full one) instead of idling on a straggler.
+            size = math.ceil(n_round / (_CHUNKS_PER_WORKER * n_workers))
             chunks = [ids[i : i + size] for i in range(0, n_round, size)]
             t0 = time.perf_counter()
             outs = parallel_map(

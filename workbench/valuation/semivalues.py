@@ -173,6 +173,7 @@ def _permutations(
     burn_in: float,
     u_full: float,
     deadline: float | None,
+    keep_partial: bool = False,
 ) -> tuple[list[Any], FitLog]:
     log = FitLog()
     out: list[Any] = []
@@ -185,23 +186,29 @@ def _permutations(
         marg = np.zeros(n)
         prev = float(util.default_score)
         complete = True
+        done = 0
         for k in range(n):
-            # An unfinished permutation is dropped: keeping it would bias values toward points
-            # that happen to come early.
+            # By default an unfinished permutation is dropped: its evaluated prefix holds only
+            # small subsets, so keeping it biases values toward small-subset contributions.
             if deadline is not None and time.time() >= deadline:
                 complete = False
                 break
+            done = k + 1
             u = util.score(perm[: k + 1], log)
             marg[perm[k]] = u - prev
             prev = u
             if k >= burn and abs(u - u_full) <= rtol * abs(u_full):
                 break  # truncation: the rest contribute (almost) nothing
-        if not complete:
-            break
         if weights is not None:
             pos = np.empty(n, dtype=np.intp)
             pos[perm] = np.arange(n)
             marg *= weights[pos]
+        if not complete:
+            if keep_partial and done:
+                mask = np.zeros(n, dtype=bool)
+                mask[perm[:done]] = True
+                out.append((marg[mask], mask))
+            break
         out.append((marg, None))
     return out, log
 
@@ -226,6 +233,10 @@ class TMCShapley(BaseValuation):
         full-data utility.
     burn_in_fraction : float, default=0.0
         Share of each permutation evaluated before truncation may happen.
+    keep_partial : bool, default=False
+        When the time budget ends inside a permutation, use its evaluated prefix (as pyDVL
+        does) instead of dropping it. Needed when one permutation takes longer than the budget;
+        biases values toward contributions to small subsets.
     default_score : float, default=0.0
         Utility of the empty set and of failed fits.
     random_state : int, optional
@@ -254,11 +265,13 @@ class TMCShapley(BaseValuation):
         tol: float | None = None,
         truncation_rtol: float = 0.01,
         burn_in_fraction: float = 0.0,
+        keep_partial: bool = False,
         default_score: float = 0.0,
         random_state: int | None = None,
         n_jobs: int | None = None,
         show_progress: bool | None = None,
     ) -> None:
+        self.keep_partial = keep_partial
         self.model = model
         self.scorer = scorer
         self.n_samples = n_samples
@@ -296,6 +309,7 @@ class TMCShapley(BaseValuation):
                 self.burn_in_fraction,
                 u_full,
                 deadline,
+                bool(self.keep_partial),
             )
 
         log = run_sampling(
@@ -312,7 +326,7 @@ class TMCShapley(BaseValuation):
         if acc.n == 0:
             raise ModelError(
                 f"max_time={self.max_time} s was too short to finish one permutation of "
-                f"{util.n} points; raise max_time or value fewer points."
+                f"{util.n} points; raise max_time, value fewer points or pass keep_partial=True."
             )
         _raise_if_all_failed(log.fits, self.name)
         params = {**self._params(), "entropy": entropy}
@@ -349,6 +363,7 @@ class BetaShapley(TMCShapley):
         tol: float | None = None,
         truncation_rtol: float = 0.01,
         burn_in_fraction: float = 0.0,
+        keep_partial: bool = False,
         default_score: float = 0.0,
         random_state: int | None = None,
         n_jobs: int | None = None,
@@ -362,6 +377,7 @@ class BetaShapley(TMCShapley):
             tol=tol,
             truncation_rtol=truncation_rtol,
             burn_in_fraction=burn_in_fraction,
+            keep_partial=keep_partial,
             default_score=default_score,
             random_state=random_state,
             n_jobs=n_jobs,
