@@ -190,7 +190,13 @@ def test_notebook_runs_and_panel_works_in_browser(lab, browser, notebook):
             # "Open" shows the first tool's panel (a ToolPanel: heading + status line).
             last.locator(".widget-tab .jupyter-widgets h3").first.wait_for(timeout=60_000)
         else:
-            last.get_by_text("Done in").first.wait_for(timeout=CELL_TIMEOUT_S * 1000)
+            # The panel's status line ends "ok" (or "error": fail at once with its message).
+            done = last.locator(".workbench-status-ok, .workbench-status-error").first
+            done.wait_for(timeout=CELL_TIMEOUT_S * 1000)
+            status = done.inner_text()
+            assert "workbench-status-ok" in (done.get_attribute("class") or ""), (
+                f"{notebook}: '{label}' showed an error: {status}"
+            )
         assert "Unexpected error" not in last.inner_text(), f"{notebook}: '{label}' failed"
     finally:
         # Also on failure: the picture is the quickest diagnosis.

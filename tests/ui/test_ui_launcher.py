@@ -80,12 +80,14 @@ def test_panel_run_reports_result_progress_and_errors():
     panel.go.click()
     assert panel.result == "hihi" and panel.last_error is None
     assert "Done in" in panel.status.value
+    assert panel.status._dom_classes == ("workbench-status-ok",)
     assert panel.progress.bar.value == 1.0 and "echo 4/4" in panel.progress.label.value
     panel.text.value = ""
     panel.go.click()
     assert panel.result is None
     assert panel.last_error == "text is empty; type something."
     assert "text is empty" in panel.status.value
+    assert panel.status._dom_classes == ("workbench-status-error",)
     assert repr(panel) == "_EchoPanel(title='Echo')"
     assert "workbench-main" in panel.go._dom_classes and panel.go.button_style == "primary"
 

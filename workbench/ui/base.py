@@ -76,8 +76,12 @@ class ToolPanel(widgets.VBox):
 
     def show_status(self, message: str, kind: str = "info") -> None:
         """Show a one-line message; ``kind`` is ``"info"``, ``"ok"`` or ``"error"``."""
-        style = _STYLES.get(kind, _STYLES["info"])
-        self.status.value = f"<span style='{style}'>{html.escape(message)}</span>"
+        kind = kind if kind in _STYLES else "info"
+        self.status.value = f"<span style='{_STYLES[kind]}'>{html.escape(message)}</span>"
+        # The state as a CSS class, so browser tests (and themes) can tell ok from error.
+        for other in _STYLES:
+            self.status.remove_class(f"workbench-status-{other}")
+        self.status.add_class(f"workbench-status-{kind}")
 
     def show_error(self, message: str) -> None:
         """Show an error message (no traceback) and remember it in :attr:`last_error`."""
