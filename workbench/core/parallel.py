@@ -7,7 +7,7 @@ they complete.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import joblib
@@ -63,11 +63,10 @@ def parallel_map(
         ``[func(item) for item in items]``.
     """
     n_jobs = check_n_jobs(n_jobs)
-    seq: Sequence[T] | Iterable[T] = items
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     disable = None if show_progress is None else not show_progress
     delayed = joblib.delayed(func)
     runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator", **parallel_kwargs)
-    results = runner(delayed(item) for item in seq)
+    results = runner(delayed(item) for item in items)
     return list(progress(results, total=total, desc=desc, disable=disable))
