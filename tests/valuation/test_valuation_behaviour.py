@@ -96,8 +96,15 @@ def test_dask_local_cluster_gives_identical_values(noisy_cancer):
         lambda: TMCShapley(GaussianNB(), n_samples=3, random_state=11),
         lambda: MSRBanzhaf(GaussianNB(), n_samples=60, random_state=11),
         lambda: DataOOB(GaussianNB(), n_samples=30, random_state=11),
+        # the batched LogisticRegression path (utility_backend "numpy-batched-logistic")
+        lambda: TMCShapley(LogisticRegression(), n_samples=3, random_state=11),
+        lambda: MSRBanzhaf(LogisticRegression(), n_samples=60, random_state=11),
+        lambda: DataOOB(LogisticRegression(), n_samples=40, random_state=11),
     ]
     sequential = [m().fit(X, y, Xt, yt).result_ for m in methods]
+    assert [r.utility_backend for r in sequential] == ["sklearn"] * 3 + [
+        "numpy-batched-logistic"
+    ] * 3
     with (
         distributed.LocalCluster(
             n_workers=1,

@@ -130,6 +130,7 @@ class BaseValuation(BaseEstimator):
         data = self._validate(X, y, X_test, y_test)
         self.result_ = self._compute(data, start)
         self.values_ = self.result_.values
+        self.utility_backend_ = self.result_.utility_backend
         return self
 
     # -- validation -----------------------------------------------------------------------
@@ -172,8 +173,25 @@ class BaseValuation(BaseEstimator):
         return ValuationData(Xa, ya, Xt, yt, classification)
 
     def _utility(self, data: ValuationData) -> Utility:
+        model = self._get_model()
+        scorer = getattr(self, "scorer", "accuracy")
+        fast = None
+        if data.classification and scorer == "accuracy":
+            from workbench.valuation.logistic_batch import LogisticUtility, logistic_spec
+
+            spec = logistic_spec(model)
+            if spec is not None:
+                fast = LogisticUtility(
+                    spec,
+                    data.X,
+                    data.y,
+                    data.X_test,
+                    data.y_test,
+                    float(getattr(self, "default_score", 0.0)),
+                )
         return Utility(
-            model=self._get_model(),
+            fast=fast,
+            model=model,
             X=data.X,
             y=data.y,
             X_test=data.X_test,

@@ -123,4 +123,5 @@ class LabelConfidence(BaseValuation):
             elapsed_s=time.time() - start,
             stop_reason=f"exact ({self.cv}-fold)",
             params=self._params(),
+            utility_backend="sklearn",
         )

@@ -19,7 +19,43 @@ __all__ = ["DataOOB"]
 
 def _oob_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
     with single_threaded():
+        if task[0].fast is not None:
+            return _bags_batched(*task)
         return _bags(*task)
+
+
+def _bags_batched(
+    util: Any, ids: list[int], entropy: int, m: int, deadline: float | None
+) -> tuple[list[Any], FitLog]:
+    """:func:`_bags` on the fast path: the bags of a group are fitted together.
+
+    A bag drawn with replacement is the same fit as bootstrap counts used as row weights.
+    """
+    from workbench.valuation.semivalues import sample_groups
+
+    fast = util.fast
+    log = FitLog()
+    out: list[Any] = []
+    n = util.n
+    for group in sample_groups(ids, util.batch_size):
+        if deadline is not None and time.time() >= deadline:
+            break
+        counts = np.stack(
+            [
+                np.bincount(np.random.default_rng([entropy, s]).integers(0, n, size=m), minlength=n)
+                for s in group
+            ]
+        ).astype(np.float64)
+        init = np.repeat(fast.full_params(), len(group), axis=0)
+        params, present, fitted = fast.fit(counts, log, init=init)
+        pred = fast.predict_train(params, present)
+        for j in range(len(group)):
+            oob = counts[j] == 0
+            if not fitted[j] or not oob.any():
+                out.append((np.zeros(0), np.zeros(n, dtype=bool)))
+                continue
+            out.append(((pred[j, oob] == util.y[oob]).astype(np.float64), oob))
+    return out, log
 
 
 def _bags(
@@ -116,6 +152,8 @@ class DataOOB(BaseValuation):
         if m > 10 * util.n:
             raise InputError(f"max_samples={self.max_samples} is too large; use a value <= 10.")
         entropy = seed_entropy(self.random_state)
+        if util.fast is not None:
+            util.fast.prepare(share=m / util.n)  # warm start and preconditioner, shipped
         acc = MeanAccumulator(util.n)
         log = run_sampling(
             _oob_chunk,
@@ -126,6 +164,7 @@ class DataOOB(BaseValuation):
             n_jobs=self.n_jobs,
             desc=self.name,
             show_progress=self.show_progress,
+            batch=util.batch_size,
         )
         if log.fits.n_fits and log.fits.n_failed == log.fits.n_fits:
             reason = log.fits.failures.most_common(1)[0][0]
@@ -152,4 +191,5 @@ class DataOOB(BaseValuation):
             elapsed_s=log.elapsed_s,
             stop_reason=stop,
             params={**self._params(), "entropy": entropy},
+            utility_backend=util.backend,
         )

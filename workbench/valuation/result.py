@@ -45,6 +45,10 @@ class ValuationResult(Result):
         Why the run stopped (budget, convergence, exact).
     params : dict
         The method's parameters.
+    utility_backend : str
+        What fitted the models: ``"numpy-batched-logistic"`` (batched solver of the same
+        LogisticRegression), ``"sklearn"`` (a fit of a clone of the model per subset) or ``""``
+        for methods without model fits.
     """
 
     method: str
@@ -59,6 +63,7 @@ class ValuationResult(Result):
     elapsed_s: float = 0.0
     stop_reason: str = ""
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    utility_backend: str = ""
 
     @property
     def title(self) -> str:
@@ -90,6 +95,7 @@ class ValuationResult(Result):
             "n_failed_fits": self.n_failed_fits,
             "elapsed_s": round(float(self.elapsed_s), 3),
             "stop_reason": self.stop_reason,
+            "utility_backend": self.utility_backend,
         }
 
     def to_frame(self) -> pd.DataFrame:

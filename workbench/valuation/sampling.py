@@ -90,6 +90,7 @@ def run_sampling(
     desc: str,
     show_progress: bool | None,
     round_seconds: float = 1.0,
+    batch: int = 1,
 ) -> RunLog:
     """Run sampling rounds until the budget is spent or the estimate has converged.
 
@@ -114,6 +115,10 @@ def run_sampling(
         Force the bar on/off; ``None`` follows :mod:`workbench.core.progress`.
     round_seconds : float, default=1.0
         Target duration of one round (progress and convergence are updated between rounds).
+    batch : int, default=1
+        Workers solve samples in groups ``s // batch``; rounds and chunks are cut at multiples
+        of ``batch`` so that a group never spans two chunks, whatever ``n_jobs`` is (the values
+        then do not depend on the chunking).
 
     Returns
     -------
@@ -153,6 +158,7 @@ def run_sampling(
                 target = min(max(round_seconds, 0.1 * budget.max_time), deadline - now)  # type: ignore[operator]
             per_chunk = 1 if sec_per_sample is None else max(1, int(target / sec_per_sample))
             n_round = per_chunk * n_workers
+            n_round = math.ceil(n_round / batch) * batch
             if by_samples:
                 n_round = min(n_round, budget.n_samples - acc.n)  # type: ignore[operator]
             ids = list(range(next_id, next_id + n_round))
@@ -160,6 +166,7 @@ def run_sampling(
             # Several chunks per worker let joblib balance samples of uneven cost (a truncated
             # permutation can be 10x cheaper than a full one) instead of idling on a straggler.
             size = math.ceil(n_round / (_CHUNKS_PER_WORKER * n_workers))
+            size = math.ceil(size / batch) * batch
             chunks = [ids[i : i + size] for i in range(0, n_round, size)]
             t0 = time.perf_counter()
             outs = parallel_map(

@@ -33,7 +33,13 @@ def _raise_if_all_failed(fits: FitLog, what: str) -> None:
 
 
 def _result(
-    name: str, values: np.ndarray, stderr: np.ndarray, counts: np.ndarray, log: RunLog, params: dict
+    name: str,
+    values: np.ndarray,
+    stderr: np.ndarray,
+    counts: np.ndarray,
+    log: RunLog,
+    params: dict,
+    backend: str = "",
 ) -> ValuationResult:
     return ValuationResult(
         method=name,
@@ -48,6 +54,7 @@ def _result(
         elapsed_s=log.elapsed_s,
         stop_reason=log.stop_reason,
         params=params,
+        utility_backend=backend,
     )
 
 
@@ -122,7 +129,9 @@ class LeaveOneOut(BaseValuation):
         log.elapsed_s = time.time() - start
         log.stop_reason = "exact (one fit per point)"
         n = util.n
-        return _result(self.name, u_full - u_minus, np.zeros(n), np.ones(n), log, self._params())
+        return _result(
+            self.name, u_full - u_minus, np.zeros(n), np.ones(n), log, self._params(), util.backend
+        )
 
 
 # -- permutation sampling (TMC-Shapley, Beta Shapley) ---------------------------------------------
@@ -161,7 +170,89 @@ def beta_weights(n: int, alpha: float, beta: float) -> np.ndarray:
 
 def _permutation_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
     with single_threaded():
+        if task[0].fast is not None:
+            return _permutations_batched(*task)
         return _permutations(*task)
+
+
+def sample_groups(ids: list[int], size: int) -> list[list[int]]:
+    """Split sample ids into groups ``s // size``: the same groups whatever the chunking."""
+    groups: list[list[int]] = []
+    for s in ids:
+        if groups and groups[-1][0] // size == s // size:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def _permutations_batched(
+    util: Utility,
+    ids: list[int],
+    entropy: int,
+    weights: np.ndarray | None,
+    rtol: float,
+    burn_in: float,
+    u_full: float,
+    deadline: float | None,
+    keep_partial: bool = False,
+) -> tuple[list[Any], FitLog]:
+    """:func:`_permutations` on the fast path: a group of permutations advances in lockstep.
+
+    At step ``k`` every unfinished permutation of the group fits its first ``k + 1`` points,
+    warm-started from its own fit at step ``k``; truncated permutations leave the group. Same
+    permutations, truncation rule and marginal contributions as the one-by-one loop.
+    """
+    fast = util.fast
+    log = FitLog()
+    out: list[Any] = []
+    n = util.n
+    burn = int(burn_in * n)
+    K, d1 = fast.solver.n_classes_, fast.solver.X1_.shape[1]
+    for group in sample_groups(ids, util.batch_size):
+        if deadline is not None and time.time() >= deadline:
+            break
+        perms = np.stack([np.random.default_rng([entropy, s]).permutation(n) for s in group])
+        B = len(group)
+        marg = np.zeros((B, n))
+        prev = np.full(B, float(util.default_score))
+        done = np.zeros(B, dtype=int)
+        active = np.ones(B, dtype=bool)
+        params = np.zeros((B, K, d1))
+        cut = False
+        for k in range(n):
+            if deadline is not None and time.time() >= deadline:
+                cut = True
+                break
+            a = np.flatnonzero(active)
+            rows = perms[a, : k + 1]
+            p, present, fitted = fast.fit(
+                np.ones(rows.shape), log, init=params[a], rows=rows, precondition=False
+            )
+            u = fast.accuracy(p, present, fitted)
+            params[a] = p
+            marg[a, perms[a, k]] = u - prev[a]
+            prev[a] = u
+            done[a] = k + 1
+            if k >= burn:
+                active[a[np.abs(u - u_full) <= rtol * abs(u_full)]] = False
+            if not active.any():
+                break
+        for j in range(B):
+            m = marg[j]
+            if weights is not None:
+                pos = np.empty(n, dtype=np.intp)
+                pos[perms[j]] = np.arange(n)
+                m = m * weights[pos]
+            if not active[j] or done[j] == n:
+                out.append((m, None))
+            elif keep_partial and done[j]:
+                mask = np.zeros(n, dtype=bool)
+                mask[perms[j, : done[j]]] = True
+                out.append((m[mask], mask))
+        if cut:
+            break
+    return out, log
 
 
 def _permutations(
@@ -321,6 +412,7 @@ class TMCShapley(BaseValuation):
             n_jobs=self.n_jobs,
             desc=self.name,
             show_progress=self.show_progress,
+            batch=util.batch_size,
         )
         log.fits.merge(pre)
         if acc.n == 0:
@@ -330,7 +422,9 @@ class TMCShapley(BaseValuation):
             )
         _raise_if_all_failed(log.fits, self.name)
         params = {**self._params(), "entropy": entropy}
-        return _result(self.name, acc.mean.copy(), acc.stderr(), acc.count.copy(), log, params)
+        return _result(
+            self.name, acc.mean.copy(), acc.stderr(), acc.count.copy(), log, params, util.backend
+        )
 
 
 class BetaShapley(TMCShapley):
@@ -399,6 +493,16 @@ def _msr_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
     out: list[Any] = []
     n = util.n
     with single_threaded():
+        if util.fast is not None:
+            for group in sample_groups(ids, util.batch_size):
+                if deadline is not None and time.time() >= deadline:
+                    break
+                masks = np.stack(
+                    [np.random.default_rng([entropy, s]).random(n) < 0.5 for s in group]
+                )
+                us = util.fast.score_weights(masks.astype(np.float64), log)
+                out.extend(zip(masks, us.tolist(), strict=True))
+            return out, log
         for s in ids:
             if deadline is not None and time.time() >= deadline:
                 break
@@ -489,6 +593,8 @@ class MSRBanzhaf(BaseValuation):
 
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
         util = self._utility(data)
+        if util.fast is not None:
+            util.fast.prepare(share=0.5)  # warm start and preconditioner, shipped to workers
         entropy = seed_entropy(self.random_state)
         acc = _MSRAccumulator(util.n)
         log = run_sampling(
@@ -501,6 +607,7 @@ class MSRBanzhaf(BaseValuation):
             desc=self.name,
             show_progress=self.show_progress,
             round_seconds=0.5,
+            batch=util.batch_size,
         )
         if acc.n == 0:
             raise ModelError(f"max_time={self.max_time} s was too short for a single fit.")
@@ -508,4 +615,4 @@ class MSRBanzhaf(BaseValuation):
         counts = acc.inside.count + acc.outside.count
         params = {**self._params(), "entropy": entropy}
         values = np.nan_to_num(acc.values())
-        return _result(self.name, values, acc.stderr(), counts, log, params)
+        return _result(self.name, values, acc.stderr(), counts, log, params, util.backend)

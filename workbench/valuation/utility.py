@@ -103,6 +103,10 @@ class Utility:
         Utility of the empty set and of a subset whose fit failed.
     classification : bool
         Whether a subset with a single class counts as a failed fit (it is not fitted).
+    fast : LogisticUtility, optional
+        Batched numpy solver of the same model (set when the model is a plain L2/lbfgs
+        ``LogisticRegression`` scored by accuracy); then :meth:`score` and the sampling methods
+        use it instead of scikit-learn fits.
     """
 
     model: Any
@@ -113,10 +117,21 @@ class Utility:
     scorer: ScorerLike = "accuracy"
     default_score: float = 0.0
     classification: bool = True
+    fast: Any = None
     _scorer_fn: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._scorer_fn = resolve_scorer(self.scorer)
+
+    @property
+    def backend(self) -> str:
+        """Which path fits the models: ``"numpy-batched-logistic"`` or ``"sklearn"``."""
+        return "sklearn" if self.fast is None else self.fast.name
+
+    @property
+    def batch_size(self) -> int:
+        """Samples solved together by the fast path (1 on the scikit-learn path)."""
+        return 1 if self.fast is None else int(self.fast.batch_size)
 
     @property
     def n(self) -> int:
@@ -149,6 +164,10 @@ class Utility:
         """Utility of the subset ``idx`` (a fit on it scored on the test data)."""
         if len(idx) == 0:
             return float(self.default_score)
+        if self.fast is not None:
+            w = np.zeros((1, self.n))
+            np.add.at(w[0], idx, 1.0)
+            return float(self.fast.score_weights(w, log)[0])
         est = self.fit(idx, log)
         if est is None:
             return float(self.default_score)

@@ -1,0 +1,299 @@
+"""The batched LogisticRegression utility: scikit-learn's model, used where it applies."""
+
+from __future__ import annotations
+
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.preprocessing import StandardScaler
+
+from workbench.core.datasets import load_dataset
+from workbench.valuation import BetaShapley, DataOOB, LeaveOneOut, MSRBanzhaf, TMCShapley, value
+from workbench.valuation.logistic_batch import LogisticUtility, logistic_spec
+from workbench.valuation.sampling import Budget, run_sampling
+from workbench.valuation.semivalues import sample_groups
+from workbench.valuation.utility import FitLog
+
+FAST = "numpy-batched-logistic"
+
+
+class PlainLR(LogisticRegression):
+    """The same model through scikit-learn fits (a subclass never takes the fast path)."""
+
+
+@pytest.fixture(scope="module")
+def digits_small():
+    """500 digits training points (10 classes) and 200 test points, standardized."""
+    ds = load_dataset("digits")
+    X, Xt, y, yt = train_test_split(
+        ds.X, ds.y, train_size=500, test_size=200, random_state=0, stratify=ds.y
+    )
+    sc = StandardScaler().fit(X)
+    return sc.transform(X), y, sc.transform(Xt), yt
+
+
+def _sk_fit(X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LogisticRegression(**kw).fit(X, y)
+
+
+# -- which models take the fast path -----------------------------------------------------------
+@pytest.mark.parametrize(
+    "model",
+    [LogisticRegression(), LogisticRegression(C=0.3, max_iter=1000, fit_intercept=False)],
+)
+def test_plain_l2_lbfgs_logistic_regression_is_eligible(model):
+    spec = logistic_spec(model)
+    assert spec is not None
+    assert spec.C == model.C and spec.fit_intercept == model.fit_intercept
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        PlainLR(),
+        LogisticRegression(solver="liblinear"),
+        LogisticRegression(class_weight="balanced"),
+        LogisticRegression(C=np.inf),
+        LogisticRegression(max_iter=20),
+        LogisticRegression(l1_ratio=1.0, solver="saga"),
+        GaussianNB(),
+    ],
+)
+def test_other_models_are_not_eligible(model):
+    assert logistic_spec(model) is None
+
+
+# -- the same model as scikit-learn -------------------------------------------------------------
+def _coef_rel_diff(params_b, est):
+    """Relative max difference of coefficients and (centered) intercepts to a sklearn fit."""
+    classes = list(est.classes_)
+    if len(classes) == 2:
+        ours = params_b[classes[1]]  # the higher class row holds the binary vector
+        theirs = np.r_[est.coef_[0], est.intercept_]
+    else:
+        rows = params_b[classes]
+        ours = np.c_[rows[:, :-1], rows[:, -1] - rows[:, -1].mean()]
+        theirs = np.c_[est.coef_, est.intercept_ - est.intercept_.mean()]
+    return np.abs(ours - theirs).max() / np.abs(theirs).max()
+
+
+def test_binary_fits_equal_sklearn(noisy_cancer):
+    X, y, Xt, yt, _ = noisy_cancer
+    rng = np.random.default_rng(0)
+    masks = rng.random((40, len(y))) < 0.5
+    # Tight tolerance on both sides: the coefficients of the exact optimum agree.
+    tight = LogisticUtility(logistic_spec(LogisticRegression(tol=1e-8)), X, y, Xt, yt, 0.0)
+    params, _, fitted = tight.fit(masks.astype(float), FitLog())
+    assert fitted.all()
+    for b in range(8):
+        est = _sk_fit(X[masks[b]], y[masks[b]], tol=1e-10, max_iter=10_000)
+        assert _coef_rel_diff(params[b], est) < 1e-4
+    # Default tolerance: the test accuracy (the utility) is identical on every subset.
+    fast = LogisticUtility(logistic_spec(LogisticRegression()), X, y, Xt, yt, 0.0)
+    u = fast.score_weights(masks.astype(float), FitLog())
+    sk = [np.mean(_sk_fit(X[m], y[m]).predict(Xt) == yt) for m in masks]
+    np.testing.assert_array_equal(u, sk)
+
+
+def test_multinomial_fits_equal_sklearn(digits_small):
+    X, y, Xt, yt = digits_small
+    rng = np.random.default_rng(1)
+    masks = rng.random((12, len(y))) < 0.5
+    spec = logistic_spec(LogisticRegression(tol=1e-8, max_iter=1000))
+    tight = LogisticUtility(spec, X, y, Xt, yt, 0.0)
+    tight.prepare(share=0.5)
+    params, present, fitted = tight.fit(
+        masks.astype(float), FitLog(), init=np.repeat(tight.full_params(), 12, axis=0)
+    )
+    assert fitted.all() and present.all()
+    for b in range(4):
+        est = _sk_fit(X[masks[b]], y[masks[b]], tol=1e-10, max_iter=100_000)
+        assert _coef_rel_diff(params[b], est) < 1e-4
+    # At scikit-learn's default tol=1e-4 both solvers stop short of the optimum of this
+    # ill-conditioned problem; their test accuracies stay within 2 of 200 test points.
+    fast = LogisticUtility(logistic_spec(LogisticRegression()), X, y, Xt, yt, 0.0)
+    fast.prepare(share=0.5)
+    log = FitLog()
+    u = fast.score_weights(masks.astype(float), log)
+    sk = np.array([np.mean(_sk_fit(X[m], y[m], max_iter=1000).predict(Xt) == yt) for m in masks])
+    assert np.abs(u - sk).max() <= 2 / len(yt) + 1e-12
+    assert log.n_fits == 12 and log.n_failed == 0 and log.n_warned == 0
+
+
+def test_subsets_with_two_classes_or_absent_classes_match_sklearn(digits_small):
+    X, y, Xt, yt = digits_small
+    fast = LogisticUtility(
+        logistic_spec(LogisticRegression(tol=1e-8)), X, y, Xt, yt, default_score=0.0
+    )
+    two = np.flatnonzero(np.isin(y, [3, 8]))[:40]  # binary model inside a 10-class problem
+    four = np.flatnonzero(np.isin(y, [0, 1, 5, 9]))[:60]  # multinomial over 4 classes
+    rows = [two, four]
+    for idx in rows:
+        w = np.zeros((1, len(y)))
+        w[0, idx] = 1.0
+        params, present, fitted = fast.fit(w, FitLog())
+        est = _sk_fit(X[idx], y[idx], tol=1e-10, max_iter=100_000)
+        assert fitted[0] and present[0].sum() == len(est.classes_)
+        assert _coef_rel_diff(params[0], est) < 1e-4
+        pred = fast.solver.classes_[fast.solver.predict_codes(params, fast.X1_test, present)[0]]
+        np.testing.assert_array_equal(pred, est.predict(Xt))
+        assert set(pred) <= set(est.classes_)
+
+
+def test_single_class_and_empty_subsets_are_counted_like_the_sklearn_path(noisy_cancer):
+    X, y, Xt, yt, _ = noisy_cancer
+    fast = LogisticUtility(logistic_spec(LogisticRegression()), X, y, Xt, yt, default_score=0.25)
+    w = np.zeros((3, len(y)))
+    w[0, np.flatnonzero(y == 0)[:5]] = 1.0  # one class: a failed fit
+    w[2] = 1.0  # all points
+    log = FitLog()
+    u = fast.score_weights(w, log)
+    assert u[0] == 0.25 and u[1] == 0.25 and 0.5 < u[2] <= 1.0
+    assert log.n_fits == 2  # the empty set is not a fit, as on the scikit-learn path
+    assert log.failures == {"subset has a single class": 1}
+
+
+# -- the methods use it, and say so ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("model", "scorer", "backend"),
+    [
+        (LogisticRegression(), "accuracy", FAST),
+        (PlainLR(), "accuracy", "sklearn"),
+        (LogisticRegression(), "balanced_accuracy", "sklearn"),
+        (GaussianNB(), "accuracy", "sklearn"),
+    ],
+)
+def test_result_reports_the_utility_backend(noisy_cancer, model, scorer, backend):
+    X, y, Xt, yt, _ = noisy_cancer
+    est = MSRBanzhaf(model, scorer=scorer, n_samples=20, random_state=0)
+    res = est.fit(X, y, Xt, yt).result_
+    assert res.utility_backend == backend == est.utility_backend_
+    assert res.summary()["utility_backend"] == backend
+    assert res.n_fits == 20
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: MSRBanzhaf(m, n_samples=40, random_state=4),
+        lambda m: TMCShapley(m, n_samples=3, random_state=4),
+        lambda m: BetaShapley(m, n_samples=2, random_state=4),
+        lambda m: DataOOB(m, n_samples=40, random_state=4),
+        lambda m: LeaveOneOut(m),
+    ],
+)
+def test_fast_path_gives_the_values_of_sklearn_fits(noisy_cancer, make):
+    # At the default tol=1e-4, scikit-learn's L-BFGS stops short of the optimum: on 2 of 40
+    # Banzhaf subsets here a test point within 0.003 of its boundary flips; the fast path
+    # agrees with the exact optimum there. With a tight tol both give the same utilities.
+    X, y, Xt, yt, _ = noisy_cancer
+    kw = {"tol": 1e-8, "max_iter": 10_000}
+    fast = make(LogisticRegression(**kw)).fit(X, y, Xt, yt).result_
+    slow = make(PlainLR(**kw)).fit(X, y, Xt, yt).result_
+    assert (fast.utility_backend, slow.utility_backend) == (FAST, "sklearn")
+    np.testing.assert_allclose(fast.values, slow.values, atol=1e-12)
+    assert (fast.n_fits, fast.n_failed_fits) == (slow.n_fits, slow.n_failed_fits)
+    assert fast.failures == slow.failures
+
+
+def test_fast_tmc_counts_single_class_prefixes_as_failed_fits(noisy_cancer):
+    X, y, Xt, yt, _ = noisy_cancer
+    res = TMCShapley(LogisticRegression(), n_samples=4, random_state=0).fit(X, y, Xt, yt).result_
+    assert res.n_failed_fits > 0  # the first point alone always has one class
+    assert res.failures == {"subset has a single class": res.n_failed_fits}
+
+
+def test_fast_path_is_identical_with_two_workers_and_any_chunking(digits_small):
+    X, y, Xt, yt = digits_small
+    for make in (
+        lambda j: MSRBanzhaf(LogisticRegression(), n_samples=40, random_state=2, n_jobs=j),
+        lambda j: DataOOB(LogisticRegression(), n_samples=20, random_state=2, n_jobs=j),
+        lambda j: TMCShapley(
+            LogisticRegression(), n_samples=3, random_state=2, n_jobs=j, truncation_rtol=0.05
+        ),
+    ):
+        seq = make(None).fit(X, y, Xt, yt).result_
+        par = make(2).fit(X, y, Xt, yt).result_
+        assert seq.utility_backend == FAST
+        np.testing.assert_array_equal(seq.values, par.values)
+        np.testing.assert_array_equal(seq.stderr, par.stderr)
+        assert seq.n_fits == par.n_fits
+
+
+def test_time_budget_is_honoured_on_the_fast_path(noisy_cancer, digits_small):
+    for (X, y, Xt, yt, *_), make in (
+        (digits_small, lambda: MSRBanzhaf(LogisticRegression(), max_time=1.5, random_state=0)),
+        (noisy_cancer, lambda: TMCShapley(LogisticRegression(), max_time=1.5, random_state=0)),
+        (
+            digits_small,
+            lambda: TMCShapley(
+                LogisticRegression(), max_time=1.5, random_state=0, keep_partial=True
+            ),
+        ),
+    ):
+        res = make().fit(X, y, Xt, yt).result_
+        assert res.utility_backend == FAST
+        assert res.n_samples > 0
+        assert res.elapsed_s < 1.5 * 1.15
+        assert "time budget" in res.stop_reason
+
+
+def test_value_entry_point_uses_the_fast_path(noisy_cancer):
+    X, y, Xt, yt, flipped = noisy_cancer
+    res = value(
+        X, y, method="banzhaf", model=LogisticRegression(), X_test=Xt, y_test=yt,
+        n_samples=300, random_state=0,
+    )  # fmt: skip
+    assert res.utility_backend == FAST and res.n_fits == 300
+    assert res.detect(flipped)["auroc"] > 0.6
+
+
+# -- sample groups never span chunks ---------------------------------------------------------------
+def test_sample_groups_follow_global_ids():
+    assert sample_groups([5, 6, 7, 8, 9], 4) == [[5, 6, 7], [8, 9]]
+    assert sample_groups([], 4) == []
+
+
+def _ids_chunk(task):
+    ids, _deadline = task
+    return [list(ids)], FitLog()
+
+
+class _Collect:
+    def __init__(self):
+        self.n = 0
+        self.chunks = []
+
+    def add(self, payload):
+        self.n += len(payload)
+        self.chunks.append(payload)
+
+    def max_stderr(self):
+        return float("inf")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 3])
+def test_run_sampling_cuts_chunks_at_multiples_of_the_batch(n_jobs):
+    acc = _Collect()
+    with joblib.parallel_config(backend="threading"):
+        run_sampling(
+            _ids_chunk,
+            lambda ids, deadline: (ids, deadline),
+            acc,
+            Budget(n_samples=70),
+            start=0.0,
+            n_jobs=n_jobs,
+            desc="t",
+            show_progress=False,
+            batch=8,
+        )
+    ids = [i for c in acc.chunks for i in c]
+    assert ids == list(range(70))
+    assert all(c[0] % 8 == 0 for c in acc.chunks)
