@@ -27,7 +27,7 @@ import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.results import Result
-from workbench.core.validation import check_positive
+from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
@@ -39,11 +39,16 @@ __all__ = ["StreamStats", "StreamUpdate", "StreamingSession", "iter_chunks"]
 
 _NORM = re.compile(r"[^a-z0-9']+")
 _MAX_BUFFER_S = 28.0  # Whisper sees 30 s windows; never let the buffer outgrow one
+_TOKENS_PER_S = 10
+_ELLIPSIS = re.compile(r"\.{2,}|…")
+_PUNCTUATION = re.compile(r"[\s.,;:!?…\-\"'()\[\]]*")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 
 
 def _norm(word: Word) -> str:
-    return _NORM.sub("", word.text.lower())
+    # Compared case- and punctuation-blind; a word that is only punctuation ("%") is compared
+    # as written.
+    return _NORM.sub("", word.text.lower()) or word.text.strip()
 
 
 def _join(words: list[Word]) -> str:
@@ -177,6 +182,13 @@ class StreamingSession:
         Sentences in the running summary; 0 turns it off.
     prompt_chars : int, default=200
         Characters of confirmed text before the buffer passed to Whisper as the prompt.
+    encoder_window : {"short", "full"}, default="short"
+        ``"short"`` encodes only the buffered audio plus ``window_margin_s`` (about 4x less
+        encoder work for a 5-s buffer; see :mod:`workbench.transcribe.window`) and decodes one
+        window per pass; ``"full"`` pads every pass to Whisper's 30-s window as offline
+        transcription does.
+    window_margin_s : float, default=1.0
+        Padding kept after the buffer with ``encoder_window="short"``.
 
     Attributes
     ----------
@@ -195,6 +207,8 @@ class StreamingSession:
         buffer_trim_s: float = 10.0,
         summary_sentences: int = 3,
         prompt_chars: int = 200,
+        encoder_window: str = "short",
+        window_margin_s: float = 1.0,
     ) -> None:
         from workbench.transcribe.transcriber import Transcriber
 
@@ -213,12 +227,17 @@ class StreamingSession:
             raise InputError("min_chunk_s must be shorter than buffer_trim_s.")
         check_positive(summary_sentences, name="summary_sentences", integer=True, strict=False)
         check_positive(prompt_chars, name="prompt_chars", integer=True, strict=False)
+        check_choice(encoder_window, ("short", "full"), kind="encoder_window")
+        check_positive(window_margin_s, name="window_margin_s", strict=False)
         self.transcriber = transcriber.load()
         self.sample_rate = sample_rate
         self.min_chunk_s = float(min_chunk_s)
         self.buffer_trim_s = float(buffer_trim_s)
         self.summary_sentences = summary_sentences
         self.prompt_chars = prompt_chars
+        self.encoder_window = encoder_window
+        self.window_margin_s = float(window_margin_s)
+        self._window: dict[str, list[int]] = {"frames": []}
         self.confirmed_words_: list[Word] = []
         self.updates_: list[StreamUpdate] = []
         self._buffer = np.zeros(0, dtype=np.float32)
@@ -302,7 +321,8 @@ class StreamingSession:
         if not self.prompt_chars:
             return None
         before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
-        text = _join(before)[-self.prompt_chars :]
+        # An ellipsis in the prompt makes Whisper answer with more of them.
+        text = _ELLIPSIS.sub("", _join(before))[-self.prompt_chars :].strip()
         return text or None
 
     def _process(self, *, final: bool) -> StreamUpdate:
@@ -311,19 +331,31 @@ class StreamingSession:
         words: list[Word] = []
         if self._buffer.size >= SAMPLE_RATE // 10:
             start = time.perf_counter()
+            buffered = self._buffer.size / SAMPLE_RATE
             segments = self.transcriber._segments(
                 self._buffer,
                 show_progress=False,
                 offset=self._offset,
+                short_window_margin_s=(
+                    self.window_margin_s if self.encoder_window == "short" else None
+                ),
+                # The last pass decodes every window: nothing comes after it.
+                one_window=not final,
+                window_stats=self._window,
                 initial_prompt=self._prompt(),
                 word_timestamps=True,
+                # Speech runs at 2-4 tokens a second; a pass that writes far more is looping.
+                max_new_tokens=round(_TOKENS_PER_S * buffered) + 10,
             )
-            # Whisper's own rule for hallucinated text on silence.
+            # Whisper's own rule for hallucinated text on silence. A lone punctuation mark is
+            # no word (Whisper attaches real punctuation to its word), and lone ellipses,
+            # once Whisper starts writing them, are all it writes.
             words = [
                 w
                 for s in segments
                 if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
                 for w in s.words
+                if not _PUNCTUATION.fullmatch(w.text)
             ]
             compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
