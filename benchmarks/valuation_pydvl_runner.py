@@ -4,7 +4,7 @@ pyDVL 0.10 pins numpy<2, so it cannot share the workbench venv. The benchmark
 (``valuation_vs_pydvl.py``) writes the data to an ``.npz`` file, calls this script with the
 benchmark venv's Python, and reads the values back from another ``.npz`` (no pickle).
 
-Usage: ``python valuation_pydvl_runner.py IN.npz OUT.npz METHOD SECONDS_OR_N N_JOBS``
+Usage: ``python valuation_pydvl_runner.py IN.npz OUT.npz METHOD SECONDS_OR_N N_JOBS [SEED]``
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     )
 
     src, dst, method, amount, n_jobs = sys.argv[1:6]
+    seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     n_jobs = int(n_jobs)
     data = np.load(src)
     train = Dataset(data["X"], data["y"])
@@ -74,7 +75,7 @@ def main() -> None:
             val.fit(train)
         elif method == "oob":
             bag = BaggingClassifier(
-                model, n_estimators=int(amount), n_jobs=n_jobs, random_state=0
+                model, n_estimators=int(amount), n_jobs=n_jobs, random_state=seed
             ).fit(data["X"], data["y"])
             val = DataOOBValuation(bag)
             val.fit(train)
@@ -84,14 +85,14 @@ def main() -> None:
             # The clock of MaxTime starts at construction: build it right before fit.
             if method == "msr":
                 val = MSRBanzhafValuation(
-                    utility, is_done=MaxTime(float(amount)), seed=0, progress=False
+                    utility, is_done=MaxTime(float(amount)), seed=seed, progress=False
                 )
             elif method == "tmc":
                 val = TMCShapleyValuation(
                     utility,
                     truncation=RelativeTruncation(rtol=0.01),
                     is_done=MaxTime(float(amount)),
-                    seed=0,
+                    seed=seed,
                     progress=False,
                 )
             else:

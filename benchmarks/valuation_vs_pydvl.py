@@ -36,13 +36,22 @@ RUNNER = HERE / "valuation_pydvl_runner.py"
 TMP = Path(tempfile.mkdtemp(prefix="valuation_bench_"))
 
 
-def pydvl(name: str, X, y, Xt, yt, method: str, amount: float, n_jobs: int) -> dict:
+def pydvl(name: str, X, y, Xt, yt, method: str, amount: float, n_jobs: int, seed: int = 0) -> dict:
     """Run one pyDVL valuation in its venv; return values, elapsed seconds and fits."""
     src, dst = TMP / f"{name}_in.npz", TMP / f"{name}_out.npz"
     np.savez(src, X=X, y=y, X_test=Xt, y_test=yt)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     subprocess.run(
-        [str(PYDVL_PY), str(RUNNER), str(src), str(dst), method, str(amount), str(n_jobs)],
+        [
+            str(PYDVL_PY),
+            str(RUNNER),
+            str(src),
+            str(dst),
+            method,
+            str(amount),
+            str(n_jobs),
+            str(seed),
+        ],
         check=True,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -120,96 +129,128 @@ def knn_section(lines: list[str]) -> None:
     lines.append("")
 
 
-def mc_section(lines: list[str], budget: float, only: list[str] | None = None) -> None:
+def _ms(xs: list[float], fmt: str = ".3f") -> str:
+    """Mean ± standard deviation over seeds (just the value for one seed)."""
+    if len(xs) == 1:
+        return format(xs[0], fmt)
+    return f"{format(float(np.mean(xs)), fmt)} ± {format(float(np.std(xs, ddof=1)), fmt)}"
+
+
+def _ours(X, y, Xt, yt, method: str, model, seed: int, **kw):
+    return value(
+        X, y, method=method, model=model, X_test=Xt, y_test=yt, random_state=seed, n_jobs=2, **kw
+    )
+
+
+def mc_section(
+    lines: list[str], budget: float, seeds: list[int], only: list[str] | None = None
+) -> None:
     model = LogisticRegression(max_iter=1000)
     # Start the loky workers and import the library in them before any clock, as the pyDVL
     # runner does (10-20 s on the loaded machine, not what is compared).
     parallel_map(_warm, range(4), n_jobs=2, show_progress=False)
     lines += [
         f"## Noisy-label detection, 10% flipped labels, LogisticRegression, n_jobs=2, "
-        f"budget {budget:g} s",
+        f"budget {budget:g} s, seeds {', '.join(map(str, seeds))}",
+        "",
+        "Each cell: mean ± standard deviation over the seeds (same data and flipped labels; the "
+        "seed drives the Monte Carlo sampling on both sides). Data-OOB: pyDVL bags 100 models "
+        "and ours gets the same wall time.",
         "",
         "| data | method | pyDVL s | ours s | pyDVL fits/s | ours fits/s | fits/s ratio | "
-        "pyDVL AUROC | ours AUROC | ours failed fits |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "pyDVL AUROC | ours AUROC | ours failed / fits | ours backend |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     best: dict[str, tuple[str, float]] = {}
     for name in ("breast_cancer", "digits"):
         X, y, Xt, yt, flipped = problem(name)
-        rows = []
-        # Data-OOB: pyDVL bags 100 models; ours gets the same wall time.
+        cells = []
         if only is None or "data_oob" in only:
-            peer = pydvl(f"{name}_oob", X, y, Xt, yt, "oob", 100, 2)
-            rows.append(("data_oob", peer, {"max_time": peer["elapsed"]}))
+            cells.append(("data_oob", "oob", 100))
         for method, tag in (("banzhaf", "msr"), ("tmc_shapley", "tmc")):
-            if only is not None and method not in only:
-                continue
-            peer = pydvl(f"{name}_{tag}", X, y, Xt, yt, tag, budget, 2)
-            # pyDVL keeps the evaluated prefix of a permutation cut by the deadline; so do we here.
-            extra = {"keep_partial": True} if method == "tmc_shapley" else {}
-            rows.append((method, peer, {"max_time": budget, **extra}))
-        for method, peer, kw in rows:
-            res = value(
-                X,
-                y,
-                method=method,
-                model=model,
-                X_test=Xt,
-                y_test=yt,
-                random_state=0,
-                n_jobs=2,
-                **kw,
-            )
-            n_nan = int(np.isnan(peer["values"]).sum())  # pyDVL leaves unsampled points NaN
-            a_peer = detection_scores(np.nan_to_num(peer["values"]), flipped)["auroc"]
-            a_ours = res.detect(flipped)["auroc"]
-            f_peer = peer["n_fits"] / peer["elapsed"]
-            f_ours = res.fits_per_second
-            print(
-                f"{name} {method}: pyDVL {peer['elapsed']:.1f}s {f_peer:.0f} fits/s "
-                f"AUROC {a_peer:.3f} | ours {res.elapsed_s:.1f}s {f_ours:.0f} fits/s "
-                f"AUROC {a_ours:.3f} -> {f_ours / f_peer:.1f}x fits/s",
-                flush=True,
-            )
+            if only is None or method in only:
+                cells.append((method, tag, budget))
+        for method, tag, amount in cells:
+            rec: dict[str, list[float]] = {k: [] for k in "pe of po ap ao fail fits".split()}
+            backend = ""
+            for seed in seeds:
+                peer = pydvl(f"{name}_{tag}", X, y, Xt, yt, tag, amount, 2, seed)
+                kw = {"max_time": peer["elapsed"] if method == "data_oob" else budget}
+                if method == "tmc_shapley":  # pyDVL keeps the prefix of a cut permutation
+                    kw["keep_partial"] = True
+                res = _ours(X, y, Xt, yt, method, model, seed, **kw)
+                backend = res.utility_backend
+                a_peer = detection_scores(np.nan_to_num(peer["values"]), flipped)["auroc"]
+                a_ours = res.detect(flipped)["auroc"]
+                for k, v in (
+                    ("pe", peer["elapsed"]),
+                    ("of", res.fits_per_second),
+                    ("po", peer["n_fits"] / peer["elapsed"]),
+                    ("ap", a_peer),
+                    ("ao", a_ours),
+                    ("fail", res.n_failed_fits),
+                    ("fits", res.n_fits),
+                ):
+                    rec[k].append(v)
+                rec.setdefault("oe", []).append(res.elapsed_s)
+                print(
+                    f"{name} {method} seed {seed}: pyDVL {peer['elapsed']:.1f}s "
+                    f"{rec['po'][-1]:.0f} fits/s AUROC {a_peer:.3f} | ours {res.elapsed_s:.1f}s "
+                    f"{res.fits_per_second:.0f} fits/s AUROC {a_ours:.3f} "
+                    f"-> {res.fits_per_second / rec['po'][-1]:.1f}x fits/s",
+                    flush=True,
+                )
+            ratio = float(np.mean(rec["of"]) / np.mean(rec["po"]))
             lines.append(
-                f"| {name} | {method} | {peer['elapsed']:.1f} | {res.elapsed_s:.1f} | "
-                f"{f_peer:.0f} | {f_ours:.0f} | **{f_ours / f_peer:.1f}×** | {a_peer:.3f}"
-                f"{f' ({n_nan} NaN)' if n_nan else ''} | "
-                f"{a_ours:.3f} | {res.n_failed_fits} of {res.n_fits} |"
+                f"| {name} | {method} | {_ms(rec['pe'], '.1f')} | {_ms(rec['oe'], '.1f')} | "
+                f"{_ms(rec['po'], '.0f')} | {_ms(rec['of'], '.0f')} | **{ratio:.1f}×** | "
+                f"{_ms(rec['ap'])} | {_ms(rec['ao'])} | "
+                f"{np.mean(rec['fail']):.0f} / {np.mean(rec['fits']):.0f} | {backend} |"
             )
         # Methods without a pyDVL run here: KNN-Shapley (values equal pyDVL's), the confidence
         # baseline, Beta Shapley and the rank ensemble.
-        for method, kw in (
-            ("knn_shapley", {}),
-            ("confidence", {}),
-            ("ensemble", {}),
-            ("beta_shapley", {"max_time": budget, "keep_partial": True}),
+        for method, kw, n_seeds in (
+            ("knn_shapley", {}, 1),
+            ("confidence", {}, 1),
+            ("ensemble", {}, len(seeds)),
+            ("beta_shapley", {"max_time": budget, "keep_partial": True}, len(seeds)),
         ):
             if only is not None and method not in only:
                 continue
-            res = value(
-                X,
-                y,
-                method=method,
-                model=model,
-                X_test=Xt,
-                y_test=yt,
-                random_state=0,
-                n_jobs=2,
-                **kw,
-            )
-            a = res.detect(flipped)["auroc"]
-            print(f"{name} {method}: ours {res.elapsed_s:.1f}s AUROC {a:.3f}", flush=True)
+            aucs, fps, secs, fails, fits, backend = [], [], [], [], [], ""
+            for seed in seeds[:n_seeds]:
+                res = _ours(X, y, Xt, yt, method, model, seed, **kw)
+                aucs.append(res.detect(flipped)["auroc"])
+                fps.append(res.fits_per_second)
+                secs.append(res.elapsed_s)
+                fails.append(res.n_failed_fits)
+                fits.append(res.n_fits)
+                backend = res.utility_backend
+                print(
+                    f"{name} {method} seed {seed}: ours {res.elapsed_s:.1f}s AUROC {aucs[-1]:.3f}"
+                )
             lines.append(
-                f"| {name} | {method} | – | {res.elapsed_s:.1f} | – | "
-                f"{res.fits_per_second:.0f} | – | – | {a:.3f} | "
-                f"{res.n_failed_fits} of {res.n_fits} |"
+                f"| {name} | {method} | – | {_ms(secs, '.1f')} | – | {_ms(fps, '.0f')} | – | – | "
+                f"{_ms(aucs)} | {np.mean(fails):.0f} / {np.mean(fits):.0f} | {backend or '–'} |"
             )
-            if a > best.get(name, ("", 0.0))[1]:
-                best[name] = (method, a)
+            if np.mean(aucs) > best.get(name, ("", 0.0))[1]:
+                best[name] = (method, float(np.mean(aucs)))
     lines.append("")
-    lines += [f"Best method on {k}: {m} (AUROC {a:.3f})." for k, (m, a) in best.items()]
+    lines += [f"Best method on {k}: {m} (mean AUROC {a:.3f})." for k, (m, a) in best.items()]
     lines.append("")
+
+
+def _previous_knn_section(path: Path) -> list[str]:
+    """The KNN table of the last run (kept when --skip-knn: that code did not change)."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    start = text.find("## Exact KNN-Shapley")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + 1)
+    section = text[start : end if end > 0 else None].rstrip().splitlines()
+    return [*section, ""]
 
 
 def main() -> None:
@@ -219,6 +260,7 @@ def main() -> None:
     parser.add_argument("--skip-knn", action="store_true")
     parser.add_argument("--skip-mc", action="store_true")
     parser.add_argument("--methods", default=None, help="comma-separated subset of MC rows")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated Monte Carlo seeds")
     args = parser.parse_args()
     if not PYDVL_PY.exists():
         sys.exit(f"pyDVL venv missing: {PYDVL_PY} (see docs/valuation.md)")
@@ -236,8 +278,18 @@ def main() -> None:
     ]
     if not args.skip_knn:
         knn_section(lines)
+    else:
+        old = _previous_knn_section(Path(args.out))
+        if old:
+            lines += [
+                old[0],
+                "",
+                "(Kept from the previous run: the KNN code did not change.)",
+                *old[1:],
+            ]
     if not args.skip_mc:
-        mc_section(lines, args.budget, args.methods.split(",") if args.methods else None)
+        seeds = [int(x) for x in args.seeds.split(",")]
+        mc_section(lines, args.budget, seeds, args.methods.split(",") if args.methods else None)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

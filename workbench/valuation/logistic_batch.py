@@ -429,14 +429,30 @@ class BatchedLogistic:
                 slope = (G * d).sum((1, 2))
             dL = _wx(X, d)
             t = np.ones(act.size)
-            for _h in range(_MAX_HALVINGS):
-                new_W = W + t[:, None, None] * d
-                new_L = L + t[:, None, None] * dL
-                f_new, G_new, _P = fgp(new_L, new_W, wc, Y, absent, mask, X)
-                bad = f_new > f + _ARMIJO * t * slope
+            new_W = W + d
+            new_L = L + dL
+            f_new, G_new, _P = fgp(new_L, new_W, wc, Y, absent, mask, X)
+            bad = f_new > f + _ARMIJO * slope
+            for _h in range(_MAX_HALVINGS):  # backtrack only the problems that need it
                 if not bad.any():
                     break
-                t = np.where(bad, 0.5 * t, t)
+                b = np.flatnonzero(bad)
+                t[b] *= 0.5
+                tb = t[b][:, None, None]
+                new_W[b] = W[b] + tb * d[b]
+                new_L[b] = L[b] + tb * dL[b]
+                f_b, G_b, _P = fgp(
+                    new_L[b],
+                    new_W[b],
+                    wc[b],
+                    Y[b] if Y.shape[0] > 1 else Y,
+                    absent[b],
+                    mask[b],
+                    X if shared else X[b],
+                )
+                f_new[b] = f_b
+                G_new[b] = G_b
+                bad[b] = f_b > f[b] + _ARMIJO * t[b] * slope[b]
             s_ = new_W - W
             y_ = G_new - G
             sy = (s_ * y_).sum((1, 2))
@@ -516,27 +532,54 @@ class LogisticUtility:
         self.y_test = None if y_test is None else np.asarray(y_test)
         self.default_score = float(default_score)
         self._full: np.ndarray | None = None
+        self.warm_: np.ndarray | None = None
         # Problems solved together: cheap binary problems in larger batches.
         self.batch_size = 32 if self.solver.n_classes_ <= 2 else 16
 
     def prepare(self, share: float | None = None) -> None:
-        """Fit all the data (the warm start) and, for multinomial models, build the
-        preconditioner of subsets holding ``share`` of the weight, before work is shipped."""
+        """Build the warm start (and preconditioner) of subsets holding ``share`` of the data.
+
+        A random subset with a share ``s`` of the points has, in expectation, the objective of
+        all points with ``C * s``; its solution is the warm start of every subset fit, and for
+        multinomial models the Hessian there preconditions L-BFGS. Done once, before the work
+        is shipped to workers.
+        """
         from workbench.valuation.utility import single_threaded
 
         with single_threaded():
             self.full_params()
-            if share is not None and self.solver.reference_ is not None:
+            if share is None:
+                return
+            share = float(np.clip(share, 0.01, 1.0))
+            spec = self.solver.spec
+            n = self.solver.codes_.size
+            if abs(share - 1.0) < 1e-9:
+                warm = self.full_params()
+            else:
+                scaled = LogisticSpec(
+                    C=spec.C * share, fit_intercept=spec.fit_intercept, tol=spec.tol
+                )
+                helper = BatchedLogistic(
+                    scaled,
+                    self.solver.X1_[:, :-1] if spec.fit_intercept else self.solver.X1_,
+                    self.solver.classes_[self.solver.codes_],
+                )
+                warm = helper.fit(np.ones((1, n)))[0]
+            self.warm_ = warm
+            if self.solver.n_classes_ > 2:
+                self.solver.set_reference(warm)
                 self.solver._preconditioner(share)
 
     def full_params(self) -> np.ndarray:
-        """Parameters fitted on all training points (the warm start of subset fits)."""
+        """Parameters fitted on all training points (the default warm start of subset fits)."""
         if self._full is None:
             n = self.solver.codes_.size
             self._full = self.solver.fit(np.ones((1, n)))[0]
-            if self.solver.n_classes_ > 2:
-                self.solver.set_reference(self._full)
         return self._full
+
+    def warm_start(self) -> np.ndarray:
+        """The warm start of subset fits: from :meth:`prepare`, else the all-data fit."""
+        return self.full_params() if self.warm_ is None else self.warm_
 
     def fit(
         self,
@@ -576,7 +619,7 @@ class LogisticUtility:
     def score_weights(self, weights: np.ndarray, log: Any, warm: bool = True) -> np.ndarray:
         """Utilities of the weighted subsets (rows of ``weights``), warm-started from all data."""
         weights = np.asarray(weights, dtype=np.float64)
-        init = np.repeat(self.full_params(), weights.shape[0], axis=0) if warm else None
+        init = np.repeat(self.warm_start(), weights.shape[0], axis=0) if warm else None
         params, present, fitted = self.fit(weights, log, init=init)
         return self.accuracy(params, present, fitted)
 

@@ -46,7 +46,7 @@ def _bags_batched(
                 for s in group
             ]
         ).astype(np.float64)
-        init = np.repeat(fast.full_params(), len(group), axis=0)
+        init = np.repeat(fast.warm_start(), len(group), axis=0)
         params, present, fitted = fast.fit(counts, log, init=init)
         pred = fast.predict_train(params, present)
         for j in range(len(group)):
