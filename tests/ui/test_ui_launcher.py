@@ -62,6 +62,22 @@ def test_open_button_shows_panel_in_a_tab_once(echo_tool):
     assert launcher.tabs.children == (panel,) and launcher.tabs.selected_index == 0
 
 
+def test_each_opened_tool_keeps_its_tab_title(echo_tool):
+    registry.register(
+        registry.ToolSpec(name="echo2", title="Echo two", description="d", panel=_EchoPanel)
+    )
+    try:
+        launcher = workbench.launcher()
+        launcher.open_tool("echo")
+        launcher.open_tool("echo2")
+        assert launcher.tabs.titles == ("Echo", "Echo two")
+        assert launcher.tabs.selected_index == 1
+        launcher.open_tool("echo")
+        assert launcher.tabs.selected_index == 0 and launcher.tabs.titles == ("Echo", "Echo two")
+    finally:
+        registry.unregister("echo2")
+
+
 def test_panel_failing_to_import_shows_message_not_traceback():
     registry.register(
         registry.ToolSpec(name="ghost", title="Ghost", description="d", panel="nowhere:Panel")

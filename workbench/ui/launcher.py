@@ -92,9 +92,9 @@ class Launcher(widgets.VBox):
             return None
         self.message.value = ""
         self.panels[name] = panel
+        titles = (*self.tabs.titles[: len(self.panels) - 1], spec.title)
         self.tabs.children = list(self.panels.values())
-        for i, tool in enumerate(self.panels):
-            self.tabs.set_title(i, registry.get(tool).title)
+        self.tabs.titles = titles
         self.tabs.selected_index = len(self.panels) - 1
         return panel
 
