@@ -158,7 +158,8 @@ def run_sampling(
                 target = min(max(round_seconds, 0.1 * budget.max_time), deadline - now)  # type: ignore[operator]
             per_chunk = 1 if sec_per_sample is None else max(1, int(target / sec_per_sample))
             n_round = per_chunk * n_workers
-            n_round = math.ceil(n_round / batch) * batch
+            # At least one group per worker, whole groups only.
+            n_round = max(n_workers, math.ceil(n_round / batch)) * batch
             if by_samples:
                 n_round = min(n_round, budget.n_samples - acc.n)  # type: ignore[operator]
             ids = list(range(next_id, next_id + n_round))

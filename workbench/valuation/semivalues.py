@@ -109,6 +109,8 @@ class LeaveOneOut(BaseValuation):
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
         util = self._utility(data)
         log = RunLog()
+        if util.fast is not None:
+            util.fast.prepare()
         with single_threaded():
             u_full = util.score(np.arange(util.n), log.fits)
         _raise_if_all_failed(log.fits, "the full training set")
@@ -384,6 +386,8 @@ class TMCShapley(BaseValuation):
         util = self._utility(data)
         weights = self._weights(util.n)
         pre = FitLog()
+        if util.fast is not None:
+            util.fast.prepare()  # all-data fit and preconditioner, shipped to the workers
         with single_threaded():
             u_full = util.score(np.arange(util.n), pre)
         _raise_if_all_failed(pre, "the full training set")
