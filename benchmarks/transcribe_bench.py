@@ -265,7 +265,7 @@ def main() -> None:
         "slower than the chunk length makes the clock fall behind the speech, so on a loaded "
         "machine the delay grows with the stream; CPU s per pass (both threads) shows the work "
         "a pass needs independent of contention. Encoder window: `short` (the default) encodes "
-        "only the buffered audio plus 1 s and decodes one window per pass; `full` pads every "
+        "only the buffered audio plus 2 s and decodes one window per pass; `full` pads every "
         "pass to Whisper's 30-s window as offline transcription does; the column gives the mean "
         "seconds of audio the encoder saw per pass.",
         "",

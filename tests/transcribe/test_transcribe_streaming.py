@@ -241,3 +241,19 @@ def test_short_window_streams_a_file_with_low_delay(transcriber, clips):
     # On 2 idle cores a pass takes ~0.3 s and words are confirmed ~1.6 s after being spoken
     # (3.8 s with the full window); 3 s is the goal.
     assert stats.delay_median_s <= 3.0, stats
+
+
+def test_zero_length_words_at_the_end_of_a_pass_are_cut():
+    # Whisper repeating a sentence past the audio it heard: the repeats get zero length.
+    fake = _Scripted(
+        [
+            [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (0.9, 0.9, " Hi"), (0.9, 0.9, " there.")],
+            [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (1.9, 1.9, " Hi")],
+            [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (0.6, 0.6, " now")],
+        ]
+    )
+    session = StreamingSession(fake, summary_sentences=0)
+    assert session.push(_second()).tentative == "Hi there."
+    assert session.push(_second(1)).confirmed == "Hi there."
+    # The last pass cuts nothing (nothing comes after it to correct a cut).
+    assert session.finish().confirmed == "Hi there. now"

@@ -187,7 +187,7 @@ class StreamingSession:
         encoder work for a 5-s buffer; see :mod:`workbench.transcribe.window`) and decodes one
         window per pass; ``"full"`` pads every pass to Whisper's 30-s window as offline
         transcription does.
-    window_margin_s : float, default=1.0
+    window_margin_s : float, default=2.0
         Padding kept after the buffer with ``encoder_window="short"``.
 
     Attributes
@@ -208,7 +208,7 @@ class StreamingSession:
         summary_sentences: int = 3,
         prompt_chars: int = 200,
         encoder_window: str = "short",
-        window_margin_s: float = 1.0,
+        window_margin_s: float = 2.0,
     ) -> None:
         from workbench.transcribe.transcriber import Transcriber
 
@@ -357,6 +357,16 @@ class StreamingSession:
                 for w in s.words
                 if not _PUNCTUATION.fullmatch(w.text)
             ]
+            if not final:
+                # Words Whisper writes past the audio it heard (a sentence repeated at the end
+                # of a short window) are aligned with zero length at the very end: the pass
+                # ends before them.
+                end = self._offset + buffered - 0.5
+                cut = next(
+                    (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
+                    None,
+                )
+                words = words[:cut]
             compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
         if final:

@@ -40,7 +40,7 @@ def _content_frames(features: np.ndarray) -> int:
 
 
 def short_window_model(
-    model: Any, *, margin_s: float = 1.0, one_window: bool = True, stats: dict | None = None
+    model: Any, *, margin_s: float = 2.0, one_window: bool = True, stats: dict | None = None
 ) -> Any:
     """A shallow view of ``model`` that encodes only the audio plus ``margin_s`` of padding.
 
@@ -48,7 +48,7 @@ def short_window_model(
     ----------
     model : faster_whisper.WhisperModel
         A loaded model; it is not modified (the view shares its weights).
-    margin_s : float, default=1.0
+    margin_s : float, default=2.0
         Seconds of padding kept after the audio, rounded up to whole seconds with it (Whisper
         needs some silence after the last word to place the closing timestamp).
     one_window : bool, default=True
