@@ -249,11 +249,11 @@ def test_zero_length_words_at_the_end_of_a_pass_are_cut():
         [
             [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (0.9, 0.9, " Hi"), (0.9, 0.9, " there.")],
             [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (1.9, 1.9, " Hi")],
-            [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (0.6, 0.6, " now")],
+            [(0.0, 0.3, " Now"), (0.3, 0.3, " the"), (0.4, 0.6, " end."), (0.9, 0.9, " the")],
         ]
     )
     session = StreamingSession(fake, summary_sentences=0)
     assert session.push(_second()).tentative == "Hi there."
     assert session.push(_second(1)).confirmed == "Hi there."
-    # The last pass cuts nothing (nothing comes after it to correct a cut).
-    assert session.finish().confirmed == "Hi there. now"
+    # The last pass is cut too, but only at the end of the audio (1.4 s after the cut at 0.6 s).
+    assert session.finish().confirmed == "Hi there. Now the end."

@@ -357,16 +357,14 @@ class StreamingSession:
                 for w in s.words
                 if not _PUNCTUATION.fullmatch(w.text)
             ]
-            if not final:
-                # Words Whisper writes past the audio it heard (a sentence repeated at the end
-                # of a short window) are aligned with zero length at the very end: the pass
-                # ends before them.
-                end = self._offset + buffered - 0.5
-                cut = next(
-                    (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
-                    None,
-                )
-                words = words[:cut]
+            # Words Whisper writes past the audio it heard (a phrase repeated at the end of
+            # the buffer) are aligned with zero length at the very end: the pass ends there.
+            end = self._offset + buffered - 0.5
+            cut = next(
+                (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
+                None,
+            )
+            words = words[:cut]
             compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
         if final:
