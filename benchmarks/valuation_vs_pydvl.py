@@ -34,10 +34,12 @@ HERE = Path(__file__).resolve().parent
 PYDVL_PY = HERE / ".venv-valuation" / "bin" / "python"
 RUNNER = HERE / "valuation_pydvl_runner.py"
 TMP = Path(tempfile.mkdtemp(prefix="valuation_bench_"))
+LOADS: list[float] = []  # 1-min load average before every timed run
 
 
 def pydvl(name: str, X, y, Xt, yt, method: str, amount: float, n_jobs: int, seed: int = 0) -> dict:
     """Run one pyDVL valuation in its venv; return values, elapsed seconds and fits."""
+    LOADS.append(os.getloadavg()[0])
     src, dst = TMP / f"{name}_in.npz", TMP / f"{name}_out.npz"
     np.savez(src, X=X, y=y, X_test=Xt, y_test=yt)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -137,6 +139,7 @@ def _ms(xs: list[float], fmt: str = ".3f") -> str:
 
 
 def _ours(X, y, Xt, yt, method: str, model, seed: int, **kw):
+    LOADS.append(os.getloadavg()[0])
     return value(
         X, y, method=method, model=model, X_test=Xt, y_test=yt, random_state=seed, n_jobs=2, **kw
     )
@@ -290,6 +293,13 @@ def main() -> None:
     if not args.skip_mc:
         seeds = [int(x) for x in args.seeds.split(",")]
         mc_section(lines, args.budget, seeds, args.methods.split(",") if args.methods else None)
+    if LOADS:
+        lines.insert(
+            3,
+            f"1-min load average before the timed runs: min {min(LOADS):.1f}, median "
+            f"{float(np.median(LOADS)):.1f}, max {max(LOADS):.1f} (2 cores; above ~2 another job "
+            "was competing for them).\n",
+        )
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
