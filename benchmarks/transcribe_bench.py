@@ -14,7 +14,8 @@ Run from the repository root::
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/transcribe_bench.py [--repeats 2]
 
-and it writes ``benchmarks/results/transcribe.md``.
+and it writes ``benchmarks/results/transcribe.md``; ``--stream-only`` re-measures only the
+streaming table and replaces it there.
 """
 
 from __future__ import annotations
@@ -181,12 +182,78 @@ def _run_child(kind: str, spec: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _run_streams(wav: Path) -> list[dict]:
+    streams = []
+    for chunk_s, window in STREAMS:
+        spec = {"wav": str(wav), "text": PASSAGE, "chunk_s": chunk_s, "encoder_window": window}
+        streams.append(_run_child("stream", spec))
+        s = streams[-1]
+        print(
+            f"stream chunk {chunk_s} s, {window} window: delay median "
+            f"{s['delay_median_s']:.2f} s, p90 "
+            f"{s['delay_p90_s']:.2f} s, pass mean {s['pass_mean_s']:.2f} s, WER "
+            f"{s['wer']:.3f}",
+            flush=True,
+        )
+    return streams
+
+
+def _stream_section(streams: list[dict], loads: tuple | None) -> list[str]:
+    """The streaming paragraph and table (``loads``: load averages of a separate run)."""
+    lines = [
+        "Streaming (local agreement, `StreamingSession`, ours = int8 greedy with word timestamps): "
+        "the audio is pushed in chunks on a simulated real-time clock; a pass starts when its "
+        "chunk has arrived and the previous pass has finished, and lasts its measured wall time. "
+        "Delay = clock when a word is confirmed minus the word's end time in the audio. A pass "
+        "slower than the chunk length makes the clock fall behind the speech, so on a loaded "
+        "machine the delay grows with the stream; CPU s per pass (both threads) shows the work "
+        "a pass needs independent of contention. Encoder window: `short` (the default) encodes "
+        "only the buffered audio plus 2 s and decodes one window per pass; `full` pads every "
+        "pass to Whisper's 30-s window as offline transcription does; the column gives the mean "
+        "seconds of audio the encoder saw per pass."
+        + (
+            f" Measured separately ({time.strftime('%Y-%m-%d %H:%M')}, `--stream-only`, 1-min "
+            f"load average {loads[0]:.1f} before and {loads[1]:.1f} after)."
+            if loads
+            else ""
+        ),
+        "",
+        "| chunk (s) | encoder window | encoder s per pass | passes | pass mean (s) "
+        "| pass max (s) | CPU s per pass | delay median (s) "
+        "| delay p90 (s) | delay max (s) | confirmed by agreement | WER |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in streams:
+        lines.append(
+            f"| {s['chunk_s']:.1f} | {s['encoder_window']} | {s['encoder_s']:.1f} "
+            f"| {s['passes']} | {s['pass_mean_s']:.2f} "
+            f"| {s['pass_max_s']:.2f} | {s['pass_cpu_s']:.2f} "
+            f"| {s['delay_median_s']:.2f} | {s['delay_p90_s']:.2f} | {s['delay_max_s']:.2f} "
+            f"| {s['agreed_share']:.0%} | {s['wer']:.3f} |"
+        )
+    return lines
+
+
+def _replace_stream_section(streams: list[dict], before: tuple, after: tuple) -> None:
+    text = RESULTS.read_text(encoding="utf-8")
+    start = text.index("Streaming (local agreement")
+    end = text.index("Transcripts (ours, then peer):")
+    section = "\n".join(_stream_section(streams, (before[0], after[0])))
+    RESULTS.write_text(text[:start] + section + "\n\n" + text[end:], encoding="utf-8")
+    print(f"replaced the streaming table in {RESULTS.relative_to(ROOT)}")
+
+
 def main() -> None:
     """Generate the speech, run every configuration and the streaming runs, write the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--worker")
     parser.add_argument("--stream")
+    parser.add_argument(
+        "--stream-only",
+        action="store_true",
+        help="re-measure only the streaming table and replace it in the results file",
+    )
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
@@ -203,6 +270,10 @@ def main() -> None:
         audio = synthesize(PASSAGE, wav)
         duration = audio.size / 16000
         print(f"speech: {duration:.1f} s, {len(PASSAGE.split())} words", flush=True)
+        streams = _run_streams(wav)
+        if args.stream_only:
+            _replace_stream_section(streams, load_before, os.getloadavg())
+            return
         rows = {}
         for name, config in CONFIGS.items():
             spec = {"wav": str(wav), "text": PASSAGE, "config": config, "repeats": args.repeats}
@@ -211,18 +282,6 @@ def main() -> None:
             print(
                 f"{name:45s} RTF {r['rtf']:5.1f}x  WER {r['wer']:.3f}  load {r['load_s']:.2f} s"
                 f"  peak {r['peak_mb']:.0f} MB",
-                flush=True,
-            )
-        streams = []
-        for chunk_s, window in STREAMS:
-            spec = {"wav": str(wav), "text": PASSAGE, "chunk_s": chunk_s, "encoder_window": window}
-            streams.append(_run_child("stream", spec))
-            s = streams[-1]
-            print(
-                f"stream chunk {chunk_s} s, {window} window: delay median "
-                f"{s['delay_median_s']:.2f} s, p90 "
-                f"{s['delay_p90_s']:.2f} s, pass mean {s['pass_mean_s']:.2f} s, WER "
-                f"{s['wer']:.3f}",
                 flush=True,
             )
     load_after = os.getloadavg()
@@ -256,32 +315,7 @@ def main() -> None:
             f"| {r['cpu_s'] / duration:.3f} | {peer['cpu_s'] / r['cpu_s']:.2f}x | {r['wer']:.3f} "
             f"| {r['load_s']:.2f} | {r['peak_mb']:.0f} |"
         )
-    lines += [
-        "",
-        "Streaming (local agreement, `StreamingSession`, ours = int8 greedy with word timestamps): "
-        "the audio is pushed in chunks on a simulated real-time clock; a pass starts when its "
-        "chunk has arrived and the previous pass has finished, and lasts its measured wall time. "
-        "Delay = clock when a word is confirmed minus the word's end time in the audio. A pass "
-        "slower than the chunk length makes the clock fall behind the speech, so on a loaded "
-        "machine the delay grows with the stream; CPU s per pass (both threads) shows the work "
-        "a pass needs independent of contention. Encoder window: `short` (the default) encodes "
-        "only the buffered audio plus 2 s and decodes one window per pass; `full` pads every "
-        "pass to Whisper's 30-s window as offline transcription does; the column gives the mean "
-        "seconds of audio the encoder saw per pass.",
-        "",
-        "| chunk (s) | encoder window | encoder s per pass | passes | pass mean (s) "
-        "| pass max (s) | CPU s per pass | delay median (s) "
-        "| delay p90 (s) | delay max (s) | confirmed by agreement | WER |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for s in streams:
-        lines.append(
-            f"| {s['chunk_s']:.1f} | {s['encoder_window']} | {s['encoder_s']:.1f} "
-            f"| {s['passes']} | {s['pass_mean_s']:.2f} "
-            f"| {s['pass_max_s']:.2f} | {s['pass_cpu_s']:.2f} "
-            f"| {s['delay_median_s']:.2f} | {s['delay_p90_s']:.2f} | {s['delay_max_s']:.2f} "
-            f"| {s['agreed_share']:.0%} | {s['wer']:.3f} |"
-        )
+    lines += ["", *_stream_section(streams, None)]
     lines += [
         "",
         "Transcripts (ours, then peer):",
