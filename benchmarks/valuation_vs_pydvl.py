@@ -253,6 +253,7 @@ def _previous_knn_section(path: Path) -> list[str]:
         return []
     end = text.find("\n## ", start + 1)
     section = text[start : end if end > 0 else None].rstrip().splitlines()
+    section = [ln for ln in section if not ln.startswith("(Kept from")]
     return [*section, ""]
 
 
@@ -268,6 +269,7 @@ def main() -> None:
     if not PYDVL_PY.exists():
         sys.exit(f"pyDVL venv missing: {PYDVL_PY} (see docs/valuation.md)")
     set_enabled(False)
+    t_start = time.time()
     load = os.getloadavg()[0]
     lines = [
         "# Data valuation: workbench.valuation vs pyDVL 0.10",
@@ -295,11 +297,12 @@ def main() -> None:
         mc_section(lines, args.budget, seeds, args.methods.split(",") if args.methods else None)
     if LOADS:
         lines.insert(
-            3,
+            4,
             f"1-min load average before the timed runs: min {min(LOADS):.1f}, median "
             f"{float(np.median(LOADS)):.1f}, max {max(LOADS):.1f} (2 cores; above ~2 another job "
             "was competing for them).\n",
         )
+        lines[2] = lines[2] + f" Total run {(time.time() - t_start) / 60:.1f} min."
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

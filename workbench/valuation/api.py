@@ -94,7 +94,9 @@ def value(
         Their labels.
     model : estimator, optional
         Unfitted scikit-learn compatible model for model-based methods (default
-        ``LogisticRegression(max_iter=1000)``); ignored by ``knn_shapley``.
+        ``LogisticRegression(max_iter=1000)``); ignored by ``knn_shapley``. A plain L2/lbfgs
+        ``LogisticRegression`` scored by accuracy is fitted on many subsets at once by a batched
+        numpy solver of the same objective (``result.utility_backend`` says which path ran).
     method : str, default="knn_shapley"
         ``"loo"``, ``"tmc_shapley"``, ``"beta_shapley"``, ``"banzhaf"`` (MSR), ``"knn_shapley"``,
         ``"data_oob"``, ``"confidence"`` or ``"ensemble"``.
