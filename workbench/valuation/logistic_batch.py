@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, log_expit
 
-__all__ = ["BatchedLogistic", "LogisticSpec", "logistic_spec"]
+__all__ = ["BatchedLogistic", "LogisticSpec", "LogisticUtility", "logistic_spec"]
 
 _MAX_NEWTON = 100
 _MAX_LBFGS = 1000
