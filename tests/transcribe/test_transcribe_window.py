@@ -17,18 +17,23 @@ def test_content_frames_ends_at_the_zero_padding():
     assert _content_frames(np.zeros((80, 3000), np.float32)) == 1
 
 
+def _decode(transcriber, audio, **window):
+    """Segments and encoder frames of one decoding with the short-window options ``window``."""
+    stats: dict = {"frames": []}
+    segments = list(
+        transcriber._segments(audio, show_progress=False, offset=0.0, window_stats=stats, **window)
+    )
+    return segments, stats["frames"]
+
+
 def test_short_window_encodes_only_the_audio_and_matches_full_decoding(transcriber, clips):
     path, text = clips["library"]
     audio = load_audio(path)  # 10.9 s
-    stats: dict = {}
-    short = list(
-        transcriber._segments(
-            audio, show_progress=False, offset=0.0, short_window_margin_s=1.0, window_stats=stats
-        )
-    )
+    short, frames = _decode(transcriber, audio, short_window_margin_s=1.0)
     # 10.9 s of audio + 1 s margin, rounded up to whole seconds: 12 s of the 30-s window.
-    assert stats["frames"] == [1200]
-    full = list(transcriber._segments(audio, show_progress=False, offset=0.0))
+    assert frames == [1200]
+    full, frames = _decode(transcriber, audio)
+    assert frames == []  # the model's own encoder: padded 30-s windows
     short_text = " ".join(s.text for s in short)
     full_text = " ".join(s.text for s in full)
     assert word_error_rate(text, short_text) <= 0.2
@@ -38,31 +43,11 @@ def test_short_window_encodes_only_the_audio_and_matches_full_decoding(transcrib
 
 def test_one_window_stops_where_a_second_window_would_start(transcriber):
     audio = load_audio(demo_clip())  # 36 s: more than one 30-s window
-    one: dict = {}
-    first = list(
-        transcriber._segments(
-            audio,
-            show_progress=False,
-            offset=0.0,
-            short_window_margin_s=1.0,
-            one_window=True,
-            window_stats=one,
-        )
-    )
-    assert len(one["frames"]) == 1 and one["frames"][0] == 3000
+    first, frames = _decode(transcriber, audio, short_window_margin_s=1.0, one_window=True)
+    assert frames == [3000]
     assert first and max(s.end for s in first) <= 30.0
-    every: dict = {}
-    segments = list(
-        transcriber._segments(
-            audio,
-            show_progress=False,
-            offset=0.0,
-            short_window_margin_s=1.0,
-            one_window=False,
-            window_stats=every,
-        )
-    )
-    assert len(every["frames"]) >= 2 and every["frames"][-1] < 3000
+    segments, frames = _decode(transcriber, audio, short_window_margin_s=1.0, one_window=False)
+    assert len(frames) >= 2 and frames[-1] < 3000
     assert max(s.end for s in segments) > 30.0
 
 
