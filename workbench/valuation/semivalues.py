@@ -188,6 +188,31 @@ def sample_groups(ids: list[int], size: int) -> list[list[int]]:
     return groups
 
 
+def _permutation_entry(
+    marg: np.ndarray,
+    perm: np.ndarray,
+    done: int,
+    complete: bool,
+    weights: np.ndarray | None,
+    keep_partial: bool,
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """One permutation's marginals as ``(values, mask)``: weighted by position (Beta Shapley),
+    ``mask=None`` when it finished; its evaluated prefix when it was cut and ``keep_partial``;
+    else None (dropped)."""
+    n = marg.size
+    if weights is not None:
+        pos = np.empty(n, dtype=np.intp)
+        pos[perm] = np.arange(n)
+        marg = marg * weights[pos]
+    if complete:
+        return marg, None
+    if keep_partial and done:
+        mask = np.zeros(n, dtype=bool)
+        mask[perm[:done]] = True
+        return marg[mask], mask
+    return None
+
+
 def _permutations_batched(
     util: Utility,
     ids: list[int],
@@ -241,17 +266,10 @@ def _permutations_batched(
             if not active.any():
                 break
         for j in range(B):
-            m = marg[j]
-            if weights is not None:
-                pos = np.empty(n, dtype=np.intp)
-                pos[perms[j]] = np.arange(n)
-                m = m * weights[pos]
-            if not active[j] or done[j] == n:
-                out.append((m, None))
-            elif keep_partial and done[j]:
-                mask = np.zeros(n, dtype=bool)
-                mask[perms[j, : done[j]]] = True
-                out.append((m[mask], mask))
+            complete = not active[j] or done[j] == n
+            entry = _permutation_entry(marg[j], perms[j], done[j], complete, weights, keep_partial)
+            if entry is not None:
+                out.append(entry)
         if cut:
             break
     return out, log
@@ -292,17 +310,11 @@ def _permutations(
             prev = u
             if k >= burn and abs(u - u_full) <= rtol * abs(u_full):
                 break  # truncation: the rest contribute (almost) nothing
-        if weights is not None:
-            pos = np.empty(n, dtype=np.intp)
-            pos[perm] = np.arange(n)
-            marg *= weights[pos]
+        entry = _permutation_entry(marg, perm, done, complete, weights, keep_partial)
+        if entry is not None:
+            out.append(entry)
         if not complete:
-            if keep_partial and done:
-                mask = np.zeros(n, dtype=bool)
-                mask[perm[:done]] = True
-                out.append((marg[mask], mask))
             break
-        out.append((marg, None))
     return out, log
 
 
