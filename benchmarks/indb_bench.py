@@ -24,23 +24,16 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-NUMERIC = [
-    "tenure_months",
-    "monthly_charges",
-    "total_charges",
-    "support_calls",
-    "data_gb",
-    "age",
-    "late_payments",
-    "satisfaction",
-    "discount_pct",
-]
-TEXT = ["contract", "payment_method"]
+from workbench.indb.demo import NUMERIC_COLUMNS as NUMERIC  # noqa: E402 (after sys.path)
+from workbench.indb.demo import TEXT_COLUMNS as TEXT  # noqa: E402
+
 MODELS = {
     "logistic": "StandardScaler + LogisticRegression, 9 numeric features",
     "hgb": "HistGradientBoostingClassifier (100 iterations), 9 numeric features",
@@ -103,6 +96,19 @@ def _fit(model: str):
     return est, train[feats]
 
 
+def _score_with_sql(con: Any, score: str, source: str = "customers") -> Callable[[], dict]:
+    """A timed run that writes ``(customer_id, score AS p)`` of ``source`` into ``scores``."""
+
+    def run() -> dict:
+        t0 = time.perf_counter()
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, {score} AS p FROM {source}"
+        )
+        return {"total_s": time.perf_counter() - t0}
+
+    return run
+
+
 def child(args: argparse.Namespace) -> dict:
     import duckdb
     import numpy as np
@@ -140,13 +146,7 @@ def child(args: argparse.Namespace) -> dict:
         store = ModelStore(con, onnx_threads=args.onnx_threads)
         store.register("m", est, sample, compile=False)
 
-        def run() -> dict:
-            t0 = time.perf_counter()
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, m_proba({cols}) AS p "
-                "FROM customers"
-            )
-            return {"total_s": time.perf_counter() - t0}
+        run = _score_with_sql(con, f"m_proba({cols})")
 
     elif method == "sql":
         try:
@@ -155,13 +155,7 @@ def child(args: argparse.Namespace) -> dict:
             return {**result, "error": str(exc).split(";")[0][:90]}
         result["sql_chars"] = len(expr)
 
-        def run() -> dict:
-            t0 = time.perf_counter()
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, {expr} AS p "
-                "FROM customers"
-            )
-            return {"total_s": time.perf_counter() - t0}
+        run = _score_with_sql(con, expr)
 
     elif method == "orbital":
         try:
@@ -189,13 +183,7 @@ def child(args: argparse.Namespace) -> dict:
             return {**result, "error": f"no probability column in {list(probe.columns)[:6]}"}
         pcol_q = '"' + pcol[0].replace('"', '""') + '"'
 
-        def run() -> dict:
-            t0 = time.perf_counter()
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE scores AS SELECT customer_id, {pcol_q} AS p "
-                f"FROM ({sql})"
-            )
-            return {"total_s": time.perf_counter() - t0}
+        run = _score_with_sql(con, pcol_q, f"({sql})")
 
     times = []
     base = _rss_kb("VmRSS")
