@@ -14,10 +14,16 @@ Hessian, or the Hessian diagonal), both with an Armijo line search, warm-started
 solution; problems leave the batch as they converge. Binary problems stop when the gradient of
 scikit-learn's scaled objective is 100 times below its ``tol``, multinomial ones at ``tol``
 itself (scikit-learn's own criterion).
-One fit is one subset model solved that far; subsets with one class are failed fits. All
-arithmetic is float64 except the two large products of a multinomial L-BFGS iteration (gradient
-and step direction times the features), done in float32 on float64 logits: 1.3x faster, and
-tight-tolerance fits still agree with scikit-learn's to 1e-4 relative (tested).
+One fit is one subset model solved that far; subsets with one class are failed fits.
+
+Binary problems run in float64. A multinomial L-BFGS iteration keeps the logits, objective,
+gradient and search direction in float64 but does the work that dominates in float32: the two
+products with the features (step direction and gradient), the softmax exponentials (on
+max-shifted logits, so each is accurate to float32 rounding) and the initial inverse Hessian
+product; the L-BFGS two-loop recursion runs on a kept matrix of inner products ``s_i . y_j``
+instead of one vector update per stored pair. Measured on digits subsets: 1.5x the fits per
+second of an all-float64 version with per-pair updates, with the same test accuracy on every
+subset, and tight-tolerance fits still agree with scikit-learn's to 1e-4 relative (tested).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ _MAX_LBFGS = 1000
 _HISTORY = 10
 _MAX_HALVINGS = 40
 _ARMIJO = 1e-4
+# Below this tolerance multinomial iterations run in float64 (see the module docstring).
+_FLOAT32_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,59 @@ def _log_softmax_parts(L: np.ndarray, probs: bool = True) -> tuple[np.ndarray, A
     return lse, None
 
 
+def _apply_h0(q: np.ndarray, H0: np.ndarray | None, scale: np.ndarray) -> np.ndarray:
+    """The initial inverse Hessian times ``q`` (B, P): ``scale * q`` without a dense ``H0``,
+    else ``(q @ H0) * scale`` in the precision of ``H0`` (``scale`` masks absent classes)."""
+    if H0 is None:
+        return scale * q
+    return (q.astype(H0.dtype) @ H0) * scale
+
+
+def _two_loop(
+    q: np.ndarray,
+    S: np.ndarray,
+    Yh: np.ndarray,
+    rho: np.ndarray,
+    A: np.ndarray,
+    newest_first: list[int],
+    H0: np.ndarray | None,
+    scale: np.ndarray,
+) -> np.ndarray:
+    """The L-BFGS direction ``H q`` for a batch, from the stored pairs in a few products.
+
+    The classic two-loop recursion updates ``q`` once per pair; written with the inner
+    products ``A[:, i, j] = s_i . y_j`` (kept up to date as pairs are added), both loops run on
+    the scalar coefficients only, and ``q`` and the result take one batched product each.
+
+    Parameters
+    ----------
+    q : numpy.ndarray of shape (B, P)
+    S, Yh : numpy.ndarray of shape (B, m, P)
+        Steps and gradient changes (ring buffer slots).
+    rho : numpy.ndarray of shape (B, m)
+        ``1 / (s_i . y_i)``, 0 for empty slots and skipped pairs.
+    A : numpy.ndarray of shape (B, m, m)
+    newest_first : list of int
+        Filled slots, newest first.
+    H0, scale
+        The initial inverse Hessian, as for :func:`_apply_h0`.
+    """
+    alpha = np.zeros(rho.shape)
+    if newest_first:
+        sq = np.matmul(S, q[:, :, None])[:, :, 0]
+        for i in newest_first:  # alpha_i = rho_i s_i . (q - sum over newer j of alpha_j y_j)
+            alpha[:, i] = rho[:, i] * (sq[:, i] - (alpha * A[:, i, :]).sum(1))
+        q = q - np.matmul(alpha[:, None, :], Yh)[:, 0, :]
+    d = _apply_h0(q, H0, scale)
+    if newest_first:
+        yd = np.matmul(Yh, d[:, :, None])[:, :, 0]
+        c = np.zeros(rho.shape)
+        for i in reversed(newest_first):  # beta_i = rho_i y_i . (d + sum over older j of c_j s_j)
+            c[:, i] = alpha[:, i] - rho[:, i] * (yd[:, i] + (c * A[:, :, i]).sum(1))
+        d = d + np.matmul(c[:, None, :], S)[:, 0, :]
+    return d
+
+
 class BatchedLogistic:
     """Fit many L2 logistic regressions on weighted rows of one data set at once.
 
@@ -176,6 +237,10 @@ class BatchedLogistic:
         self.classes_, self.codes_ = np.unique(y, return_inverse=True)
         self.codes_ = self.codes_.astype(np.intp)
         self.X1_ = self.design(X)
+        # Precision of the bulk of a multinomial iteration: float32 unless the tolerance asks
+        # for gradients finer than float32 sums resolve.
+        self.work_dtype_ = np.dtype(np.float32 if spec.tol >= _FLOAT32_TOL else np.float64)
+        self.X1w_ = self.X1_.astype(self.work_dtype_)
         d1 = self.X1_.shape[1]
         self.reg_ = np.full(d1, 1.0 / spec.C)
         if spec.fit_intercept:
@@ -217,7 +282,8 @@ class BatchedLogistic:
             A = max(key, 0.01) * self._h_data + np.diag(reg)
             lam, V = np.linalg.eigh(A)
             keep = lam > 1e-10 * lam.max()
-            self._precond[key] = (V[:, keep] / lam[keep]) @ V[:, keep].T
+            inv = (V[:, keep] / lam[keep]) @ V[:, keep].T
+            self._precond[key] = inv.astype(self.work_dtype_)
         return self._precond[key]
 
     def design(self, X: np.ndarray) -> np.ndarray:
@@ -285,7 +351,7 @@ class BatchedLogistic:
             params[binary, hi] = beta
             converged[binary] = conv
         if multi.size:
-            X = self.X1_ if rows is None else self.X1_[rows[multi]]
+            Xw = self.X1w_ if rows is None else self.X1w_[rows[multi]]
             if rows is None:
                 Y = self.codes_[None, None, :]  # labels (1, 1, n), broadcast over problems
             else:
@@ -295,7 +361,7 @@ class BatchedLogistic:
             if precondition and self.reference_ is not None:
                 n = self.codes_.size
                 H0 = self._preconditioner(float(np.median(w[multi].sum(1))) / n)
-            Wm, conv = self._lbfgs_multi(X, Y, w[multi], pm, W0[multi] * pm[:, :, None], H0)
+            Wm, conv = self._lbfgs_multi(Xw, Y, w[multi], pm, W0[multi] * pm[:, :, None], H0)
             params[multi] = Wm
             converged[multi] = conv
         return params, present, converged
@@ -348,96 +414,104 @@ class BatchedLogistic:
 
     def _lbfgs_multi(
         self,
-        X: np.ndarray,
+        Xw: np.ndarray,
         Y: np.ndarray,
         w: np.ndarray,
         present: np.ndarray,
         W: np.ndarray,
         H0: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Batched L-BFGS on the multinomial objective, preconditioned by the Hessian diagonal.
+        """Batched L-BFGS on the multinomial objective.
 
-        Stops at scikit-learn's own criterion (largest entry of the scaled gradient <= tol).
-        Problems leave the batch as they converge.
+        ``Xw`` holds the features in the work precision, shared (n, d1) or per problem
+        (B, m, d1), and ``Y`` the labels, (1, 1, n) or (B, 1, m). ``H0`` (same precision) is the
+        initial inverse Hessian;
+        without it the inverse Hessian diagonal at the start point is used. Stops at
+        scikit-learn's own criterion (largest entry of the scaled gradient <= tol). Problems
+        leave the batch as they converge.
         """
         reg = self.reg_[None, None, :]
-        B = W.shape[0]
+        B, K, d1 = W.shape
+        n_par = K * d1
         out = W.copy()
         converged_out = np.zeros(B, dtype=bool)
         gtol = self.spec.tol
-        shared = X.ndim == 2
+        shared = Xw.ndim == 2
+        dt = Xw.dtype
         act = np.arange(B)
         W = W.copy()
         sw = w.sum(1)
-        wc = w[:, None, :]
         mask = present[:, :, None].astype(np.float64)
         absent = np.where(present, 0.0, -np.inf)[:, :, None]
         all_present = bool(present.all())
+        ww = w.astype(dt)
+        onehot = np.arange(K)[None, :, None] == Y  # (1 or B, K, n or m)
+        Y1, notY = onehot.astype(dt), (~onehot).astype(dt)
+        Yw = (onehot * w[:, None, :]).reshape(B, 1, -1)  # weighted one-hot, for the objective
 
-        def fgp(L, W, wc, Y, absent, mask, X32):
-            lse, P = _log_softmax_parts(L if all_present else L + absent)
-            idx = np.broadcast_to(Y, (L.shape[0], 1, L.shape[2]))
-            L_true = np.take_along_axis(L, idx, axis=1)[:, 0, :]
-            f = (wc[:, 0, :] * (lse - L_true)).sum(1) + 0.5 * (reg * W * W).sum((1, 2))
-            R = P
-            R *= wc
-            np.put_along_axis(R, idx, np.take_along_axis(R, idx, axis=1) - wc, axis=1)
-            G = (_rx(X32, R.astype(np.float32)) + reg * W) * mask
-            return f, G, R
+        def fgp(L, W, w, ww, Yw, Y1, notY, absent, mask, Xw):
+            """Objective and gradient; softmax in the work precision on max-shifted scores."""
+            La = L if all_present else L + absent
+            mx = La.max(axis=1)
+            E = np.exp((La - mx[:, None, :]).astype(dt))
+            tot = E.sum(axis=1)
+            lse = mx + np.log(tot)
+            true = np.matmul(Yw, L.reshape(L.shape[0], -1, 1))[:, 0, 0]  # sum_i w_i L[y_i, i]
+            f = (w * lse).sum(1) - true + 0.5 * (reg * W * W).sum((1, 2))
+            E *= (ww / tot)[:, None, :]  # w * softmax
+            E *= notY
+            # The true class gets -w * (sum of the other probabilities): w * (p - 1) without
+            # the cancellation of p - 1 when p is close to 1.
+            E -= Y1 * E.sum(axis=1)[:, None, :]
+            return f, (_rx(Xw, E) + reg * W) * mask
 
-        X32 = X.astype(np.float32)
-        L = _wx(X, W)
-        f, G, _ = fgp(L, W, wc, Y, absent, mask, X32)
-        M = None
+        L = _wx(Xw.astype(np.float64), W)  # float64 logits of the (work precision) features
+        f, G = fgp(L, W, w, ww, Yw, Y1, notY, absent, mask, Xw)
         if H0 is None:  # the Hessian diagonal at the start point
             _, P = _log_softmax_parts(L + absent)
-            M = _rx(X * X, wc * P * (1.0 - P)) + reg
-        Minv = mask if M is None else np.where(M > 0, 1.0 / np.where(M > 0, M, 1.0), 1.0) * mask
-
-        def h0(q: np.ndarray, Minv: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            if H0 is None:
-                return Minv * q
-            return (q.reshape(q.shape[0], -1) @ H0).reshape(q.shape) * mask
+            M = _rx(Xw.astype(np.float64) ** 2, w[:, None, :] * P * (1.0 - P)) + reg
+            Minv = (np.where(M > 0, 1.0 / np.where(M > 0, M, 1.0), 1.0) * mask).reshape(B, -1)
+        else:
+            Minv = mask.repeat(d1, axis=2).reshape(B, -1)  # masks the product with H0
 
         gamma = np.ones(B)
-        hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for _ in range(_MAX_LBFGS + 1):
+        # The last _HISTORY pairs (s, y) in a ring buffer, with A[:, i, j] = s_i . y_j.
+        S = np.zeros((B, _HISTORY, n_par))
+        Yh = np.zeros((B, _HISTORY, n_par))
+        rho = np.zeros((B, _HISTORY))
+        A = np.zeros((B, _HISTORY, _HISTORY))
+        n_pairs = 0
+        for it in range(_MAX_LBFGS + 1):
             conv = np.abs(G).max((1, 2)) / sw <= gtol
             if conv.any():
                 out[act[conv]] = W[conv]
                 converged_out[act[conv]] = True
                 k = ~conv
-                act, W, L, G, f, sw, wc, mask, absent, Minv, gamma = (
-                    a[k] for a in (act, W, L, G, f, sw, wc, mask, absent, Minv, gamma)
+                act, W, L, G, f, sw, w, ww, Yw, mask, absent, Minv, gamma = (
+                    a[k] for a in (act, W, L, G, f, sw, w, ww, Yw, mask, absent, Minv, gamma)
                 )
-                if Y.shape[0] > 1:
-                    Y = Y[k]
+                S, Yh, rho, A = S[k], Yh[k], rho[k], A[k]
                 if not shared:
-                    X, X32 = X[k], X32[k]
-                hist = [(s_[k], y_[k], r[k]) for s_, y_, r in hist]
-            if act.size == 0 or _ == _MAX_LBFGS:
+                    Xw, Y1, notY = Xw[k], Y1[k], notY[k]
+            if act.size == 0 or it == _MAX_LBFGS:
                 break
-            # Two-loop recursion; a pair a problem skipped has rho = 0 and changes nothing.
-            q = -G
-            alphas = []
-            for s_, y_, rho in reversed(hist):
-                a_ = rho * (s_ * q).sum((1, 2))
-                q = q - a_[:, None, None] * y_
-                alphas.append(a_)
-            d = gamma[:, None, None] * h0(q, Minv, mask)
-            for (s_, y_, rho), a_ in zip(hist, reversed(alphas), strict=True):
-                b_ = rho * (y_ * d).sum((1, 2))
-                d = d + (a_ - b_)[:, None, None] * s_
+            nb = act.size
+            newest_first = [(n_pairs - j - 1) % _HISTORY for j in range(min(n_pairs, _HISTORY))]
+            scale = gamma[:, None] * Minv  # gamma stays 1 with a dense H0
+            d = _two_loop(-G.reshape(nb, n_par), S, Yh, rho, A, newest_first, H0, scale)
+            d = d.reshape(G.shape)
             slope = (G * d).sum((1, 2))
             bad_dir = slope >= 0
             if bad_dir.any():  # not a descent direction: use the preconditioned gradient
-                d[bad_dir] = -h0(G, Minv, mask)[bad_dir]
+                d[bad_dir] = -_apply_h0(G[bad_dir].reshape(-1, n_par), H0, Minv[bad_dir]).reshape(
+                    -1, K, d1
+                )
                 slope = (G * d).sum((1, 2))
-            dL = _wx(X32, d.astype(np.float32))
-            t = np.ones(act.size)
+            dL = _wx(Xw, d.astype(dt))
+            t = np.ones(nb)
             new_W = W + d
             new_L = L + dL
-            f_new, G_new, _P = fgp(new_L, new_W, wc, Y, absent, mask, X32)
+            f_new, G_new = fgp(new_L, new_W, w, ww, Yw, Y1, notY, absent, mask, Xw)
             bad = f_new > f + _ARMIJO * slope
             for _h in range(_MAX_HALVINGS):  # backtrack only the problems that need it
                 if not bad.any():
@@ -447,28 +521,35 @@ class BatchedLogistic:
                 tb = t[b][:, None, None]
                 new_W[b] = W[b] + tb * d[b]
                 new_L[b] = L[b] + tb * dL[b]
-                f_b, G_b, _P = fgp(
+                f_b, G_b = fgp(
                     new_L[b],
                     new_W[b],
-                    wc[b],
-                    Y[b] if Y.shape[0] > 1 else Y,
+                    w[b],
+                    ww[b],
+                    Yw[b],
+                    Y1 if shared else Y1[b],
+                    notY if shared else notY[b],
                     absent[b],
                     mask[b],
-                    X32 if shared else X32[b],
+                    Xw if shared else Xw[b],
                 )
                 f_new[b] = f_b
                 G_new[b] = G_b
                 bad[b] = f_b > f[b] + _ARMIJO * t[b] * slope[b]
-            s_ = new_W - W
-            y_ = G_new - G
-            sy = (s_ * y_).sum((1, 2))
-            ok = sy > 1e-12 * np.sqrt((s_ * s_).sum((1, 2)) * (y_ * y_).sum((1, 2)))
+            s_ = (new_W - W).reshape(nb, n_par)
+            y_ = (G_new - G).reshape(nb, n_par)
+            sy = (s_ * y_).sum(1)
+            ok = sy > 1e-12 * np.sqrt((s_ * s_).sum(1) * (y_ * y_).sum(1))
             if H0 is None:  # a diagonal start needs the usual scaling; the Hessian start does not
-                yMy = (y_ * h0(y_, Minv, mask)).sum((1, 2))
+                yMy = (y_ * _apply_h0(y_, None, Minv)).sum(1)
                 gamma = np.where(ok & (yMy > 0), sy / np.where(yMy > 0, yMy, 1.0), gamma)
-            hist.append((s_, y_, np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)))
-            if len(hist) > _HISTORY:
-                del hist[0]
+            # A pair a problem skipped has rho = 0 and changes nothing.
+            p = n_pairs % _HISTORY
+            S[:, p], Yh[:, p] = s_, y_
+            rho[:, p] = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
+            A[:, p, :] = np.matmul(Yh, s_[:, :, None])[:, :, 0]
+            A[:, :, p] = np.matmul(S, y_[:, :, None])[:, :, 0]
+            n_pairs += 1
             W, L, f, G = new_W, new_L, f_new, G_new
         if act.size:
             out[act] = W
