@@ -181,3 +181,18 @@ def test_msr_banzhaf_approaches_exact_banzhaf(tiny):
     assert res.n_samples == 1500
     assert (res.counts == 1500).all()
     assert 1400 < res.n_fits <= 1500  # empty subsets need no fit (about 1 in 64)
+
+
+def test_mean_accumulator_add_constant_equals_add():
+    from workbench.valuation.sampling import MeanAccumulator
+
+    rng = np.random.default_rng(0)
+    gather, whole = MeanAccumulator(50), MeanAccumulator(50)
+    for _ in range(200):
+        mask, u = rng.random(50) < 0.3, float(rng.random())
+        gather.add((np.full(int(mask.sum()), u), mask))
+        whole.add_constant(u, mask)
+    assert gather.n == whole.n == 200
+    for name in ("count", "mean", "m2"):
+        np.testing.assert_array_equal(getattr(gather, name), getattr(whole, name))
+    assert (whole.count > 0).all() and np.isfinite(whole.stderr()).all()

@@ -538,8 +538,8 @@ class _MSRAccumulator:
     def add(self, payload: tuple[np.ndarray, float]) -> None:
         mask, u = payload
         self.n += 1
-        self.inside.add((np.full(int(mask.sum()), u), mask))
-        self.outside.add((np.full(int((~mask).sum()), u), ~mask))
+        self.inside.add_constant(u, mask)
+        self.outside.add_constant(u, ~mask)
 
     def values(self) -> np.ndarray:
         return self.inside.mean - self.outside.mean
