@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -253,7 +254,14 @@ def _previous_knn_section(path: Path) -> list[str]:
         return []
     end = text.find("\n## ", start + 1)
     section = text[start : end if end > 0 else None].rstrip().splitlines()
-    section = [ln for ln in section if not ln.startswith("(Kept from")]
+    if not any(ln.startswith("(Kept from") for ln in section):
+        measured = re.search(r"Measured (\S+ \S+)", text)
+        when = f"the run of {measured.group(1)}" if measured else "an earlier run"
+        section[1:1] = [
+            "",
+            f"(Kept from {when} — the KNN code did not change since; run without `--skip-knn` "
+            "to re-measure.)",
+        ]
     return [*section, ""]
 
 
@@ -284,14 +292,7 @@ def main() -> None:
     if not args.skip_knn:
         knn_section(lines)
     else:
-        old = _previous_knn_section(Path(args.out))
-        if old:
-            lines += [
-                old[0],
-                "",
-                "(Kept from the previous run: the KNN code did not change.)",
-                *old[1:],
-            ]
+        lines += _previous_knn_section(Path(args.out))
     if not args.skip_mc:
         seeds = [int(x) for x in args.seeds.split(",")]
         mc_section(lines, args.budget, seeds, args.methods.split(",") if args.methods else None)

@@ -425,8 +425,8 @@ class BatchedLogistic:
 
         ``Xw`` holds the features in the work precision, shared (n, d1) or per problem
         (B, m, d1), and ``Y`` the labels, (1, 1, n) or (B, 1, m). ``H0`` (same precision) is the
-        initial inverse Hessian;
-        without it the inverse Hessian diagonal at the start point is used. Stops at
+        initial inverse Hessian; without it the inverse Hessian diagonal at the start point is
+        used. Stops at
         scikit-learn's own criterion (largest entry of the scaled gradient <= tol). Problems
         leave the batch as they converge.
         """
