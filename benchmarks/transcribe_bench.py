@@ -153,11 +153,10 @@ def stream_worker(spec: dict) -> dict:
     session.finish()
     cpu = _cpu_s() - cpu
     s = session.stats()
-    frames = session._window["frames"]
     return {
         "chunk_s": spec["chunk_s"],
         "encoder_window": spec["encoder_window"],
-        "encoder_s": sum(frames) / len(frames) / 100 if frames else 30.0,
+        "encoder_s": s.encoder_window_s,
         "passes": s.n_passes,
         "pass_mean_s": s.pass_mean_s,
         "pass_cpu_s": cpu / max(1, s.n_passes),

@@ -163,6 +163,8 @@ def test_session_stats_and_transcript(transcriber, clips):
     assert stats.audio_s == pytest.approx(audio.size / SAMPLE_RATE, abs=0.01)
     assert stats.delay_median_s <= stats.delay_p90_s <= stats.delay_max_s
     assert stats.real_time_factor > 0 and 0 <= stats.agreed_share <= 1
+    # The short encoder window saw the few-second buffer plus its 2 s margin, not 30 s.
+    assert 2.0 <= stats.encoder_window_s <= 15.0
     t = session.transcript()
     assert t.text == session.confirmed_text
     assert len(t.segments) == 2 and t.to_srt().startswith("1\n00:00:0")

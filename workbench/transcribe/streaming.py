@@ -33,6 +33,7 @@ from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
+from workbench.transcribe.window import FRAMES_PER_SECOND
 
 if TYPE_CHECKING:
     from workbench.transcribe.transcriber import Transcriber
@@ -136,6 +137,9 @@ class StreamStats(Result):
     agreed_share : float
         Share of words confirmed by agreement before the stream ended (the rest were flushed
         by the final pass).
+    encoder_window_s : float
+        Mean seconds of audio per encoder window: the buffer plus margin with
+        ``encoder_window="short"``, Whisper's padded 30 s with ``"full"``; NaN before a pass.
     """
 
     audio_s: float
@@ -148,6 +152,7 @@ class StreamStats(Result):
     delay_p90_s: float
     delay_max_s: float
     agreed_share: float
+    encoder_window_s: float
 
     @property
     def title(self) -> str:
@@ -448,6 +453,7 @@ class StreamingSession:
         delays = np.array([d for u in self.updates_ for d in u.delays], dtype=float)
         nan = float("nan")
         n_words = len(self.confirmed_words_)
+        frames = self._window["frames"]
         return StreamStats(
             audio_s=self._received,
             n_passes=len(passes),
@@ -459,6 +465,9 @@ class StreamingSession:
             delay_p90_s=float(np.percentile(delays, 90)) if delays.size else nan,
             delay_max_s=float(delays.max()) if delays.size else nan,
             agreed_share=self._agreed / n_words if n_words else nan,
+            encoder_window_s=(
+                float(np.mean(frames)) / FRAMES_PER_SECOND if frames else 30.0 if passes else nan
+            ),
         )
 
     def transcript(self) -> Transcript:
