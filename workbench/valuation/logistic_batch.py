@@ -16,14 +16,19 @@ scikit-learn's scaled objective is 100 times below its ``tol``, multinomial ones
 itself (scikit-learn's own criterion).
 One fit is one subset model solved that far; subsets with one class are failed fits.
 
-Binary problems run in float64. A multinomial L-BFGS iteration keeps the logits, objective,
-gradient and search direction in float64 but does the work that dominates in float32: the two
-products with the features (step direction and gradient), the softmax exponentials (on
-max-shifted logits, so each is accurate to float32 rounding) and the initial inverse Hessian
-product; the L-BFGS two-loop recursion runs on a kept matrix of inner products ``s_i . y_j``
-instead of one vector update per stored pair. Measured on digits subsets: 1.5x the fits per
-second of an all-float64 version with per-pair updates, with the same test accuracy on every
-subset, and tight-tolerance fits still agree with scikit-learn's to 1e-4 relative (tested).
+Binary problems run in float64. At ``tol >= 1e-6`` a multinomial L-BFGS iteration accumulates
+the logits, objective, gradient and search direction in float64 but does the work that dominates
+in float32: the two products with the features (the logits advance by float32 products of the
+step), the softmax exponentials (on max-shifted logits, so each is accurate to float32 rounding)
+and the initial inverse Hessian product. The objective is then noisy by ~1e-7 per row, so steps
+are accepted by Hager and Zhang's approximate Wolfe test when the Armijo test cannot resolve the
+decrease (plain backtracking stalled near the optimum). Below ``tol = 1e-6`` everything runs in
+float64. The L-BFGS two-loop recursion runs on a kept matrix of inner products ``s_i . y_j``
+instead of one vector update per stored pair. Measured on 320 standardized digits subsets: 1.5x
+the fits per second of an all-float64 version with per-pair updates, the same test accuracy on
+319 and one test point of 450 apart on one; at ``tol=1e-6`` every float32 fit reaches a float64
+gradient below tol (standardized and raw pixels, tested), and tight-tolerance fits agree with
+scikit-learn's to 1e-4 relative (tested).
 """
 
 from __future__ import annotations
@@ -163,6 +168,29 @@ def _apply_h0(q: np.ndarray, H0: np.ndarray | None, scale: np.ndarray) -> np.nda
     if H0 is None:
         return scale * q
     return (q.astype(H0.dtype) @ H0) * scale
+
+
+def _decrease_ok(
+    f_new: np.ndarray,
+    f: np.ndarray,
+    t: np.ndarray,
+    slope: np.ndarray,
+    G_new: np.ndarray,
+    d: np.ndarray,
+    eps_f: np.ndarray | None,
+) -> np.ndarray:
+    """Whether step ``t * d`` decreases the objective enough, per problem.
+
+    The Armijo test ``f_new <= f + c * t * slope``; with ``eps_f`` (the objective's rounding
+    noise) also Hager and Zhang's approximate Wolfe test, which judges the decrease from the
+    directional derivatives when the objective alone cannot resolve it: ``f_new <= f + eps_f``
+    and ``G_new . d <= (2c - 1) * slope``.
+    """
+    ok = f_new <= f + _ARMIJO * t * slope
+    if eps_f is None:
+        return ok
+    approx = (f_new <= f + eps_f) & ((G_new * d).sum((1, 2)) <= (2 * _ARMIJO - 1) * slope)
+    return ok | approx
 
 
 def _two_loop(
@@ -512,7 +540,10 @@ class BatchedLogistic:
             new_W = W + d
             new_L = L + dL
             f_new, G_new = fgp(new_L, new_W, w, ww, Yw, Y1, notY, absent, mask, Xw)
-            bad = f_new > f + _ARMIJO * slope
+            # The float32 softmax leaves the objective noisy by ~1e-7 per row: accept steps by
+            # the approximate Wolfe test there, or the line search stalls near the optimum.
+            eps_f = 1e-6 * (np.abs(f) + sw) if dt == np.float32 else None
+            bad = ~_decrease_ok(f_new, f, np.ones(nb), slope, G_new, d, eps_f)
             for _h in range(_MAX_HALVINGS):  # backtrack only the problems that need it
                 if not bad.any():
                     break
@@ -535,7 +566,9 @@ class BatchedLogistic:
                 )
                 f_new[b] = f_b
                 G_new[b] = G_b
-                bad[b] = f_b > f[b] + _ARMIJO * t[b] * slope[b]
+                bad[b] = ~_decrease_ok(
+                    f_b, f[b], t[b], slope[b], G_b, d[b], None if eps_f is None else eps_f[b]
+                )
             s_ = (new_W - W).reshape(nb, n_par)
             y_ = (G_new - G).reshape(nb, n_par)
             sy = (s_ * y_).sum(1)
