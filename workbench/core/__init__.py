@@ -1,4 +1,8 @@
-"""Shared kernel of the workbench: errors, validation, progress, parallelism, results, registry.
+"""Shared kernel: errors, boundary checks, progress, parallelism, results, tool registry.
+
+The boundary checks are :mod:`~workbench.core.validation` (arrays, targets, estimators),
+:mod:`~workbench.core.params` (seeds, numbers, sizes, dates) and :mod:`~workbench.core.paths`
+(files to write, private folders, atomic writes).
 
 ``workbench.core`` imports no other workbench module (see the README's Architecture section).
 Submodules load on first attribute access, so ``import workbench`` stays cheap: every joblib
@@ -10,7 +14,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["datasets", "errors", "parallel", "progress", "registry", "results", "validation"]
+__all__ = [
+    "datasets",
+    "errors",
+    "parallel",
+    "params",
+    "paths",
+    "progress",
+    "registry",
+    "results",
+    "validation",
+]
 
 
 def __getattr__(name: str) -> Any:

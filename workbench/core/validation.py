@@ -19,23 +19,29 @@ import numpy as np
 from workbench.core.errors import (
     InputError,
     InputTypeError,
+    ModelError,
     NotFittedError,
     ResourceNotFoundError,
     UnknownNameError,
 )
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
 __all__ = [
     "check_X_y",
     "check_array",
     "check_choice",
+    "check_classification_target",
     "check_columns",
     "check_consistent_length",
+    "check_estimator",
     "check_file",
     "check_fitted",
     "check_has_methods",
     "check_n_jobs",
     "check_positive",
     "check_probability",
+    "check_regression_target",
 ]
 
 
@@ -47,6 +53,7 @@ def check_array(
     min_samples: int = 1,
     allow_nan: bool = False,
     dtype: Any = np.float64,
+    float32: bool = False,
 ) -> np.ndarray:
     """Convert ``X`` to a numeric numpy array and check its shape and values.
 
@@ -64,6 +71,9 @@ def check_array(
         Whether NaN is acceptable. Infinity never is.
     dtype : numpy dtype, default=float64
         Target dtype.
+    float32 : bool, default=False
+        Also reject magnitudes above the largest float32 (values that reach ONNX, C or float32
+        models would overflow to inf there).
 
     Returns
     -------
@@ -106,6 +116,10 @@ def check_array(
                 )
             if (~finite & ~nan).any():
                 raise InputError(f"{name} contains infinite values; clip or drop them first.")
+        if float32 and arr.size and float(np.nanmax(np.abs(arr), initial=0.0)) > _F32_MAX:
+            raise InputError(
+                f"{name} holds values above {_F32_MAX:.3g}, which overflow float32; rescale them."
+            )
     return arr
 
 
@@ -291,3 +305,134 @@ def check_file(path: str | os.PathLike[str], *, suffixes: Iterable[str] | None =
                 f"{p.name!r} has suffix {p.suffix or '(none)'!r}; expected one of {allowed}."
             )
     return p
+
+
+def check_classification_target(y: Any, *, name: str = "y", min_classes: int = 2) -> np.ndarray:
+    """Check that ``y`` holds class labels, not a continuous target.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels: integers, strings or booleans. Floats are accepted only when every value is a
+        whole number (``0.0``/``1.0``); a continuous target is refused.
+    name : str, default="y"
+        Argument name used in the message.
+    min_classes : int, default=2
+        Fewest distinct classes accepted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``y`` as a 1-d array.
+
+    Raises
+    ------
+    InputError
+        On a wrong shape, NaN labels, a continuous target or too few classes.
+    """
+    if y is None:
+        raise InputTypeError(f"{name} is None; pass the class labels.")
+    ya = np.asarray(y)
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya.ravel()
+    if ya.ndim != 1:
+        raise InputError(f"{name} must be 1-dimensional, got shape {ya.shape}.")
+    if ya.dtype.kind == "O":
+        kinds = {type(v) for v in ya.tolist()}
+        if len(kinds) > 1 and not all(issubclass(k, numbers.Integral) for k in kinds):
+            names = sorted(k.__name__ for k in kinds)
+            raise InputError(
+                f"{name} mixes label types {names}; convert the labels to one type (e.g. str)."
+            )
+        if any(v is None or (isinstance(v, float) and v != v) for v in ya.tolist()):
+            raise InputError(f"{name} contains missing labels; drop those rows first.")
+    if ya.dtype.kind == "f":
+        if not np.isfinite(ya).all():
+            raise InputError(f"{name} contains NaN or infinite labels; drop those rows first.")
+        if not np.array_equal(ya, np.round(ya)):
+            example = float(ya[ya != np.round(ya)][0])
+            raise InputError(
+                f"{name} looks continuous (non-integer values such as {example!r}); "
+                "this method needs class labels. Bin the target or use a regression tool."
+            )
+    if ya.dtype.kind == "c":
+        raise InputError(f"{name} holds complex numbers; pass class labels.")
+    n_classes = np.unique(ya).size
+    if n_classes < min_classes:
+        raise InputError(
+            f"{name} has {n_classes} class(es); at least {min_classes} are needed. "
+            "Check the target column."
+        )
+    return ya
+
+
+def check_regression_target(y: Any, *, name: str = "y", float32: bool = False) -> np.ndarray:
+    """Check that ``y`` is a finite numeric 1-d target."""
+    ya = np.asarray(y) if y is not None else None
+    if ya is not None and ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya.ravel()
+    return check_array(ya, name=name, ndim=1, float32=float32)
+
+
+def check_estimator(
+    model: Any,
+    *,
+    kind: str | None = None,
+    methods: Iterable[str] = (),
+    fitted: bool = False,
+    name: str = "model",
+) -> Any:
+    """Check that ``model`` is an estimator that can do what a method needs.
+
+    Parameters
+    ----------
+    model : estimator
+    kind : {"classifier", "regressor"}, optional
+        Required estimator type (scikit-learn's ``is_classifier``/``is_regressor``; the final step
+        of a Pipeline counts). A clusterer or a regressor is refused where a classifier is needed.
+    methods : iterable of str, default=()
+        Methods the estimator must offer, e.g. ``("predict_proba",)``.
+    fitted : bool, default=False
+        Require a fitted estimator.
+    name : str, default="model"
+        Argument name used in the message.
+
+    Returns
+    -------
+    estimator
+        ``model`` itself.
+
+    Raises
+    ------
+    InputTypeError
+        If it is not an estimator, or lacks a needed method.
+    ModelError
+        If it is the wrong kind.
+    NotFittedError
+        If ``fitted`` and it is not fitted.
+    """
+    from sklearn.base import is_classifier, is_regressor
+
+    if model is None or isinstance(model, type) or not callable(getattr(model, "fit", None)):
+        what = f"the class {model.__name__}" if isinstance(model, type) else type(model).__name__
+        raise InputTypeError(
+            f"{name} must be a scikit-learn style estimator instance (with fit), got {what}."
+        )
+    if kind is not None:
+        check_choice(kind, ["classifier", "regressor"], kind="estimator kind")
+        ok = is_classifier(model) if kind == "classifier" else is_regressor(model)
+        if not ok:
+            other = (
+                "a regressor" if is_regressor(model)
+                else "a classifier" if is_classifier(model)
+                else "neither a classifier nor a regressor"
+            )
+            raise ModelError(
+                f"{name} ({type(model).__name__}) is {other}; this method needs a {kind}. "
+                f"Pass a {kind} such as "
+                + ("LogisticRegression." if kind == "classifier" else "Ridge.")
+            )
+    check_has_methods(model, methods, name=name)
+    if fitted:
+        check_fitted(model, name=name)
+    return model

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -11,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_random_state
 from workbench.core.validation import (
     check_array,
     check_choice,
@@ -55,19 +55,6 @@ def check_scorer(scorer: Any) -> Any:
     from sklearn.metrics import get_scorer_names
 
     return check_choice(scorer, get_scorer_names(), kind="scorer")
-
-
-def check_random_state(random_state: Any) -> int | None:
-    """Check that ``random_state`` is None or a non-negative integer seed."""
-    if random_state is None:
-        return None
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise InputTypeError(
-            f"random_state must be None or an integer seed, got {type(random_state).__name__}."
-        )
-    if random_state < 0:
-        raise InputError(f"random_state must be >= 0, got {random_state}.")
-    return int(random_state)
 
 
 def _check_test(X_test: Any, y_test: Any, n_features: int, method: str) -> tuple[Any, Any]:
