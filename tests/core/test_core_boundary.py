@@ -1,0 +1,204 @@
+"""The shared boundary checks: seeds, numbers, sizes, dates, targets, estimators, paths."""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from workbench.core.errors import (
+    InputError,
+    InputTypeError,
+    IntegrityError,
+    ModelError,
+    NotFittedError,
+    ResourceNotFoundError,
+    WorkbenchError,
+)
+from workbench.core.params import (
+    FLOAT32_MAX,
+    MAX_SEED,
+    check_finite,
+    check_number,
+    check_random_state,
+    check_size,
+    check_text,
+    check_timedelta,
+    check_timestamp,
+)
+from workbench.core.paths import atomic_write, check_write_path, private_dir, sha256_file
+from workbench.core.validation import (
+    check_array,
+    check_classification_target,
+    check_estimator,
+    check_regression_target,
+)
+
+
+@pytest.mark.parametrize("seed", [None, 0, 7, np.int64(3), MAX_SEED])
+def test_random_state_accepts_none_and_seeds(seed):
+    assert check_random_state(seed) == (None if seed is None else int(seed))
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [("x", InputTypeError), (1.5, InputTypeError), (True, InputTypeError),
+     (np.random.RandomState(0), InputTypeError), (-1, InputError), (MAX_SEED + 1, InputError)],
+)
+def test_random_state_refuses_what_numpy_would_choke_on(seed, error):
+    with pytest.raises(error, match="random_state"):
+        check_random_state(seed)
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.text(),
+                 st.none(), st.booleans()))
+@settings(max_examples=200, derandomize=True, database=None)
+def test_check_number_returns_a_finite_value_in_range_or_a_workbench_error(value):
+    try:
+        out = check_number(value, name="v", low=0.0, high=1e6, float32=True)
+    except WorkbenchError:
+        return
+    assert math.isfinite(out) and 0.0 <= out <= 1e6
+
+
+def test_check_number_float32_overflow_and_open_bounds():
+    with pytest.raises(InputError, match="overflows float32"):
+        check_number(1e308, name="price", float32=True)
+    assert check_number(FLOAT32_MAX, name="v", float32=True) == FLOAT32_MAX
+    with pytest.raises(InputError, match=r"\(0, 1\]"):
+        check_number(0.0, name="v", low=0, high=1, low_open=True)
+
+
+def test_check_size_has_an_upper_bound_that_says_why():
+    assert check_size(5, name="horizon", high=10) == 5
+    with pytest.raises(InputError, match=r"horizon must lie in .*forecast in pieces"):
+        check_size(10**7, name="horizon", high=1000, hint="forecast in pieces")
+    with pytest.raises(InputTypeError):
+        check_size(2.0, name="horizon", high=10)
+
+
+def test_check_finite_arrays():
+    assert check_finite([1, 2], name="x").dtype == np.float64
+    with pytest.raises(InputError, match="NaN or infinite"):
+        check_finite([1.0, np.nan], name="x")
+    with pytest.raises(InputError, match="overflow float32"):
+        check_finite([1e300], name="x", float32=True)
+    with pytest.raises(InputTypeError):
+        check_finite(["a"], name="x")
+
+
+def test_check_array_float32_bound():
+    check_array([[1e30]])
+    with pytest.raises(InputError, match="overflow float32"):
+        check_array([[1e308]], float32=True)
+
+
+def test_text_dates_and_durations():
+    assert check_text("a", name="t") == "a"
+    with pytest.raises(InputError):
+        check_text("  ", name="t")
+    with pytest.raises(InputTypeError):
+        check_text(1, name="t")
+    assert check_timestamp("2024-03-01", name="d") == pd.Timestamp("2024-03-01")
+    with pytest.raises(InputTypeError, match="launch_date"):
+        check_timestamp(123, name="launch_date")
+    with pytest.raises(InputError, match="not a date"):
+        check_timestamp("garbage", name="window_start")
+    assert check_timedelta("1 day", name="every") == pd.Timedelta(days=1)
+    with pytest.raises(InputError, match="shorter than"):
+        check_timedelta("1 microsecond", name="every", minimum="1 minute")
+    with pytest.raises(InputError, match="positive"):
+        check_timedelta("-1 day", name="every")
+    with pytest.raises(InputTypeError):
+        check_timedelta(5, name="every")
+
+
+def test_classification_target_refuses_continuous_nan_mixed_and_single_class():
+    assert check_classification_target([0, 1, 1]).tolist() == [0, 1, 1]
+    assert check_classification_target([0.0, 1.0]).tolist() == [0.0, 1.0]
+    with pytest.raises(InputError, match="continuous"):
+        check_classification_target(np.linspace(0, 1, 10))
+    with pytest.raises(InputError, match="NaN"):
+        check_classification_target([0.0, np.nan, 1.0])
+    with pytest.raises(InputError, match="mixes label types"):
+        check_classification_target(np.array([1, "a"], dtype=object))
+    with pytest.raises(InputError, match="1 class"):
+        check_classification_target([3, 3, 3])
+    with pytest.raises(InputError, match="1-dimensional"):
+        check_classification_target(np.zeros((3, 2)))
+
+
+def test_regression_target():
+    assert check_regression_target([1.5, 2.0]).tolist() == [1.5, 2.0]
+    with pytest.raises(InputError):
+        check_regression_target([1.0, np.inf])
+
+
+def test_check_estimator_kind_methods_and_fitted():
+    check_estimator(LogisticRegression(), kind="classifier", methods=("predict_proba",))
+    with pytest.raises(ModelError, match="neither a classifier nor a regressor"):
+        check_estimator(KMeans(), kind="classifier")
+    with pytest.raises(ModelError, match="is a regressor"):
+        check_estimator(LinearRegression(), kind="classifier")
+    with pytest.raises(InputTypeError, match="class LogisticRegression"):
+        check_estimator(LogisticRegression, kind="classifier")
+    with pytest.raises(InputTypeError):
+        check_estimator("model")
+    with pytest.raises(NotFittedError):
+        check_estimator(LogisticRegression(), fitted=True)
+
+
+def test_write_path_refuses_folders_missing_parents_and_non_paths(tmp_path):
+    assert check_write_path(tmp_path / "a.txt") == tmp_path / "a.txt"
+    with pytest.raises(InputError, match="is a folder"):
+        check_write_path(tmp_path)
+    with pytest.raises(ResourceNotFoundError, match="does not exist"):
+        check_write_path(tmp_path / "missing" / "a.txt")
+    assert check_write_path(tmp_path / "new" / "a.txt", make_parents=True).parent.is_dir()
+    with pytest.raises(InputTypeError):
+        check_write_path(None)
+    with pytest.raises(InputError, match="suffix"):
+        check_write_path(tmp_path / "a.bin", suffixes=[".srt"])
+
+
+def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    target = tmp_path / "out.txt"
+    atomic_write(target, "old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_private_dir_is_0700_and_refuses_shared_or_linked_folders(tmp_path):
+    p = private_dir(tmp_path / "cache" / "edge")
+    assert stat.S_IMODE(p.stat().st_mode) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(IntegrityError, match="open to other users"):
+        private_dir(shared)
+    link = tmp_path / "link"
+    link.symlink_to(p)
+    with pytest.raises(IntegrityError, match="symlink"):
+        private_dir(link)
+
+
+def test_sha256_file(tmp_path):
+    f = tmp_path / "a"
+    f.write_bytes(b"abc")
+    assert sha256_file(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

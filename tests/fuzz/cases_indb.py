@@ -1,0 +1,107 @@
+"""Fuzz cases of ``workbench.indb``: one valid call per public name."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+from tests.fuzz.harness import Case
+from workbench import indb
+
+FEATURES = ["tenure_months", "monthly_charges", "support_calls", "satisfaction", "contract"]
+CONSTANTS = {"indb.MODEL_TYPES", "indb.TABLE"}
+
+
+@functools.cache
+def _customers():
+    return indb.make_customers(300, random_state=0)
+
+
+@functools.cache
+def _trained():
+    return indb.train_model(_customers(), "churned", FEATURES, "linear", random_state=0)
+
+
+@functools.cache
+def _store():
+    store = indb.ModelStore()
+    t = _trained()
+    store.register("churn", t.model, t.X_sample)
+    store.con.register("customers_df", _customers())
+    store.con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
+    store.con.unregister("customers_df")
+    return store
+
+
+def _shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return InteractiveShell.instance()
+
+
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="wb-fuzz-"))
+
+
+def _register(store, **kw):
+    # A fresh store per call: a refused write must leave it as it was, an accepted one must work.
+    s = indb.ModelStore()
+    try:
+        return s.register(**kw).to_dict()
+    finally:
+        s.close()
+
+
+def _connect(**kw):
+    store = indb.connect(**kw)
+    store.close()
+    return "ok"
+
+
+def _sql(**kw):
+    return _store().sql(**kw)
+
+
+def _info_to_json(path):
+    return _store().describe("churn").to_json(path)
+
+
+CASES = [
+    Case("indb.make_customers", indb.make_customers,
+         lambda: {"n_rows": 50, "random_state": 0}, ("indb.make_customers",)),
+    Case("indb.train_model", indb.train_model,
+         lambda: {"frame": _customers(), "target": "churned", "features": FEATURES,
+                  "model": "linear", "test_size": 0.25, "random_state": 0, "n_jobs": 1},
+         ("indb.train_model", "indb.TrainResult")),
+    Case("indb.create_customers_table",
+         lambda **kw: indb.create_customers_table(_store().con, **kw),
+         lambda: {"name": "cust_fuzz", "n_rows": 50, "random_state": 0},
+         ("indb.create_customers_table",), max_examples=15),
+    Case("indb.compile_sql", indb.compile_sql,
+         lambda: {"model": _trained().model, "features": None, "output": "predict",
+                  "max_nodes": 2000}, ("indb.compile_sql",)),
+    Case("indb.ModelStore", lambda **kw: indb.ModelStore(**kw).close(),
+         lambda: {"database": ":memory:", "on_corrupt": "skip", "onnx_threads": 1},
+         ("indb.ModelStore",)),
+    Case("indb.connect", _connect, lambda: {"database": str(_tmp() / "s.duckdb")},
+         ("indb.connect", "indb.get_store", "indb.set_store")),
+    Case("indb.ModelStore.register", lambda **kw: _register(None, **kw),
+         lambda: {"name": "m", "model": _trained().model, "X": _trained().X_sample,
+                  "tolerance": 1e-4, "parity_rows": 100, "random_state": 0},
+         ("indb.ModelStore",), max_examples=30),
+    Case("indb.ModelStore.describe", lambda **kw: _store().describe(**kw).to_dict(),
+         lambda: {"name": "churn", "version": None}, ("indb.ModelInfo",)),
+    Case("indb.ModelStore.to_sql", lambda **kw: _store().to_sql(**kw),
+         lambda: {"name": "churn", "version": None, "output": "predict"}, ("indb.ModelStore",)),
+    Case("indb.ModelStore.sql", _sql,
+         lambda: {"query": "SELECT churn_predict(tenure_months, monthly_charges, support_calls, "
+                           "satisfaction, contract) AS p FROM customers LIMIT 5",
+                  "params": None}, ("indb.ModelStore",)),
+    Case("indb.ModelInfo.to_json", _info_to_json, lambda: {"path": str(_tmp() / "i.json")},
+         ("indb.ModelInfo",), max_examples=15),
+    Case("indb.Feature.from_dict", indb.Feature.from_dict,
+         lambda: {"data": {"name": "a", "kind": "numeric"}}, ("indb.Feature",)),
+    Case("indb.load_ipython_extension", indb.load_ipython_extension,
+         lambda: {"ipython": _shell()}, ("indb.load_ipython_extension",), max_examples=5),
+]

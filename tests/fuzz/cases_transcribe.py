@@ -1,0 +1,106 @@
+"""Fuzz cases of ``workbench.transcribe``: one valid call per public name."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tests.fuzz.harness import Case
+from workbench import transcribe as tr
+
+CONSTANTS = {"transcribe.COMPUTE_TYPES", "transcribe.SAMPLE_RATE"}
+
+
+@functools.cache
+def _transcriber():
+    return tr.Transcriber().load()
+
+
+@functools.cache
+def _clip() -> np.ndarray:
+    # The first 4 s of the demo clip: short enough to decode in about a second.
+    return tr.load_audio(tr.demo_clip())[: 4 * tr.SAMPLE_RATE]
+
+
+@functools.cache
+def _transcript():
+    return _transcriber().transcribe(_clip(), show_progress=False)
+
+
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="wb-fuzz-"))
+
+
+def _stream(**kw):
+    return [u.confirmed for u in _transcriber().stream(**kw)]
+
+
+def _session_push(chunk):
+    s = tr.StreamingSession(_transcriber())
+    s.push(chunk)
+    return s.finish().confirmed
+
+
+CASES = [
+    Case("transcribe.Transcriber", lambda **kw: tr.Transcriber(**kw).get_params(),
+         lambda: {"model": "default", "compute_type": "int8", "cpu_threads": 1, "beam_size": 1,
+                  "language": "en"}, ("transcribe.Transcriber",)),
+    Case("transcribe.Transcriber.transcribe",
+         lambda **kw: _transcriber().transcribe(**kw).to_dict(),
+         lambda: {"audio": _clip(), "sample_rate": None, "show_progress": False},
+         ("transcribe.Transcriber", "transcribe.Transcript", "transcribe.Segment",
+          "transcribe.Word"), max_examples=20, nan_ok=("probability",)),
+    Case("transcribe.Transcriber.stream", _stream,
+         lambda: {"chunks": list(tr.iter_chunks(_clip(), 1.0)), "min_chunk_s": 1.0,
+                  "encoder_window": "short"},
+         ("transcribe.StreamUpdate", "transcribe.StreamStats"), max_examples=15),
+    Case("transcribe.StreamingSession", lambda **kw: tr.StreamingSession(**kw).stats().to_dict(),
+         lambda: {"transcriber": _transcriber(), "min_chunk_s": 1.0, "buffer_trim_s": 10.0,
+                  "summary_sentences": 3}, ("transcribe.StreamingSession",),
+         nan_ok=("_s", "share")),
+    Case("transcribe.StreamingSession.push", _session_push, lambda: {"chunk": _clip()[:16000]},
+         ("transcribe.StreamingSession",), max_examples=15),
+    Case("transcribe.Transcript.export", lambda **kw: str(_transcript().export(**kw)),
+         lambda: {"path": str(_tmp() / "t.srt"), "format": None}, ("transcribe.Transcript",)),
+    Case("transcribe.Transcript.from_dict", lambda data: tr.Transcript.from_dict(data).to_dict(),
+         lambda: {"data": _transcript().to_dict()}, ("transcribe.Transcript",),
+         nan_ok=("probability",)),
+    Case("transcribe.Transcript.from_json", lambda **kw: tr.Transcript.from_json(**kw).to_dict(),
+         lambda: {"text_or_path": _transcript().to_json()}, ("transcribe.Transcript",),
+         nan_ok=("probability",)),
+    Case("transcribe.load_audio", tr.load_audio,
+         lambda: {"audio": str(tr.demo_clip()), "sample_rate": None}, ("transcribe.load_audio",)),
+    Case("transcribe.iter_chunks", tr.iter_chunks,
+         lambda: {"audio": _clip(), "chunk_s": 1.0, "sample_rate": 16000},
+         ("transcribe.iter_chunks",)),
+    Case("transcribe.resample", tr.resample,
+         lambda: {"samples": _clip()[:8000], "orig_rate": 16000, "target_rate": 8000},
+         ("transcribe.resample",)),
+    Case("transcribe.write_wav", lambda **kw: str(tr.write_wav(**kw)),
+         lambda: {"path": str(_tmp() / "a.wav"), "samples": _clip()[:1600],
+                  "sample_rate": 16000}, ("transcribe.write_wav",)),
+    Case("transcribe.synthesize", tr.synthesize,
+         lambda: {"text": "hello there", "path": None, "voice": "en-us",
+                  "words_per_minute": 150, "gap_ms": 10}, ("transcribe.synthesize",),
+         max_examples=15),
+    Case("transcribe.key_phrases", tr.key_phrases,
+         lambda: {"texts": ["the weather is fine today", "rain later"], "n": 3},
+         ("transcribe.key_phrases", "transcribe.KeyPhrase")),
+    Case("transcribe.summarize", lambda **kw: tr.summarize(**kw).to_dict(),
+         lambda: {"source": tr.demo_text(), "n_sentences": 2, "n_key_phrases": 3,
+                  "method": "textrank", "damping": 0.85},
+         ("transcribe.summarize", "transcribe.Summary", "transcribe.demo_text"),
+         nan_ok=("['start']", "['end']")),
+    # Sentences of plain text have no timestamps: start and end are NaN by design.
+    Case("transcribe.split_sentences", tr.split_sentences, lambda: {"source": tr.demo_text()},
+         ("transcribe.split_sentences", "transcribe.Sentence"), nan_ok=(".start", ".end")),
+    Case("transcribe.normalize_text", tr.normalize_text, lambda: {"text": "Hello, World!"},
+         ("transcribe.normalize_text",)),
+    Case("transcribe.word_error_rate", tr.word_error_rate,
+         lambda: {"reference": "a b c", "hypothesis": "a b d"}, ("transcribe.word_error_rate",)),
+    Case("transcribe.resolve_model", tr.resolve_model, lambda: {"model": "default"},
+         ("transcribe.resolve_model", "transcribe.default_model_path", "transcribe.demo_clip")),
+]
