@@ -1,7 +1,8 @@
 """Compile generated C with real compilers: a host harness for parity/latency and size probes.
 
 Everything is built in temporary directories, never in the working directory. Compiled harnesses
-are cached by the sha256 of their sources and flags, so re-checking the same model is cheap.
+and measured sizes are cached by the sha256 of their sources and flags in a private per-user
+folder (:mod:`workbench.edge.cache`), and every executable's own sha256 is checked before it runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.core.errors import DependencyError, ModelError
+from workbench.core.errors import DependencyError, InputError, InputTypeError, ModelError
+from workbench.edge import cache
 
 __all__ = [
     "ARM_TARGETS",
@@ -68,9 +70,23 @@ def find_compiler(cc: str | os.PathLike[str] | None = None) -> Toolchain:
 
     Raises
     ------
+    InputTypeError
+        If ``cc`` is not a string or path.
+    InputError
+        If ``cc`` is empty or contains a NUL byte.
     DependencyError
         If no host C compiler can be found; the message names the package to install.
     """
+    if cc is not None:
+        if isinstance(cc, bytes) or not isinstance(cc, str | os.PathLike):
+            raise InputTypeError(
+                f"cc must be a compiler name or path such as 'gcc', got {type(cc).__name__}."
+            )
+        if not os.fspath(cc).strip() or "\x00" in os.fspath(cc):
+            raise InputError(
+                f"cc={os.fspath(cc)!r} is not a compiler name; pass e.g. 'gcc' or None for the "
+                "default."
+            )
     candidates = [str(cc)] if cc is not None else [os.environ.get("CC") or "cc", "gcc"]
     for name in candidates:
         found = shutil.which(name)
@@ -81,13 +97,6 @@ def find_compiler(cc: str | os.PathLike[str] | None = None) -> Toolchain:
         "proven by compiling the generated C: install one with `apt-get install gcc` (Debian/"
         "Ubuntu) or pass cc='/path/to/compiler'."
     )
-
-
-def _cache_root() -> Path:
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    root = Path(tempfile.gettempdir()) / f"workbench-edge-{uid}"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def _digest(sources: Mapping[str, str], extra: Sequence[str]) -> str:
@@ -143,9 +152,9 @@ def build_executable(
     """
     extra = [toolchain.cc, *flags, *include_dirs]
     key = _digest(sources, extra)
-    target = _cache_root() / key / "harness"
-    if target.exists():
-        return target
+    cached = cache.lookup_executable(key)
+    if cached is not None:
+        return cached
     with tempfile.TemporaryDirectory(prefix="wb-edge-build-") as tmp:
         tmpdir = Path(tmp)
         for name, text in sources.items():
@@ -153,11 +162,7 @@ def build_executable(
         cmd = [toolchain.cc, *flags, *(f"-I{d}" for d in include_dirs), "-I.", main]
         cmd += ["-o", "harness", "-lm"]
         _compile(cmd, tmpdir)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.parent / f"harness.{os.getpid()}.tmp"
-        shutil.copy2(tmpdir / "harness", partial)
-        os.replace(partial, target)
-    return target
+        return cache.store_executable(key, tmpdir / "harness")
 
 
 def run_executable(
@@ -165,10 +170,13 @@ def run_executable(
 ) -> tuple[dict[str, bytes], str]:
     """Run a harness in a temporary directory with binary input files; return its output files.
 
+    The executable's sha256 is checked against the one recorded when it was built, right before
+    it runs.
+
     Parameters
     ----------
     exe : pathlib.Path
-        The executable.
+        The executable, from :func:`build_executable`.
     args : sequence of str
         Command-line arguments (file names are relative to the temporary directory).
     inputs : mapping of str to numpy.ndarray
@@ -180,7 +188,13 @@ def run_executable(
     -------
     files : dict of str to bytes
     stdout : str
+
+    Raises
+    ------
+    IntegrityError
+        If the executable was changed after it was built; it is not run.
     """
+    cache.verify_executable(exe)
     with tempfile.TemporaryDirectory(prefix="wb-edge-run-") as tmp:
         tmpdir = Path(tmp)
         for name, arr in inputs.items():
@@ -297,12 +311,9 @@ def measure_size(
     }
     rows: list[dict[str, object]] = []
     key = _digest(sources, [toolchain.cc, str(toolchain.arm_cc), *include_dirs, *targets])
-    cache = _cache_root() / key / "sizes.txt"
-    if cache.exists():
-        for line in cache.read_text().splitlines():
-            t, text, data, bss, comp = line.split("\t")
-            rows.append(_size_row(t, int(text), int(data), int(bss), comp))
-        return rows
+    cached = _parse_sizes(cache.read_text(key, "sizes.txt"), len(targets))
+    if cached is not None:
+        return cached
     with tempfile.TemporaryDirectory(prefix="wb-edge-size-") as tmp:
         tmpdir = Path(tmp)
         for name, text in sources.items():
@@ -329,26 +340,41 @@ def measure_size(
             for prog in ("with_model", "baseline"):
                 # The baseline depends only on the probe's input and the target: cache it alone.
                 base_key = _digest({"baseline.c": sources["baseline.c"]}, [cc, *flags])
-                base_cache = _cache_root() / "baselines" / f"{base_key}.txt"
-                if prog == "baseline" and base_cache.exists():
-                    sizes.append(tuple(int(v) for v in base_cache.read_text().split()))
+                base = _parse_sizes(cache.read_text(base_key, "baseline.txt"), 1)
+                if prog == "baseline" and base is not None:
+                    sizes.append((base[0]["text"], base[0]["data"], base[0]["bss"]))
                     continue
                 cmd = [cc, *flags, *incs, f"{prog}.c", *extra[:-1], "-o", f"{prog}.{target}"]
                 cmd.append(extra[-1])
                 _compile(cmd, tmpdir)
                 sizes.append(_berkeley(_size_tool(cc), tmpdir / f"{prog}.{target}"))
                 if prog == "baseline":
-                    base_cache.parent.mkdir(parents=True, exist_ok=True)
-                    base_cache.write_text(" ".join(str(v) for v in sizes[-1]))
+                    base_row = _size_row("baseline", *sizes[-1], os.path.basename(cc))
+                    cache.write_text(base_key, "baseline.txt", _format_sizes([base_row]))
             (t1, d1, b1), (t0, d0, b0) = sizes
             rows.append(_size_row(target, t1 - t0, d1 - d0, b1 - b0, os.path.basename(cc)))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(
-        "\n".join(
-            f"{r['target']}\t{r['text']}\t{r['data']}\t{r['bss']}\t{r['compiler']}" for r in rows
-        )
-    )
+    cache.write_text(key, "sizes.txt", _format_sizes(rows))
     return rows
+
+
+def _format_sizes(rows: list[dict[str, object]]) -> str:
+    return "\n".join(
+        f"{r['target']}\t{r['text']}\t{r['data']}\t{r['bss']}\t{r['compiler']}" for r in rows
+    )
+
+
+def _parse_sizes(text: str | None, n_rows: int) -> list[dict[str, object]] | None:
+    """Rows of a cached size file, or None when absent or unreadable (then measure again)."""
+    if text is None:
+        return None
+    rows = []
+    try:
+        for line in text.splitlines():
+            t, text_b, data, bss, comp = line.split("\t")
+            rows.append(_size_row(t, int(text_b), int(data), int(bss), comp))
+    except ValueError:
+        return None
+    return rows if len(rows) == n_rows else None
 
 
 def _size_row(target: str, text: int, data: int, bss: int, compiler: str) -> dict[str, object]:
