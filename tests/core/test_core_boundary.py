@@ -198,6 +198,14 @@ def test_private_dir_is_0700_and_refuses_shared_or_linked_folders(tmp_path):
         private_dir(link)
 
 
+def test_n_jobs_is_bounded():
+    from workbench.core.validation import check_n_jobs
+
+    assert check_n_jobs(-1) == -1
+    with pytest.raises(InputError, match="beyond 4096 workers"):
+        check_n_jobs(10**9)
+
+
 def test_sha256_file(tmp_path):
     f = tmp_path / "a"
     f.write_bytes(b"abc")

@@ -26,6 +26,8 @@ from workbench.core.errors import (
 )
 
 _F32_MAX = float(np.finfo(np.float32).max)
+#: Largest ``|n_jobs|`` accepted.
+MAX_N_JOBS = 4096
 
 __all__ = [
     "check_X_y",
@@ -273,11 +275,20 @@ def check_fitted(estimator: Any, *, name: str = "model") -> None:
 
 
 def check_n_jobs(n_jobs: Any) -> int | None:
-    """Check an ``n_jobs`` argument: None, -1, or a non-zero integer (joblib's convention)."""
+    """Check an ``n_jobs`` argument: None, -1, or a non-zero integer (joblib's convention).
+
+    The magnitude is bounded by :data:`MAX_N_JOBS`: joblib itself refuses ``10**9`` with a raw
+    error, and nobody runs more workers than that on one machine.
+    """
     if n_jobs is None:
         return None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
         raise InputError(f"n_jobs must be None, -1 or a non-zero integer, got {n_jobs!r}.")
+    if abs(n_jobs) > MAX_N_JOBS:
+        raise InputError(
+            f"n_jobs={n_jobs} is beyond {MAX_N_JOBS} workers; use -1 for all cores, or a "
+            "Dask/Ray joblib backend for a cluster."
+        )
     return int(n_jobs)
 
 
