@@ -45,7 +45,7 @@ def _session_push(chunk):
 
 
 CASES = [
-    Case("transcribe.Transcriber", lambda **kw: tr.Transcriber(**kw).get_params(),
+    Case("transcribe.Transcriber", lambda **kw: tr.Transcriber(**kw).load().get_params(),
          lambda: {"model": "default", "compute_type": "int8", "cpu_threads": 1, "beam_size": 1,
                   "language": "en"}, ("transcribe.Transcriber",)),
     Case("transcribe.Transcriber.transcribe",

@@ -77,7 +77,8 @@ CASES = [
     Case("valuation.RankEnsemble", _fit_method(va.RankEnsemble),
          _method_valid(n_samples=10, random_state=0, n_jobs=1), ("valuation.RankEnsemble",),
          max_examples=15),
-    Case("valuation.make_method", lambda **kw: va.make_method(**kw).get_params(),
+    # Parameters are checked at fit, as in scikit-learn.
+    Case("valuation.make_method", lambda **kw: va.make_method(**kw).fit(**_data()).result_.values,
          lambda: {"method": "data_oob", "n_samples": 5}, ("valuation.make_method",
                                                           "valuation.list_methods")),
     Case("valuation.beta_weights", va.beta_weights, lambda: {"n": 10, "alpha": 4.0, "beta": 1.0},
