@@ -210,3 +210,29 @@ def test_sha256_file(tmp_path):
     f = tmp_path / "a"
     f.write_bytes(b"abc")
     assert sha256_file(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_lazy_exports_load_on_first_use_and_cache(tmp_path, monkeypatch):
+    import sys
+
+    from workbench.core.lazy import lazy_exports
+
+    pkg = tmp_path / "lazypkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "from workbench.core.lazy import lazy_exports\n"
+        "__getattr__, __dir__, __all__ = lazy_exports(__name__, {'VALUE': 'sub'}, eager=('X',))\n"
+        "X = 1\n"
+    )
+    (pkg / "sub.py").write_text("VALUE = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import lazypkg
+
+    assert "lazypkg.sub" not in sys.modules
+    assert lazypkg.__all__ == ["VALUE", "X"]
+    assert lazypkg.VALUE == 42 and "lazypkg.sub" in sys.modules
+    assert "VALUE" in vars(lazypkg)  # cached in the namespace
+    assert "VALUE" in dir(lazypkg)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        lazypkg.nope  # noqa: B018
+    assert lazy_exports("x", {})[2] == []

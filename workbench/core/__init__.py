@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "datasets",
     "errors",
+    "lazy",
     "parallel",
     "params",
     "paths",
