@@ -62,8 +62,8 @@ def test_split_by_launch():
     known, new = d.split_by_launch("2024-06-03")
     assert len(known) + len(new) == 40
     assert (d.launch_dates.loc[new["item_id"]] >= "2024-06-03").all()
-    for bad in ("someday", None):
-        with pytest.raises(InputError, match="date"):
+    for bad, exc in (("someday", InputError), (None, InputTypeError), (123, InputTypeError)):
+        with pytest.raises(exc, match="date"):
             d.split_by_launch(bad)
 
 

@@ -14,21 +14,33 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from workbench.coldstart.checks import (
+    MAX_HORIZON,
+    check_bounded,
+    check_column_name,
+    check_flag,
+    check_forecaster_params,
+    check_horizon,
+    check_jobs,
+    check_name,
+)
 from workbench.coldstart.forecaster import ColdStartForecaster
-from workbench.coldstart.inputs import Calendar, check_frame, check_history, check_horizon
+from workbench.coldstart.inputs import Calendar, check_frame, check_history
 from workbench.coldstart.models import BASELINES, METHODS
 from workbench.coldstart.results import BacktestResult, _quantile_col, metrics_table
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.parallel import parallel_map
-from workbench.core.validation import check_choice, check_positive
+from workbench.core.params import check_random_state
 
 __all__ = ["backtest"]
+
+MAX_FOLDS = 100
 
 
 def backtest(
@@ -58,14 +70,15 @@ def backtest(
     methods : sequence of str, optional
         Methods to score; default all of them, baselines included.
     horizon : int, default=26
-        Periods scored per new item from its launch.
+        Periods scored per new item from its launch (at most 1,000).
     scheme : {"origin", "kfold"}, default="origin"
         Time-origin holdout (leak-free) or item folds (see the module notes).
     n_folds : int, default=3
-        Number of origins or folds.
+        Number of origins or folds (at most 100).
     step : int, optional
         ``"origin"`` only: periods between origins; items launched within ``step`` periods
-        after an origin are its new items. Default: ``max(4, season_length // 4)``.
+        after an origin are its new items (at most 1,000). Default:
+        ``max(4, season_length // 4)``.
     group_col : str, optional
         ``"kfold"`` only: an attribute column whose groups are held out together (e.g. a brand).
         Levels of held-out groups are unseen in training and treated as missing values, and
@@ -88,9 +101,12 @@ def backtest(
 
     Raises
     ------
+    InputTypeError
+        If an input has the wrong type (a frame that is not a DataFrame, a seed that is not an
+        integer, ``methods`` given as one string).
     InputError
-        On bad inputs, unknown methods, ``horizon <= 0``, or when no fold has both known and
-        new items.
+        On bad inputs, out-of-range sizes or seeds, unknown or repeated methods, or when no fold
+        has both known and new items.
     """
     template = forecaster if forecaster is not None else ColdStartForecaster()
     if not isinstance(template, ColdStartForecaster):
@@ -104,18 +120,16 @@ def backtest(
         # Calibrate the intervals the way the backtest holds out: by whole groups.
         params["calibration_group"] = group_col
     if random_state is not None:
-        params["random_state"] = random_state
+        params["random_state"] = check_random_state(random_state)
     all_methods = [*METHODS, *BASELINES]
-    chosen = list(all_methods if methods is None else methods)
-    if isinstance(methods, str):
-        raise InputTypeError("methods must be a list of method names, not one string.")
-    if not chosen:
-        raise InputError("methods is empty; name at least one method.")
-    for m in chosen:
-        check_choice(m, all_methods, kind="method")
+    check_forecaster_params(params, all_methods)
+    chosen = _check_methods(methods, all_methods)
     h = check_horizon(horizon)
-    check_choice(scheme, ["origin", "kfold"], kind="backtest scheme")
-    check_positive(n_folds, name="n_folds", integer=True)
+    check_name(scheme, ["origin", "kfold"], kind="backtest scheme", name="scheme")
+    check_bounded(n_folds, name="n_folds", integer=True, high=MAX_FOLDS)
+    check_column_name(group_col, name="group_col", optional=True)
+    check_jobs(n_jobs)
+    check_flag(show_progress, name="show_progress")
     id_col, date_col, target_col = params["id_col"], params["date_col"], params["target_col"]
     hist = check_history(history, id_col=id_col, date_col=date_col, target_col=target_col)
     attrs = check_frame(attributes, name="attributes")
@@ -135,12 +149,14 @@ def backtest(
         stp = (
             max(4, calendar.season_length // 4)
             if step is None
-            else check_positive(step, name="step", integer=True)
+            else check_bounded(step, name="step", integer=True, high=MAX_HORIZON)
         )
-        t_end = int(hist["t"].max())
+        t_start, t_end = int(hist["t"].min()), int(hist["t"].max())
         last = t_end - (h - 1) - (stp - 1)
         for k in range(n_folds):
             o = last - (n_folds - 1 - k) * stp
+            if o <= t_start:
+                continue  # no sales before this origin: nothing to learn from
             new_ids = launch.index[(launch >= o) & (launch < o + stp)]
             train = hist[(hist["t"] < o) & (hist["item"].map(launch) < o)]
             folds.append((f"origin {calendar.dates(np.array([o]))[0].date()}", train, new_ids))
@@ -206,6 +222,26 @@ def backtest(
         horizon=h,
         interval_level=round(quantiles[-1] - quantiles[0], 6),
     )
+
+
+def _check_methods(methods: Any, all_methods: list[str]) -> list[str]:
+    if methods is None:
+        return list(all_methods)
+    if isinstance(methods, str):
+        raise InputTypeError("methods must be a list of method names, not one string.")
+    if not isinstance(methods, Iterable):
+        raise InputTypeError(
+            f"methods must be a list of method names such as ['knn', 'category_mean'], got "
+            f"{type(methods).__name__}."
+        )
+    chosen = list(methods)
+    if not chosen:
+        raise InputError("methods is empty; name at least one method.")
+    for m in chosen:
+        check_name(m, all_methods, kind="method", name="each method")
+    if len(set(chosen)) < len(chosen):
+        raise InputError(f"methods lists a method twice ({chosen}); name each once.")
+    return [str(m) for m in chosen]
 
 
 def _run_fold(

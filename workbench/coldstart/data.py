@@ -10,18 +10,21 @@ perfectly: the generator keeps the problem honest.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_positive
+from workbench.coldstart.checks import check_bounded
+from workbench.core.errors import InputError
+from workbench.core.params import check_random_state, check_timestamp
 
 __all__ = ["LaunchData", "bass_increments", "make_launches"]
 
 _CATEGORIES = ("snacks", "beverages", "household", "personal_care", "frozen", "pet", "baby", "deli")
 _BRANDS = ("acme", "borealis", "corvid", "dunmore", "elmwood", "fjord", "granite", "harbor")
+MAX_ITEMS = 100_000
+MAX_PERIODS = 1040
+MAX_ROWS = 5_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,13 +72,10 @@ class LaunchData:
         ------
         InputError
             If ``date`` is not a date.
+        InputTypeError
+            If ``date`` is a number or None.
         """
-        try:
-            ts = pd.Timestamp(date)
-        except (TypeError, ValueError):
-            raise InputError(f"date must be a date such as '2025-01-06', got {date!r}.") from None
-        if pd.isna(ts):
-            raise InputError("date is missing; pass a date such as '2025-01-06'.")
+        ts = check_timestamp(date, name="date")
         launched = self.attributes["item_id"].map(self.launch_dates)
         return (
             self.attributes[launched < ts].reset_index(drop=True),
@@ -142,9 +142,10 @@ def make_launches(
     Parameters
     ----------
     n_items : int, default=300
-        Number of products.
+        Number of products (at most 100,000).
     n_periods : int, default=104
-        Number of weeks in the calendar.
+        Number of weeks in the calendar (at most 1,040); ``n_items * n_periods`` is at most
+        5 million.
     start : str, default="2024-01-01"
         First week (a Monday; weeks are ``W-MON``).
     n_categories : int, default=4
@@ -155,9 +156,9 @@ def make_launches(
         Launches fall in the first ``launch_window`` weeks (``1``: every item launches in week 0,
         giving a full ``n_items x n_periods`` panel). Defaults to ``n_periods``.
     item_noise : float, default=0.3
-        Standard deviation of the unexplained log-level of each item.
+        Standard deviation of the unexplained log-level of each item (at most 5).
     dispersion : float, default=8.0
-        Negative-binomial size; larger means less week-to-week noise.
+        Negative-binomial size in (0, 1e6]; larger means less week-to-week noise.
     random_state : int or None, default=0
         Seed of the generator.
 
@@ -168,35 +169,33 @@ def make_launches(
     Raises
     ------
     InputTypeError
-        If a count is not an integer.
+        If a count is not an integer, ``random_state`` not an integer seed, or ``start`` a
+        number.
     InputError
         If a count or scale is out of range, or ``start`` is not a date.
     """
-    check_positive(n_items, name="n_items", integer=True)
-    check_positive(n_periods, name="n_periods", integer=True)
-    check_positive(n_categories, name="n_categories", integer=True)
-    check_positive(n_brands, name="n_brands", integer=True)
+    check_bounded(n_items, name="n_items", integer=True, high=MAX_ITEMS)
+    check_bounded(n_periods, name="n_periods", integer=True, high=MAX_PERIODS, hint="(20 years)")
+    check_bounded(n_categories, name="n_categories", integer=True, high=len(_CATEGORIES))
+    check_bounded(n_brands, name="n_brands", integer=True, high=len(_BRANDS))
+    if n_items * n_periods > MAX_ROWS:
+        raise InputError(
+            f"n_items * n_periods = {n_items * n_periods:,} rows is more than {MAX_ROWS:,}; "
+            "simulate fewer items or weeks."
+        )
     if launch_window is None:
         launch_window = n_periods
-    check_positive(launch_window, name="launch_window", integer=True)
-    if launch_window > n_periods:
-        raise InputError(f"launch_window ({launch_window}) exceeds n_periods ({n_periods}).")
-    check_positive(item_noise, name="item_noise", strict=False)
-    check_positive(dispersion, name="dispersion")
-    if n_categories > len(_CATEGORIES):
-        raise InputError(f"n_categories must be <= {len(_CATEGORIES)}, got {n_categories}.")
-    if n_brands > len(_BRANDS):
-        raise InputError(f"n_brands must be <= {len(_BRANDS)}, got {n_brands}.")
-    if random_state is not None and (
-        isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
-    ):
-        raise InputTypeError(f"random_state must be an int or None, got {random_state!r}.")
-    try:
-        start_ts = pd.Timestamp(start)
-    except (TypeError, ValueError) as exc:
-        raise InputError(
-            f"start must be a date such as '2024-01-01', got {start!r} ({exc})."
-        ) from None
+    check_bounded(
+        launch_window,
+        name="launch_window",
+        integer=True,
+        high=n_periods,
+        hint=f"Launches must fall inside the n_periods={n_periods} weeks.",
+    )
+    check_bounded(item_noise, name="item_noise", strict=False, high=5.0, hint="(log scale)")
+    check_bounded(dispersion, name="dispersion", high=1e6)
+    random_state = check_random_state(random_state)
+    start_ts = check_timestamp(start, name="start")
     rng = np.random.default_rng(random_state)
     freq = "W-MON"
     calendar = pd.date_range(start_ts, periods=n_periods, freq=freq)

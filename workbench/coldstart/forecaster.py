@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +11,13 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from workbench.coldstart.checks import (
+    MAX_NEIGHBORS,
+    check_bounded,
+    check_forecaster_params,
+    check_horizon,
+    check_output,
+)
 from workbench.coldstart.inputs import (
     LAUNCH_COL,
     AttributeSchema,
@@ -19,14 +25,12 @@ from workbench.coldstart.inputs import (
     check_frame,
     check_gaps,
     check_history,
-    check_horizon,
     resolve_launch_dates,
 )
 from workbench.coldstart.models import BASELINES, ENSEMBLE_MEMBERS, METHODS, Engine, ItemTable
 from workbench.coldstart.results import Analogues, Forecast, _quantile_col
-from workbench.core.errors import InputError, InputTypeError, NotFittedError, UnknownNameError
+from workbench.core.errors import InputError, NotFittedError, UnknownNameError
 from workbench.core.parallel import effective_n_jobs
-from workbench.core.validation import check_choice, check_n_jobs, check_positive, check_probability
 
 __all__ = ["AGE_BUCKETS", "ColdStartForecaster"]
 
@@ -176,28 +180,7 @@ default="ensemble"
         return self
 
     def _check_params(self) -> list[float]:
-        check_choice(self.method, [*METHODS, *BASELINES], kind="method")
-        check_choice(self.missing, ["raise", "zero"], kind="missing policy")
-        check_choice(self.handle_unknown, ["error", "ignore"], kind="handle_unknown policy")
-        check_positive(self.n_neighbors, name="n_neighbors", integer=True)
-        check_positive(self.max_iter, name="max_iter", integer=True)
-        check_probability(self.calibration_size, name="calibration_size")
-        check_n_jobs(self.n_jobs)
-        if self.random_state is not None and (
-            isinstance(self.random_state, bool)
-            or not isinstance(self.random_state, numbers.Integral)
-        ):
-            raise InputTypeError(f"random_state must be an int or None, got {self.random_state!r}.")
-        if self.category is not None and not isinstance(self.category, str):
-            raise InputTypeError(f"category must be a column name or None, got {self.category!r}.")
-        if isinstance(self.quantiles, str | bytes) or not isinstance(self.quantiles, Sequence):
-            raise InputTypeError("quantiles must be a sequence of levels such as (0.1, 0.5, 0.9).")
-        qs = [check_probability(q, name="each quantile") for q in self.quantiles]
-        if len(qs) == 0 or sorted(set(qs)) != qs:
-            raise InputError(
-                f"quantiles must be distinct and ascending, got {list(self.quantiles)}."
-            )
-        return qs
+        return check_forecaster_params(self.get_params(), [*METHODS, *BASELINES])
 
     def _methods(self) -> set[str]:
         return {self.method}
@@ -228,10 +211,11 @@ default="ensemble"
             On missing columns, missing dates or gaps (``missing="raise"``), negative or NaN
             quantities, duplicated rows, items without attributes, too few items.
         """
-        return self._fit(history, attributes, self._methods())
+        return self._fit(history, attributes, None)
 
-    def _fit(self, history: Any, attributes: Any, methods: set[str]) -> ColdStartForecaster:
+    def _fit(self, history: Any, attributes: Any, methods: set[str] | None) -> ColdStartForecaster:
         self.quantiles_ = self._check_params()
+        methods = self._methods() if methods is None else methods
         self.__dict__.pop("ensemble_weights_", None)
         hist = check_history(
             history, id_col=self.id_col, date_col=self.date_col, target_col=self.target_col
@@ -486,8 +470,9 @@ default="ensemble"
                 "forecast": np.maximum(mean, 0.0).ravel(),
             }
         )
+        check_output(frame["forecast"].to_numpy(), what="forecast")
         for j, level in enumerate(self.quantiles_):
-            frame[_quantile_col(level)] = q[..., j].ravel()
+            frame[_quantile_col(level)] = check_output(q[..., j].ravel(), what="forecast interval")
         return frame
 
     def predict(
@@ -661,7 +646,7 @@ default="ensemble"
         k = (
             self.n_neighbors
             if n_neighbors is None
-            else check_positive(n_neighbors, name="n_neighbors", integer=True)
+            else check_bounded(n_neighbors, name="n_neighbors", integer=True, high=MAX_NEIGHBORS)
         )
         attrs = check_frame(new_item_attributes, name="new_item_attributes")
         self.schema_.check(attrs, name="new_item_attributes", handle_unknown=self.handle_unknown)
@@ -673,7 +658,7 @@ default="ensemble"
                 "new_item": np.repeat(new.ids.astype(str), kk),
                 "rank": np.tile(np.arange(1, kk + 1), new.n),
                 "item_id": self.item_ids_[idx.ravel()].astype(str),
-                "distance": np.round(dist.ravel(), 6),
+                "distance": np.round(check_output(dist.ravel(), what="analogue distance"), 6),
             }
         )
         codes, t, y = self._train

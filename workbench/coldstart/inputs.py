@@ -7,17 +7,25 @@ that says what to fix; the models downstream get clean integer calendars and num
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from workbench.coldstart.columns import (
+    attribute_kind,
+    check_quantities,
+    numeric_values,
+    refuse_numbers_as_dates,
+)
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_timestamp
 from workbench.core.validation import check_columns
 
-__all__ = ["AttributeSchema", "Calendar", "check_horizon"]
+__all__ = ["AttributeSchema", "Calendar"]
 
 MISSING = "<missing>"
 LAUNCH_COL = "launch_date"
@@ -32,17 +40,9 @@ def check_frame(obj: Any, *, name: str) -> pd.DataFrame:
     return obj
 
 
-def check_horizon(horizon: Any) -> int:
-    """Require a positive integer number of periods to forecast."""
-    if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral):
-        raise InputTypeError(f"horizon must be a positive integer, got {horizon!r}.")
-    if horizon <= 0:
-        raise InputError(f"horizon must be > 0 periods, got {horizon}.")
-    return int(horizon)
-
-
 def to_dates(values: Any, *, name: str) -> pd.DatetimeIndex:
-    """Parse dates, refusing missing or unparsable values."""
+    """Parse dates, refusing numbers, missing or unparsable values."""
+    refuse_numbers_as_dates(values, name=name)
     try:
         out = pd.DatetimeIndex(pd.to_datetime(values))
     except (TypeError, ValueError, OverflowError) as exc:
@@ -177,17 +177,7 @@ def check_history(
     if frame[id_col].isna().any():
         raise InputError(f"{name}[{id_col!r}] has missing item ids; drop those rows.")
     dates = to_dates(frame[date_col], name=f"{name}[{date_col!r}]")
-    try:
-        y = pd.to_numeric(frame[target_col]).to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(f"{name}[{target_col!r}] must be numeric ({exc}).") from None
-    if np.isnan(y).any():
-        raise InputError(
-            f"{name}[{target_col!r}] has {int(np.isnan(y).sum())} NaN value(s); fill periods "
-            "without sales with 0."
-        )
-    if not np.isfinite(y).all():
-        raise InputError(f"{name}[{target_col!r}] has infinite values.")
+    y = check_quantities(frame[target_col], name=f"{name}[{target_col!r}]")
     if (y < 0).any():
         bad = frame.loc[y < 0, id_col].astype(str).unique()[:3].tolist()
         raise InputError(
@@ -275,17 +265,18 @@ class AttributeSchema:
         medians, means, stds = {}, {}, {}
         for c in cols:
             s = attributes[c]
-            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-                v = s.to_numpy(dtype=float)
-                if np.isinf(v).any():
-                    raise InputError(f"attributes[{c!r}] has infinite values.")
-                if np.isnan(v).all():
-                    raise InputError(f"attributes[{c!r}] is entirely missing; drop the column.")
+            kind = attribute_kind(s, name=f"attributes[{c!r}]")
+            if kind == "missing" and pd.api.types.is_numeric_dtype(s.dtype):
+                raise InputError(f"attributes[{c!r}] is entirely missing; drop the column.")
+            if kind == "numeric":
+                v = numeric_values(s, name=f"attributes[{c!r}]")
                 numeric.append(str(c))
                 medians[str(c)] = float(np.nanmedian(v))
                 means[str(c)] = float(np.nanmean(v))
                 sd = float(np.nanstd(v))
-                stds[str(c)] = sd if sd > 0 else 1.0
+                # A spread below 1e-30 is a constant column measured in rounding noise; dividing
+                # by it would push attribute distances past the float range.
+                stds[str(c)] = sd if sd > 1e-30 else 1.0
             else:
                 categorical.append(str(c))
                 levels[str(c)] = sorted(_as_levels(s).unique().tolist())
@@ -311,12 +302,11 @@ class AttributeSchema:
                 "keep one attribute row per item."
             )
         for c in self.numeric:
-            try:
-                v = pd.to_numeric(attributes[c]).to_numpy(dtype=float)
-            except (TypeError, ValueError):
-                raise InputTypeError(f"{name}[{c!r}] must be numeric like in training.") from None
-            if np.isinf(v).any():
-                raise InputError(f"{name}[{c!r}] has infinite values.")
+            if attribute_kind(attributes[c], name=f"{name}[{c!r}]") == "categorical":
+                raise InputTypeError(
+                    f"{name}[{c!r}] must be numeric like in training, got text or booleans."
+                )
+            numeric_values(attributes[c], name=f"{name}[{c!r}]")
         if handle_unknown == "error":
             for c in self.categorical:
                 vals = _as_levels(attributes[c])
@@ -395,10 +385,12 @@ def resolve_launch_dates(
             raise InputError(f"launch_date has no date for item(s) {missing[:5]}.")
         return to_dates(lookup.loc[ids.to_numpy()].to_numpy(), name="launch_date")
     if (
-        isinstance(launch_date, str | pd.Timestamp)
+        isinstance(launch_date, str | bytes | dt.date | np.datetime64 | numbers.Number)
         or np.isscalar(launch_date)
-        or hasattr(launch_date, "year")
+        or not isinstance(launch_date, Iterable)
     ):
+        if not isinstance(launch_date, str):
+            launch_date = check_timestamp(launch_date, name="launch_date")
         one = to_dates([launch_date], name="launch_date")
         return pd.DatetimeIndex(np.repeat(one.to_numpy(), n))
     values = list(launch_date)

@@ -12,17 +12,46 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import FLOAT32_MAX
 from workbench.core.validation import check_array, check_consistent_length, check_probability
 
 __all__ = ["coverage", "mase", "pinball_loss", "wape"]
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    yt = check_array(y_true, name="y_true", ndim=1)
-    yp = check_array(y_pred, name="y_pred", ndim=1)
-    check_consistent_length(y_true=yt, y_pred=yp)
+_TINY = float(np.finfo(np.float32).tiny)
+
+
+def _pair(y_true: Any, y_pred: Any, pred_name: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
+    # float32-sized values keep sums and differences of many rows inside the float64 range.
+    yt = check_array(y_true, name="y_true", ndim=1, float32=True)
+    yp = check_array(y_pred, name=pred_name, ndim=1, float32=True)
+    check_consistent_length(**{"y_true": yt, pred_name: yp})
     return yt, yp
+
+
+def _scale(scale: Any, n: int) -> np.ndarray:
+    """A positive scale per observation: one number or an array of length ``n``."""
+    if scale is None or isinstance(scale, bool):
+        raise InputTypeError(f"scale must be a positive number or array, got {scale!r}.")
+    sc = check_array(np.atleast_1d(np.asarray(scale, dtype=object)), name="scale", ndim=1)
+    if sc.size not in (1, n):
+        raise InputError(f"scale has {sc.size} values for {n} observations; pass one or {n}.")
+    if np.any(sc < _TINY) or np.any(sc > FLOAT32_MAX):
+        raise InputError(
+            f"scale must be finite and > 0 for every observation, between {_TINY:.3g} and "
+            f"{FLOAT32_MAX:.3g} (got {float(sc.min()):.3g} to {float(sc.max()):.3g})."
+        )
+    return np.broadcast_to(sc, (n,))
+
+
+def _finite(value: float, what: str) -> float:
+    if not np.isfinite(value):
+        raise InputError(
+            f"{what} overflowed: the errors are too large for the values they are divided by. "
+            "Rescale y_true and the forecasts (e.g. to thousands)."
+        )
+    return float(value)
 
 
 def wape(y_true: Any, y_pred: Any) -> float:
@@ -45,7 +74,7 @@ def wape(y_true: Any, y_pred: Any) -> float:
     denom = np.abs(yt).sum()
     if denom == 0:
         raise InputError("WAPE is undefined when every actual value is zero.")
-    return float(np.abs(yt - yp).sum() / denom)
+    return _finite(np.abs(yt - yp).sum() / denom, "WAPE")
 
 
 def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
@@ -69,10 +98,8 @@ def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
         On NaN, mismatched lengths or a non-positive scale.
     """
     yt, yp = _pair(y_true, y_pred)
-    sc = np.broadcast_to(np.asarray(scale, dtype=float), yt.shape)
-    if not np.all(np.isfinite(sc)) or np.any(sc <= 0):
-        raise InputError("scale must be finite and > 0 for every observation.")
-    return float(np.mean(np.abs(yt - yp) / sc))
+    sc = _scale(scale, yt.size)
+    return _finite(np.mean(np.abs(yt - yp) / sc), "MASE")
 
 
 def pinball_loss(y_true: Any, y_quantile: Any, quantile: float, scale: Any = 1.0) -> float:
@@ -91,12 +118,10 @@ def pinball_loss(y_true: Any, y_quantile: Any, quantile: float, scale: Any = 1.0
     float
     """
     q = check_probability(quantile, name="quantile")
-    yt, yq = _pair(y_true, y_quantile)
-    sc = np.broadcast_to(np.asarray(scale, dtype=float), yt.shape)
-    if not np.all(np.isfinite(sc)) or np.any(sc <= 0):
-        raise InputError("scale must be finite and > 0 for every observation.")
+    yt, yq = _pair(y_true, y_quantile, "y_quantile")
+    sc = _scale(scale, yt.size)
     diff = yt - yq
-    return float(np.mean(np.maximum(q * diff, (q - 1) * diff) / sc))
+    return _finite(np.mean(np.maximum(q * diff, (q - 1) * diff) / sc), "The pinball loss")
 
 
 def coverage(y_true: Any, lower: Any, upper: Any) -> float:
@@ -115,8 +140,8 @@ def coverage(y_true: Any, lower: Any, upper: Any) -> float:
     InputError
         If some ``lower`` exceeds its ``upper``.
     """
-    yt, lo = _pair(y_true, lower)
-    _, hi = _pair(y_true, upper)
+    yt, lo = _pair(y_true, lower, "lower")
+    _, hi = _pair(y_true, upper, "upper")
     if np.any(lo > hi):
         raise InputError("lower must not exceed upper; pass the bounds in order.")
     return float(np.mean((yt >= lo) & (yt <= hi)))

@@ -13,6 +13,8 @@ from workbench.coldstart.data import LaunchData, make_launches
 from workbench.coldstart.forecaster import ColdStartForecaster
 from workbench.coldstart.models import BASELINES, METHODS
 from workbench.coldstart.results import Analogues, BacktestResult, Forecast
+from workbench.core.errors import InputTypeError
+from workbench.core.params import check_random_state
 from workbench.ui.base import ToolPanel
 
 __all__ = ["ColdStartPanel"]
@@ -27,6 +29,11 @@ class ColdStartPanel(ToolPanel):
         Known launches to learn from; by default 300 simulated products over 104 weeks.
     random_state : int, default=0
         Seed of the default data and of the models.
+
+    Raises
+    ------
+    InputTypeError
+        If ``data`` is not a :class:`LaunchData` or ``random_state`` not an integer seed.
 
     Attributes
     ----------
@@ -43,6 +50,11 @@ class ColdStartPanel(ToolPanel):
     """
 
     def __init__(self, data: LaunchData | None = None, *, random_state: int = 0) -> None:
+        if data is not None and not isinstance(data, LaunchData):
+            raise InputTypeError(
+                f"data must be a LaunchData (e.g. make_launches()), got {type(data).__name__}."
+            )
+        random_state = check_random_state(random_state)
         super().__init__(
             "Cold-start forecasting",
             "Describe a product that has never sold; see its forecast and its closest analogues.",

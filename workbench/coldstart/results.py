@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.coldstart.checks import check_ax
 from workbench.core.errors import InputError
+from workbench.core.params import check_number
 from workbench.core.results import Result
 
 __all__ = ["Analogues", "BacktestResult", "Forecast"]
@@ -85,7 +87,7 @@ class Forecast(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
         key = self.frame["item_id"].iloc[0] if item_id is None else item_id
         rows = self.item(key)
@@ -149,7 +151,7 @@ class Analogues(Result):
             Defaults to the first new item.
         ax : matplotlib.axes.Axes, optional
         max_age : int, optional
-            Last age shown.
+            Last age shown (a non-negative integer).
 
         Returns
         -------
@@ -157,8 +159,10 @@ class Analogues(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
+        if max_age is not None:
+            max_age = check_number(max_age, name="max_age", low=0, integer=True)
         key = self.neighbors["new_item"].iloc[0] if new_item is None else str(new_item)
         rows = self.neighbors[self.neighbors["new_item"] == key]
         if rows.empty:
@@ -242,7 +246,7 @@ class BacktestResult(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
         t = self.table
         bars = ax.bar(t["method"], t["wape"], color="tab:blue")

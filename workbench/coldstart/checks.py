@@ -1,0 +1,231 @@
+"""Boundary checks of the cold-start tool's scalar parameters: bounds, names, seeds and jobs.
+
+The public functions call these once, before any work, so a typo such as ``horizon=10**7`` or
+``random_state=-1`` gets a clear :class:`~workbench.core.errors.WorkbenchError` instead of a
+hang, an overflow or a numpy traceback. The shared rules live in :mod:`workbench.core.params`
+and :mod:`workbench.core.validation`; this module only fixes the bounds that fit forecasting.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_number, check_random_state, check_size, check_text
+from workbench.core.validation import check_choice, check_n_jobs, check_positive, check_probability
+
+__all__ = [
+    "MAX_HORIZON",
+    "MAX_JOBS",
+    "MAX_NEIGHBORS",
+    "check_ax",
+    "check_bounded",
+    "check_column_name",
+    "check_flag",
+    "check_forecaster_params",
+    "check_horizon",
+    "check_jobs",
+    "check_name",
+    "check_output",
+]
+
+MAX_HORIZON = 1000
+"""Most periods one forecast may span (about 19 years of weeks, 2.7 years of days)."""
+MAX_NEIGHBORS = 1000
+"""Most analogue items per new item."""
+MAX_ITER = 5000
+"""Most boosting iterations of the global gradient-boosting model (scikit-learn's default: 100)."""
+MAX_QUANTILES = 99
+MAX_JOBS = 1024
+"""Largest ``abs(n_jobs)``; more workers than this is a typo on any machine."""
+
+
+def check_bounded(
+    value: Any,
+    *,
+    name: str,
+    high: float,
+    integer: bool = False,
+    strict: bool = True,
+    hint: str = "",
+) -> Any:
+    """A positive (``strict``) or non-negative number no larger than ``high``.
+
+    The lower bound and the type are checked first, with the message of
+    :func:`~workbench.core.validation.check_positive` (``"n must be > 0"``); the upper bound
+    with :func:`~workbench.core.params.check_number`.
+
+    Parameters
+    ----------
+    value : int or float
+    name : str
+        Argument name used in the message.
+    high : float
+        Largest accepted value.
+    integer : bool, default=False
+        Require an integer.
+    strict : bool, default=True
+        Refuse zero too.
+    hint : str, default=""
+        Why the upper bound exists.
+
+    Returns
+    -------
+    int or float
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > high:
+        # Raise the range error here: check_positive calls np.isfinite, which fails on ints
+        # beyond the int64 range such as 10**20.
+        return check_number(value, name=name, low=0, high=high, integer=True, hint=hint)
+    check_positive(value, name=name, strict=strict, integer=integer)
+    return check_number(
+        value, name=name, low=0, low_open=strict, high=high, integer=integer, hint=hint
+    )
+
+
+def check_horizon(horizon: Any, *, name: str = "horizon") -> int:
+    """Periods to forecast: an integer in ``[1, MAX_HORIZON]``.
+
+    Parameters
+    ----------
+    horizon : int
+    name : str, default="horizon"
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral):
+        raise InputTypeError(f"{name} must be a positive integer, got {horizon!r}.")
+    if horizon <= 0:
+        raise InputError(f"{name} must be > 0 periods, got {horizon}.")
+    return check_size(
+        horizon,
+        name=name,
+        high=MAX_HORIZON,
+        hint="Forecast fewer periods; a cold-start forecast far beyond a year or two is a guess.",
+    )
+
+
+def check_name(value: Any, choices: Iterable[str], *, kind: str, name: str) -> str:
+    """One of ``choices``; non-strings are refused before the lookup (lists are unhashable)."""
+    if not isinstance(value, str):
+        raise InputTypeError(
+            f"{name} must be one of {sorted(choices)} (a string), got {type(value).__name__}."
+        )
+    return check_choice(value, choices, kind=kind)
+
+
+def check_column_name(value: Any, *, name: str, optional: bool = False) -> str | None:
+    """A column name (non-empty string), or None when ``optional``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        what = "a column name or None" if optional else "a column name"
+        raise InputTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__}).")
+    return check_text(value, name=name)
+
+
+def check_flag(value: Any, *, name: str, optional: bool = True) -> bool | None:
+    """A boolean (numpy booleans accepted), or None when ``optional``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, bool | np.bool_):
+        allowed = "True, False or None" if optional else "True or False"
+        raise InputTypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
+    return bool(value)
+
+
+def check_jobs(n_jobs: Any) -> int | None:
+    """``n_jobs``: None, -1 or a non-zero integer with ``abs(n_jobs) <= MAX_JOBS``."""
+    n = check_n_jobs(n_jobs)
+    if n is None:
+        return None
+    return check_number(
+        n, name="n_jobs", low=-MAX_JOBS, high=MAX_JOBS, integer=True, hint="Use -1 for all cores."
+    )
+
+
+def check_quantiles(quantiles: Any) -> list[float]:
+    """Distinct ascending levels in (0, 1), at most ``MAX_QUANTILES`` of them."""
+    if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Iterable):
+        raise InputTypeError("quantiles must be a sequence of levels such as (0.1, 0.5, 0.9).")
+    levels = list(quantiles)
+    if len(levels) > MAX_QUANTILES:
+        raise InputError(f"quantiles lists {len(levels)} levels; pass at most {MAX_QUANTILES}.")
+    qs = [check_probability(q, name="each quantile") for q in levels]
+    if len(qs) == 0 or sorted(set(qs)) != qs:
+        raise InputError(f"quantiles must be distinct and ascending, got {levels}.")
+    return qs
+
+
+def check_forecaster_params(params: dict[str, Any], methods: Iterable[str]) -> list[float]:
+    """Check every constructor parameter of the forecaster; return the quantile levels.
+
+    Parameters
+    ----------
+    params : dict
+        ``ColdStartForecaster.get_params()``.
+    methods : iterable of str
+        The method names the forecaster knows.
+
+    Returns
+    -------
+    list of float
+        The quantile levels, ascending.
+    """
+    p = params
+    check_name(p["method"], methods, kind="method", name="method")
+    check_name(p["missing"], ["raise", "zero"], kind="missing policy", name="missing")
+    check_name(
+        p["handle_unknown"],
+        ["error", "ignore"],
+        kind="handle_unknown policy",
+        name="handle_unknown",
+    )
+    check_bounded(p["n_neighbors"], name="n_neighbors", integer=True, high=MAX_NEIGHBORS)
+    check_bounded(
+        p["max_iter"], name="max_iter", integer=True, high=MAX_ITER, hint="100-500 is plenty."
+    )
+    check_probability(p["calibration_size"], name="calibration_size")
+    check_jobs(p["n_jobs"])
+    check_random_state(p["random_state"])
+    check_column_name(p["category"], name="category", optional=True)
+    check_column_name(p["calibration_group"], name="calibration_group", optional=True)
+    for col in ("id_col", "date_col", "target_col"):
+        check_column_name(p[col], name=col)
+    if len({p["id_col"], p["date_col"], p["target_col"]}) < 3:
+        raise InputError(
+            "id_col, date_col and target_col must name three different columns, got "
+            f"{p['id_col']!r}, {p['date_col']!r}, {p['target_col']!r}."
+        )
+    return check_quantiles(p["quantiles"])
+
+
+def check_ax(ax: Any) -> Any:
+    """None or a matplotlib ``Axes`` to draw on."""
+    if ax is None:
+        return None
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InputTypeError(
+            f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got "
+            f"{type(ax).__name__}."
+        )
+    return ax
+
+
+def check_output(values: np.ndarray, *, what: str) -> np.ndarray:
+    """Refuse to return NaN or infinity: the inputs were finite, so the scale overflowed."""
+    if not np.isfinite(values).all():
+        raise InputError(
+            f"The {what} overflowed to NaN or infinity: some inputs are so large (or so small) "
+            "that their products leave the float range. Rescale them, e.g. quantities in "
+            "thousands or prices in a currency unit."
+        )
+    return values
