@@ -24,7 +24,16 @@ def site(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
     sys.path.remove(str(tmp_path))
-    for name in ("good_plugin", "broken_plugin", "wrong_plugin", "dup_plugin"):
+    for name in (
+        "good_plugin",
+        "broken_plugin",
+        "wrong_plugin",
+        "dup_plugin",
+        "exit_plugin",
+        "genexit_plugin",
+        "interrupt_plugin",
+        "nosy_plugin",
+    ):
         sys.modules.pop(name, None)
     registry.tools(refresh=True)
 
@@ -130,3 +139,75 @@ def test_register_and_unregister_at_runtime():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "tmp_tool" not in [t.name for t in registry.tools()]
+
+
+@pytest.mark.parametrize(
+    ("module", "body", "kind"),
+    [
+        ("exit_plugin", "import sys\nsys.exit(3)\n", "SystemExit"),
+        ("genexit_plugin", "raise GeneratorExit('odd')\n", "GeneratorExit"),
+    ],
+    ids=["SystemExit", "GeneratorExit"],
+)
+def test_plugin_raising_base_exception_at_import_is_isolated(site, module, body, kind):
+    _install_fake_dist(site, module, module, {"quitter": f"{module}:SPEC"}, body)
+    with pytest.warns(registry.PluginWarning) as record:
+        names = [t.name for t in registry.tools(refresh=True)]
+    assert "quitter" not in names and "indb" in names
+    assert any(kind in str(w.message) and module in str(w.message) for w in record)
+    assert kind in registry.load_errors()["quitter"]
+
+
+def test_keyboard_interrupt_in_a_plugin_is_not_swallowed(site):
+    _install_fake_dist(
+        site,
+        "interrupt_plugin",
+        "interrupt_plugin",
+        {"stopper": "interrupt_plugin:SPEC"},
+        "raise KeyboardInterrupt\n",
+    )
+    with pytest.raises(KeyboardInterrupt):
+        registry.tools(refresh=True)
+
+
+def test_plugin_using_the_registry_while_loading_fails_instead_of_hanging(site):
+    _install_fake_dist(
+        site,
+        "nosy_plugin",
+        "nosy_plugin",
+        {"nosy": "nosy_plugin:SPEC"},
+        """
+        from workbench.core import registry
+        registry.tools()
+        SPEC = None
+        """,
+    )
+    with pytest.warns(registry.PluginWarning, match="while plugins were being loaded"):
+        names = [t.name for t in registry.tools(refresh=True)]
+    assert "nosy" not in names and "indb" in names
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("kaput"), SystemExit(2)])
+def test_panel_factory_failure_is_a_plugin_error(exc):
+    def factory():
+        raise exc
+
+    spec = registry.ToolSpec(name="x", title="X", description="d", panel=factory, source="pkg")
+    with pytest.raises(errors.PluginError, match=f"failed to open: {type(exc).__name__}.*pkg"):
+        spec.create_panel()
+
+
+def test_panel_factory_workbench_error_passes_unchanged():
+    def factory():
+        raise errors.InputError("set WB_HOME first.")
+
+    spec = registry.ToolSpec(name="x", title="X", description="d", panel=factory)
+    with pytest.raises(errors.InputError, match=r"^set WB_HOME first\.$"):
+        spec.create_panel()
+
+
+def test_panel_import_raising_system_exit_is_a_plugin_error(site):
+    (site / "exit_plugin.py").write_text("raise SystemExit('bye')\n")
+    spec = registry.ToolSpec(name="x", title="X", description="d", panel="exit_plugin:Panel")
+    with pytest.raises(errors.PluginError, match="could not be imported: SystemExit: bye"):
+        spec.create_panel()

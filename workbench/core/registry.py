@@ -6,7 +6,10 @@ An entry point names either a :class:`ToolSpec` object or a zero-argument callab
     drift = "workbench_drift.spec:SPEC"
 
 A plugin that fails to import, or does not produce a valid spec, is skipped with a
-:class:`PluginWarning` naming it; the other tools still load. The launcher lists :func:`tools`.
+:class:`PluginWarning` naming it; the other tools still load. "Fails" means any exception except
+:class:`KeyboardInterrupt`: a plugin that calls ``sys.exit()`` or raises ``SystemExit`` or
+``GeneratorExit`` while importing is isolated like one that raises ``ImportError``, so it cannot end
+the process that opened the launcher. The launcher lists :func:`tools`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from workbench.core.errors import PluginError, UnknownNameError
+from workbench.core.errors import PluginError, UnknownNameError, WorkbenchError
 
 __all__ = [
     "GROUP",
@@ -100,22 +103,50 @@ class ToolSpec:
             obj: Any = importlib.import_module(module_name)
             for part in attr.split("."):
                 obj = getattr(obj, part)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit in a plugin's import must not end the process
             raise PluginError(
-                f"Panel of tool {self.name!r} ({self.panel}) could not be imported: {exc}. "
+                f"Panel of tool {self.name!r} ({self.panel}) could not be imported: "
+                f"{type(exc).__name__}: {exc}. "
                 f"Reinstall {self.source or 'the package that provides it'}."
             ) from exc
         return obj
 
     def create_panel(self) -> Any:
-        """Build a fresh panel widget for this tool."""
-        return self.panel_factory()()
+        """Build a fresh panel widget for this tool.
+
+        Returns
+        -------
+        object
+            What the panel factory returned (an ipywidgets widget).
+
+        Raises
+        ------
+        PluginError
+            If the factory cannot be imported or raises anything but :class:`KeyboardInterrupt`;
+            the message names the tool, the original error and the distribution to fix. A
+            :class:`~workbench.core.errors.WorkbenchError` raised by the factory is passed on
+            unchanged, as its message already says what to do.
+        """
+        factory = self.panel_factory()
+        try:
+            return factory()
+        except (KeyboardInterrupt, WorkbenchError):
+            raise
+        except BaseException as exc:
+            raise PluginError(
+                f"The panel of tool {self.name!r} failed to open: {type(exc).__name__}: {exc}. "
+                f"This is a bug in {self.source or 'the package that provides it'}; "
+                "report it or reinstall that package."
+            ) from exc
 
 
 _lock = threading.Lock()
 _cache: dict[str, ToolSpec] | None = None
 _errors: dict[str, str] = {}
 _manual: dict[str, ToolSpec] = {}
+_loading_thread: int | None = None
 
 
 def _load_entry_point(ep: metadata.EntryPoint) -> ToolSpec:
@@ -147,7 +178,12 @@ def _discover() -> dict[str, ToolSpec]:
         label = f"{ep.name} = {ep.value} (from {dist})"
         try:
             spec = _load_entry_point(ep)
-        except Exception as exc:  # a broken plugin must not take down the others
+        except KeyboardInterrupt:
+            raise
+        # A broken plugin must not take down the others nor the process: SystemExit (sys.exit()
+        # at import) and GeneratorExit are isolated too. _discover is no generator, so a
+        # GeneratorExit seen here came from the plugin's code, not from closing this frame.
+        except BaseException as exc:
             msg = (
                 f"workbench plugin {label} failed to load: {type(exc).__name__}: {exc}. "
                 f"The other tools are unaffected; fix, reinstall or uninstall {dist!r}."
@@ -175,10 +211,21 @@ def tools(refresh: bool = False) -> list[ToolSpec]:
     refresh : bool, default=False
         Re-scan installed entry points (after installing or removing a plugin).
     """
-    global _cache
+    global _cache, _loading_thread
+    if _loading_thread == threading.get_ident():
+        # A plugin's import asked for the tools while the registry was importing it: waiting on
+        # the lock would hang for ever, so that plugin fails (and is isolated) instead.
+        raise PluginError(
+            "The tool registry was used (tools(), get() or register()) while plugins were being "
+            "loaded, from inside a plugin's import; look tools up later, e.g. in the panel factory."
+        )
     with _lock:
         if _cache is None or refresh:
-            _cache = _discover()
+            _loading_thread = threading.get_ident()
+            try:
+                _cache = _discover()
+            finally:
+                _loading_thread = None
         merged = {**_cache, **_manual}
     return sorted(merged.values(), key=lambda s: (s.order, s.name))
 

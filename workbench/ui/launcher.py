@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
+import logging
 
 import ipywidgets as widgets
 
 from workbench.core import registry
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import PluginError, WorkbenchError
 
 __all__ = ["Launcher", "ToolCard"]
+
+log = logging.getLogger(__name__)
 
 
 class ToolCard(widgets.VBox):
@@ -80,23 +83,55 @@ class Launcher(widgets.VBox):
         super().__init__([intro, grid, self.message, self.tabs])
 
     def open_tool(self, name: str) -> widgets.Widget | None:
-        """Open (or re-select) the panel of tool ``name`` and return it."""
+        """Open (or re-select) the panel of tool ``name`` and return it.
+
+        Any failure of the tool's panel (it cannot be imported, its factory raises, it returns
+        something that is not a widget) is shown in :attr:`message` and ``None`` is returned; the
+        launcher and the other tools keep working. Only :class:`KeyboardInterrupt` is passed on.
+
+        Parameters
+        ----------
+        name : str
+            Name of a registered tool.
+
+        Returns
+        -------
+        ipywidgets.Widget or None
+            The panel, or ``None`` when it could not be opened.
+        """
+        # A message belongs to the last click only: never leave another tool's error standing.
+        self.message.value = ""
         if name in self.panels:
             self.tabs.selected_index = list(self.panels).index(name)
             return self.panels[name]
         try:
             spec = registry.get(name)
             panel = spec.create_panel()
+            if not isinstance(panel, widgets.Widget):
+                raise PluginError(
+                    f"The panel factory of tool {name!r} returned {type(panel).__name__}, not an "
+                    f"ipywidgets widget; fix {spec.source or 'the package that provides it'}."
+                )
+        except KeyboardInterrupt:
+            raise
         except WorkbenchError as exc:
-            self.message.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+            self._show_error(str(exc))
             return None
-        self.message.value = ""
+        except BaseException as exc:  # a plugin's bug (even sys.exit()) must not end the launcher
+            log.exception("panel of tool %r failed to open", name)
+            self._show_error(
+                f"The panel of tool {name!r} failed to open: {type(exc).__name__}: {exc}"
+            )
+            return None
         self.panels[name] = panel
         titles = (*self.tabs.titles[: len(self.panels) - 1], spec.title)
         self.tabs.children = list(self.panels.values())
         self.tabs.titles = titles
         self.tabs.selected_index = len(self.panels) - 1
         return panel
+
+    def _show_error(self, text: str) -> None:
+        self.message.value = f"<span style='color:#b00020'>{html.escape(text)}</span>"
 
     def __repr__(self) -> str:
         return f"Launcher(tools={[s.name for s in self.specs]})"
