@@ -19,7 +19,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.progress import observe
 from workbench.ui.progress import ProgressWidget
 
-__all__ = ["ToolPanel"]
+__all__ = ["ToolPanel", "workbench_error_in"]
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -29,6 +29,35 @@ _STYLES = {
     "ok": "color:#1b7a1b",
     "error": "color:#b00020;font-weight:bold",
 }
+
+
+def workbench_error_in(exc: BaseException) -> WorkbenchError | None:
+    """The :class:`~workbench.core.errors.WorkbenchError` that ``exc`` is or wraps, if any.
+
+    Looks at ``exc`` itself, its explicit causes (``raise ... from err``) and the members of
+    exception groups, depth first. An implicit context is not followed: an exception raised while
+    handling a workbench error is a bug of the handler and must be reported as one.
+
+    Parameters
+    ----------
+    exc : BaseException
+
+    Returns
+    -------
+    WorkbenchError or None
+    """
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        err = stack.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, WorkbenchError):
+            return err
+        nested = list(err.exceptions) if isinstance(err, BaseExceptionGroup) else []
+        stack.extend([err.__cause__, *reversed(nested)])
+    return None
 
 
 class ToolPanel(widgets.VBox):
@@ -93,26 +122,59 @@ class ToolPanel(widgets.VBox):
     ) -> R | None:
         """Call ``fn(*args, **kwargs)`` with progress shown and errors caught.
 
-        Returns the result, or ``None`` when it raised; the error is then shown in the panel.
-        Workbench errors show their own message; anything else is reported as unexpected and
-        logged with its traceback for the developer.
+        The status line and :attr:`last_error` are cleared first, so a message never outlives
+        the run that caused it.
+
+        Parameters
+        ----------
+        fn : callable
+            The work to do.
+        *args, **kwargs
+            Passed to ``fn``.
+        busy : str, default="Running…"
+            Status shown while ``fn`` runs.
+
+        Returns
+        -------
+        object or None
+            The result, or ``None`` when it raised; the error is then shown in the panel. A
+            :class:`~workbench.core.errors.WorkbenchError` shows its own message, also when it
+            arrives wrapped (as the cause of another exception, e.g. from a parallel backend, or
+            inside an exception group). Anything else is a bug: it is reported as "Unexpected
+            error (…)" and logged with its traceback for the developer.
         """
-        self.last_error = None
+        self.clear_error()
         self.progress.reset()
         self.show_status(busy)
         start = time.perf_counter()
         try:
             with observe(self.progress.update):
                 result = fn(*args, **kwargs)
-        except WorkbenchError as exc:
-            self.show_error(str(exc))
-            return None
         except Exception as exc:
-            log.exception("unexpected error in %s", type(self).__name__)
-            self.show_error(f"Unexpected error ({type(exc).__name__}): {exc}")
+            self.show_exception(exc)
             return None
         self.show_status(f"Done in {time.perf_counter() - start:.1f} s.", "ok")
         return result
+
+    def clear_error(self) -> None:
+        """Forget the last error and empty the status line."""
+        self.last_error = None
+        self.show_status("")
+
+    def show_exception(self, exc: BaseException) -> None:
+        """Show ``exc`` in the panel: a workbench error's message, or "Unexpected error (…)".
+
+        Parameters
+        ----------
+        exc : BaseException
+            The exception caught by a panel callback.
+        """
+        known = workbench_error_in(exc)
+        if known is not None:
+            self.show_error(str(known) or f"{type(known).__name__} (no details were given).")
+            return
+        log.error("unexpected error in %s", type(self).__name__, exc_info=exc)
+        self.show_error(f"Unexpected error ({type(exc).__name__}): {exc}")
 
     def __repr__(self) -> str:
         # Stable text (no memory addresses) so nbval can compare notebook outputs.
