@@ -26,7 +26,13 @@ from sklearn.preprocessing import (
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from workbench.core.errors import InputError, ModelError, NotFittedError, UnknownNameError
+from workbench.core.errors import (
+    InputError,
+    InputTypeError,
+    ModelError,
+    NotFittedError,
+    UnknownNameError,
+)
 from workbench.indb import compile_sql
 from workbench.indb.sql_compile import quote_identifier, sql_literal
 
@@ -154,8 +160,22 @@ def test_unsupported_and_bad_arguments(data):
         compile_sql(Ridge().fit(X[NUM], y), output="proba")
     with pytest.raises(UnknownNameError, match="Unknown output 'logit'"):
         compile_sql(Ridge().fit(X[NUM], y), output="logit")
-    with pytest.raises(InputError, match="max_nodes must be > 0"):
+    with pytest.raises(InputError, match=r"max_nodes must lie in \[1, 100000\]"):
         compile_sql(Ridge().fit(X[NUM], y), max_nodes=0)
+    with pytest.raises(InputError, match=r"max_nodes must lie in .*cannot be planned"):
+        compile_sql(Ridge().fit(X[NUM], y), max_nodes=10**9)
+    with pytest.raises(InputTypeError, match="max_nodes must be an integer"):
+        compile_sql(Ridge().fit(X[NUM], y), max_nodes="many")
+    with pytest.raises(InputTypeError, match="features must be a list"):
+        compile_sql(Ridge().fit(X[NUM], y), "tenure_months")
+    with pytest.raises(InputTypeError, match="features must hold strings"):
+        compile_sql(Ridge().fit(X[NUM], y), [1, 2, 3, 4])
+    with pytest.raises(InputError, match="names a column twice"):
+        compile_sql(Ridge().fit(X[NUM], y), [NUM[0]] * 4)
+    with pytest.raises(InputTypeError, match="estimator instance"):
+        compile_sql(Ridge)
+    with pytest.raises(InputTypeError, match="estimator instance"):
+        compile_sql("not a model")
     with pytest.raises(NotFittedError, match="not fitted"):
         compile_sql(Ridge())
     with pytest.raises(InputError, match="fitted without column names"):

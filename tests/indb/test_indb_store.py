@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
 from tests.indb.conftest import FEATURES
+from tests.indb.helpers import Tripwire
 from workbench.core.errors import (
     InputError,
     InputTypeError,
@@ -126,38 +127,38 @@ def test_tampered_bytes_refused_on_reopen(tmp_path, linear):
         assert s.corrupt_ == []
 
 
-def test_failed_register_rolls_back(store, linear, boosting, monkeypatch):
+def test_failed_register_rolls_back(store, linear, boosting):
     store.register("churn", linear.model, linear.X_sample)
     before = store.sql(f"SELECT churn_proba({ARGS}) p FROM customers LIMIT 50")
     funcs = _functions(store, "churn")
+    real = store.con
 
-    # 1. A failure inside the transaction, after the row is inserted and some functions were
+    # 1. A failure inside the transaction, after the row is inserted and the functions were
     #    re-pointed: everything is rolled back, new version functions are removed again.
-    real = ModelStore._set_target
-    calls = {"n": 0}
+    def fail():
+        raise RuntimeError("simulated failure before COMMIT")
 
-    def flaky(self, fname, row, output):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("simulated failure while re-pointing SQL functions")
-        return real(self, fname, row, output)
-
-    monkeypatch.setattr(ModelStore, "_set_target", flaky)
+    store.con = Tripwire(real, "COMMIT", "before", fail)
     with pytest.raises(RuntimeError, match="simulated failure"):
         store.register("churn", boosting.model, boosting.X_sample)
-    monkeypatch.undo()
+    store.con = real
     assert _count(store) == 1
     assert _functions(store, "churn") == funcs
     pd.testing.assert_frame_equal(
         before, store.sql(f"SELECT churn_proba({ARGS}) p FROM customers LIMIT 50")
     )
 
-    # 2. A real database error inside the transaction: the version number was taken meanwhile
+    # 2. A real database error inside the transaction: the version number is taken meanwhile
     #    (primary-key violation on INSERT) -> ROLLBACK, a clear ModelError, nothing changed.
-    monkeypatch.setattr(ModelStore, "_next_version", lambda self, name: 1)
+    def take_version_2():
+        real.execute(
+            f"INSERT INTO {TABLE} SELECT * REPLACE (2 AS version) FROM {TABLE} WHERE version = 1"
+        )
+
+    store.con = Tripwire(real, "INSERT", "before", take_version_2)
     with pytest.raises(ModelError, match=r"(?i)rolled back, nothing changed.*constraint"):
         store.register("churn", boosting.model, boosting.X_sample)
-    monkeypatch.undo()
+    store.con = real
     assert _count(store) == 1
     assert store.describe("churn").estimator.endswith("LogisticRegression)")
     assert _functions(store, "churn") == funcs
@@ -215,15 +216,29 @@ def test_null_and_nan_handling(store, linear, boosting):
     store.register("hgb", boosting.model, boosting.X_sample)
     rows = (
         "(VALUES (NULL, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, NULL), "
-        "('nan'::DOUBLE, 50.0, 1, 3.0, 'one-year'), (12, 50.0, 1, 3.0, 'one-year')) "
+        "(12, 50.0, 1, 3.0, 'one-year')) "
         f"t({ARGS})"
     )
     got = store.sql(
         f"SELECT lin_predict({ARGS}) lp, lin_proba({ARGS}) lq, hgb_proba({ARGS}) hq FROM {rows}"
     )
-    assert got["lp"].isna().tolist() == [True, True, True, False]  # NaN in → NaN out → NULL
-    assert got["lq"].isna().tolist() == [True, True, True, False]
-    assert got["hq"].isna().tolist() == [True, True, False, False]  # HGB handles NaN itself
+    assert got["lp"].isna().tolist() == [True, True, False]  # NULL in -> NULL out
+    assert got["lq"].isna().tolist() == [True, True, False]
+    assert got["hq"].isna().tolist() == [True, True, False]
+    nan = "(VALUES ('nan'::DOUBLE, 50.0, 1, 3.0, 'one-year')) " + f"t({ARGS})"
+    # HistGradientBoosting handles NaN itself, checked at registration: same answer as sklearn
+    hq = store.sql(f"SELECT hgb_proba({ARGS}) hq FROM {nan}")["hq"][0]
+    frame = pd.DataFrame([[np.nan, 50.0, 1, 3.0, "one-year"]], columns=FEATURES)
+    assert abs(hq - boosting.model.predict_proba(frame)[0, 1]) < 1e-5
+    # scikit-learn refuses NaN for LogisticRegression: so does the SQL function, clearly
+    with pytest.raises(InputError, match=r"model 'lin' v1 got NaN in argument 'tenure_months'"):
+        store.sql(f"SELECT lin_proba({ARGS}) FROM {nan}")
+    # ... and the documented fix works: NaN -> NULL -> NULL
+    fixed = store.sql(
+        f"SELECT lin_proba(NULLIF(tenure_months, 'nan'::DOUBLE), monthly_charges, "
+        f"support_calls, satisfaction, contract) p FROM {nan}"
+    )
+    assert fixed["p"].isna().tolist() == [True]
 
 
 def test_multiclass_string_labels_and_regression(store, customers):
@@ -322,15 +337,15 @@ def test_unknown_names_and_store_arguments(store, linear):
         ModelStore(3.5)
     with pytest.raises(UnknownNameError, match="on_corrupt policy"):
         ModelStore(on_corrupt="ignore")
-    with pytest.raises(InputError, match="onnx_threads must be > 0"):
+    with pytest.raises(InputError, match=r"onnx_threads must lie in \[1, 64\]"):
         ModelStore(onnx_threads=0)
 
 
 def test_default_store_helpers(monkeypatch):
-    import workbench.indb.store
+    import workbench.indb.session
     from workbench.indb import connect, get_store, set_store
 
-    monkeypatch.setattr(workbench.indb.store, "_default", None)
+    monkeypatch.setattr(workbench.indb.session, "_default", None)
 
     s = connect()
     assert get_store() is s

@@ -29,7 +29,7 @@ def test_make_customers_is_seeded_and_realistic():
     assert a.shape == (300, 13)
     assert set(a["contract"]) <= {"month-to-month", "one-year", "two-year"}
     assert 0.2 < a["churned"].mean() < 0.7
-    with pytest.raises(InputError, match="n_rows must be > 0"):
+    with pytest.raises(InputError, match=r"n_rows must lie in \[1, 5e\+06\]"):
         make_customers(0)
     with pytest.raises(InputTypeError, match="n_rows must be an integer"):
         make_customers(2.5)
@@ -95,9 +95,9 @@ def test_train_model_bad_inputs(customers):
 def shell(monkeypatch):
     from IPython.core.interactiveshell import InteractiveShell
 
-    import workbench.indb.store
+    import workbench.indb.session
 
-    monkeypatch.setattr(workbench.indb.store, "_default", None)  # restored after the test
+    monkeypatch.setattr(workbench.indb.session, "_default", None)  # restored after the test
     sh = InteractiveShell.instance()
     yield sh
     InteractiveShell.clear_instance()  # leave no global shell to the tests that follow

@@ -30,13 +30,13 @@ _LAZY = {
     "Feature": "workbench.indb.features",
     "ModelInfo": "workbench.indb.results",
     "ModelStore": "workbench.indb.store",
-    "connect": "workbench.indb.store",
-    "get_store": "workbench.indb.store",
-    "set_store": "workbench.indb.store",
+    "connect": "workbench.indb.session",
+    "get_store": "workbench.indb.session",
+    "set_store": "workbench.indb.session",
     "compile_sql": "workbench.indb.sql_compile",
     "make_customers": "workbench.indb.demo",
     "create_customers_table": "workbench.indb.demo",
-    "TABLE": "workbench.indb.store",
+    "TABLE": "workbench.indb.store_integrity",
     "MODEL_TYPES": "workbench.indb.training",
     "TrainResult": "workbench.indb.training",
     "train_model": "workbench.indb.training",
@@ -62,7 +62,18 @@ def load_ipython_extension(ipython: Any) -> None:
     ----------
     ipython : IPython.core.interactiveshell.InteractiveShell
         The running shell.
+
+    Raises
+    ------
+    InputTypeError
+        If ``ipython`` is not a shell.
     """
+    from workbench.core.errors import InputTypeError
     from workbench.indb.magic import register_magics
 
+    if not callable(getattr(ipython, "register_magic_function", None)):
+        raise InputTypeError(
+            f"ipython must be an IPython shell (get_ipython()), got {type(ipython).__name__}; "
+            "in a notebook run %load_ext workbench.indb."
+        )
     register_magics(ipython)

@@ -13,9 +13,19 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_positive
+from workbench.core.params import check_random_state, check_size
+from workbench.indb.checks import check_table_name
 
-__all__ = ["NUMERIC_COLUMNS", "TEXT_COLUMNS", "create_customers_table", "make_customers"]
+__all__ = [
+    "MAX_ROWS",
+    "NUMERIC_COLUMNS",
+    "TEXT_COLUMNS",
+    "create_customers_table",
+    "make_customers",
+]
+
+#: Most rows generated at once (about 1.5 GB while generating).
+MAX_ROWS = 5_000_000
 
 NUMERIC_COLUMNS = [
     "tenure_months",
@@ -33,25 +43,38 @@ _CONTRACTS = ["month-to-month", "one-year", "two-year"]
 _PAYMENTS = ["card", "bank transfer", "invoice", "wallet"]
 
 
+def _check_rows(n_rows: Any) -> int:
+    return check_size(
+        n_rows, name="n_rows", high=MAX_ROWS,
+        hint="Generate bigger tables in chunks, or repeat rows in SQL (CROSS JOIN range(k)).",
+    )
+
+
 def make_customers(n_rows: int = 5000, *, random_state: int | None = 0) -> pd.DataFrame:
     """Generate a customer table with a ``churned`` (0/1) target.
 
     Parameters
     ----------
     n_rows : int, default=5000
-        Number of customers.
+        Number of customers, 1 to 5,000,000.
     random_state : int, optional
-        Seed.
+        Seed, in ``[0, 2**32 - 1]``.
 
     Returns
     -------
     pandas.DataFrame
         ``customer_id``, nine numeric columns (:data:`NUMERIC_COLUMNS`), two text columns
         (:data:`TEXT_COLUMNS`) and ``churned``.
+
+    Raises
+    ------
+    InputTypeError
+        If ``n_rows`` or ``random_state`` is not an integer.
+    InputError
+        If either is out of range.
     """
-    check_positive(n_rows, name="n_rows", integer=True)
-    rng = np.random.default_rng(random_state)
-    n = int(n_rows)
+    n = _check_rows(n_rows)
+    rng = np.random.default_rng(check_random_state(random_state))
     contract = rng.choice(_CONTRACTS, size=n, p=[0.55, 0.25, 0.20])
     payment = rng.choice(_PAYMENTS, size=n, p=[0.4, 0.3, 0.2, 0.1])
     tenure = rng.gamma(2.0, 14.0, size=n).round().clip(1, 120).astype(np.int64)
@@ -105,25 +128,46 @@ def create_customers_table(
 
     Parameters
     ----------
-    con : duckdb.DuckDBPyConnection
+    con : duckdb.DuckDBPyConnection or ModelStore
+        A writable connection (a store's ``con``, or the store itself).
     name : str, default="customers"
-        Table name (letters, digits, ``_``).
+        Table name: ASCII letters, digits and ``_``, not starting with ``workbench_``.
     n_rows : int, default=5000
+        1 to 5,000,000.
     random_state : int, optional
+        Seed, in ``[0, 2**32 - 1]``.
 
     Returns
     -------
     str
         The table name.
+
+    Raises
+    ------
+    InputTypeError
+        If ``con`` is not a DuckDB connection or store.
+    InputError
+        Bad name, size or seed, or a connection that cannot write (a reader).
     """
-    if not hasattr(con, "execute"):
-        raise InputTypeError(f"con must be a duckdb connection, got {type(con).__name__}.")
-    if not isinstance(name, str) or not name.isidentifier():
-        raise InputError(f"Table name {name!r} must be a plain identifier.")
+    import duckdb
+
+    con = getattr(con, "con", con)  # a ModelStore
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        raise InputTypeError(
+            f"con must be a duckdb connection or a ModelStore, got {type(con).__name__}."
+        )
+    name = check_table_name(name)
+    _check_rows(n_rows)
+    check_random_state(random_state)
     frame = make_customers(n_rows, random_state=random_state)
-    con.register("__workbench_customers", frame)
     try:
-        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __workbench_customers')
-    finally:
-        con.unregister("__workbench_customers")
+        con.register("__workbench_customers", frame)
+        try:
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __workbench_customers')
+        finally:
+            con.unregister("__workbench_customers")
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        hint = " (the connection is read-only: use a writer)" if "read-only" in first else ""
+        raise InputError(f"Cannot create table {name!r}{hint}: {first}") from None
     return name

@@ -50,8 +50,42 @@ class Feature:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Feature:
-        """Inverse of :meth:`to_dict`."""
-        return cls(name=str(data["name"]), kind=str(data["kind"]))
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : dict
+            ``name`` (a plain SQL identifier) and ``kind`` (``"numeric"`` or ``"string"``);
+            ``sql_type``, if present, must agree with ``kind``.
+
+        Returns
+        -------
+        Feature
+
+        Raises
+        ------
+        InputTypeError
+            If ``data`` is not a dict or ``name`` not a string.
+        InputError
+            If ``name`` is not an identifier, ``kind`` is unknown or ``sql_type`` disagrees.
+        """
+        if not isinstance(data, dict):
+            raise InputTypeError(f"A feature must be a dict with name and kind, got {data!r}.")
+        name, kind = data.get("name"), data.get("kind")
+        if not isinstance(name, str):
+            raise InputTypeError(f"A feature's name must be a string, got {name!r}.")
+        if not _IDENT.match(name):
+            raise InputError(
+                f"Feature name {name!r} is not a plain SQL identifier (letters, digits, '_')."
+            )
+        if kind not in _SQL_TYPES:
+            raise InputError(f"Feature kind must be 'numeric' or 'string', got {kind!r}.")
+        if data.get("sql_type", _SQL_TYPES[kind]) != _SQL_TYPES[kind]:
+            raise InputError(
+                f"Feature {name!r} of kind {kind!r} has SQL type {_SQL_TYPES[kind]}, "
+                f"not {data['sql_type']!r}."
+            )
+        return cls(name=name, kind=kind)
 
 
 def uses_column_transformer(model: Any) -> bool:

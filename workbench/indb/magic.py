@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputTypeError
+from workbench.indb.checks import check_variable_name
 
 __all__ = ["register_magics", "sql_magic"]
 
@@ -36,17 +37,21 @@ def sql_magic(line: str, cell: str | None = None, *, namespace: dict[str, Any] |
 
     Raises
     ------
+    InputTypeError
+        If ``line`` or ``cell`` is not text.
     InputError
         If the variable name is not an identifier, or the SQL fails (see ModelStore.sql).
     """
-    from workbench.indb.store import get_store
+    from workbench.indb.session import get_store
 
+    if not isinstance(line, str) or not (cell is None or isinstance(cell, str)):
+        raise InputTypeError("%%sql takes text: the SQL on the line or in the cell.")
     if cell is None:
         query, target = line, None
     else:
         query, target = cell, (line.strip() or None)
-    if target is not None and not target.isidentifier():
-        raise InputError(f"%%sql takes an optional variable name, got {target!r}.")
+    if target is not None:
+        check_variable_name(target)
     frame: pd.DataFrame = get_store().sql(query)
     if target is not None and namespace is not None:
         namespace[target] = frame

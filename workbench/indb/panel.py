@@ -9,7 +9,8 @@ import ipywidgets as widgets
 import pandas as pd
 from IPython.display import HTML, display
 
-from workbench.core.errors import InputError, WorkbenchError
+from workbench.core.errors import InputError, InputTypeError, WorkbenchError
+from workbench.core.params import check_random_state
 from workbench.indb import (
     MODEL_TYPES,
     TABLE,
@@ -19,6 +20,7 @@ from workbench.indb import (
     create_customers_table,
     train_model,
 )
+from workbench.indb.sql_compile import quote_identifier
 from workbench.ui.base import ToolPanel
 
 __all__ = ["InDBPanel"]
@@ -35,16 +37,21 @@ class InDBPanel(ToolPanel):
     n_rows : int, default=5000
         Rows of the generated table when no store is given.
     random_state : int, default=0
-        Seed of the generated table, the split and the estimators.
+        Seed of the generated table, and the first value of the seed box (the split and the
+        estimators).
 
     Attributes
     ----------
-    table, target, features, model_type, name : ipywidgets inputs
+    table, target, features, model_type, name, seed : ipywidgets inputs
+        ``seed`` is the ``random_state`` of training; a value outside ``[0, 2**32 - 1]``
+        shows the error in the panel.
     train_button, query_button : ipywidgets.Button
     sql_view : ipywidgets.Textarea
         The model compiled to SQL (or why it is not compilable).
     query : ipywidgets.Textarea
-        SQL to run; filled with a call of the new model after registration.
+        SQL to run; filled with a call of the new model after registration. Runs through
+        ``store.sql``: statements that would change the store's own ``workbench_*`` tables are
+        rolled back and refused.
     last_train : TrainResult or None
     last_model : ModelInfo or None
     last_sql : str or None
@@ -61,11 +68,14 @@ class InDBPanel(ToolPanel):
             "Train a scikit-learn model on a DuckDB table, store it in the database and call "
             "it from SQL.",
         )
+        random_state = check_random_state(random_state)
         if store is None:
             store = ModelStore()
             create_customers_table(store.con, "customers", n_rows, random_state=random_state)
+        elif not isinstance(store, ModelStore):
+            raise InputTypeError(f"store must be a ModelStore, got {type(store).__name__}.")
         self.store = store
-        self.random_state = int(random_state)
+        self.random_state = 0 if random_state is None else random_state
         style = {"description_width": "90px"}
         self.table = widgets.Dropdown(options=self._tables(), description="Table", style=style)
         self.target = widgets.Dropdown(options=[], description="Target", style=style)
@@ -80,6 +90,9 @@ class InDBPanel(ToolPanel):
             layout=widgets.Layout(width="560px"),
         )
         self.name = widgets.Text(value="churn", description="Model name", style=style)
+        # A plain IntText (not bounded): an out-of-range seed reaches train_model and its
+        # message is shown, instead of the widget silently clamping what the user typed.
+        self.seed = widgets.IntText(value=self.random_state, description="Seed", style=style)
         self.train_button = widgets.Button(
             description="Train and register", icon="database", button_style="primary"
         )
@@ -103,7 +116,9 @@ class InDBPanel(ToolPanel):
         self.query_button.on_click(self._on_query)
         self.controls.children = [
             widgets.HBox([self.table, self.target]),
-            widgets.HBox([self.features, widgets.VBox([self.model_type, self.name])]),
+            widgets.HBox(
+                [self.features, widgets.VBox([self.model_type, self.name, self.seed])]
+            ),
             self.train_button,
             self.sql_view,
             self.query,
@@ -118,9 +133,8 @@ class InDBPanel(ToolPanel):
     # -------------------------------------------------------------- widget plumbing
     def _tables(self) -> list[str]:
         rows = self.store.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name <> ? "
-            "ORDER BY table_name",
-            [TABLE],
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE lower(table_name) NOT LIKE 'workbench\\_%' ESCAPE '\\' ORDER BY table_name",
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -152,16 +166,23 @@ class InDBPanel(ToolPanel):
         table = self.table.value
         if not table:
             raise InputError("No table selected; create a table in the store first.")
-        frame = self.store.sql(f'SELECT * FROM "{table}"')
+        if self.target.value is None:
+            raise InputError(f"Table {table!r} has no columns to predict; pick another table.")
+        seed = check_random_state(self.seed.value, name="Seed")
+        frame = self.store.sql(f"SELECT * FROM {quote_identifier(table)}")
         trained = train_model(
             frame,
             self.target.value,
             list(self.features.value),
             self.model_type.value,
-            random_state=self.random_state,
+            random_state=seed,
         )
         info = self.store.register(
-            self.name.value, trained.model, trained.X_sample, metrics=trained.metrics
+            self.name.value,
+            trained.model,
+            trained.X_sample,
+            metrics=trained.metrics,
+            random_state=seed,
         )
         self.last_train = trained
         return info

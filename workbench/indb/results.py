@@ -46,6 +46,12 @@ class ModelInfo(Result):
         SQL functions that call this version.
     sql : dict
         For ``"predict"`` and ``"proba"``: whether a compiled SQL expression is stored, or why not.
+    nan_policy : {"pass", "error"}
+        What a NaN argument does in SQL: reaches the model (checked against scikit-learn at
+        registration), or fails the query. ``parity["nan"]`` says why.
+    row_sha256 : str or None
+        Checksum of the whole row (metadata and ONNX bytes), verified when the database is
+        opened; None for rows stored before row hashes (legacy rows).
     """
 
     name: str
@@ -62,6 +68,8 @@ class ModelInfo(Result):
     parity: dict[str, Any]
     functions: list[str]
     sql: dict[str, str]
+    nan_policy: str = "error"
+    row_sha256: str | None = None
 
     @property
     def title(self) -> str:
@@ -76,6 +84,7 @@ class ModelInfo(Result):
             "task": self.task,
             "estimator": self.estimator,
             "parity_max_abs_diff": self.parity.get("max_abs_diff"),
+            "nan_policy": self.nan_policy,
             "functions": ", ".join(self.functions),
         }
 

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, ModelError
-from workbench.core.validation import check_choice, check_positive
+from workbench.core.errors import InputError, InputTypeError, ModelError
+from workbench.core.params import check_size
+from workbench.core.validation import check_choice, check_estimator
 
 __all__ = ["compile_sql", "quote_identifier", "sql_literal"]
 
@@ -326,12 +327,14 @@ def compile_sql(
     model : estimator
         Fitted scikit-learn estimator or Pipeline (see the module docstring for what compiles).
     features : list of str, optional
-        Input column names in training order; default ``model.feature_names_in_``.
+        Input column names in training order (distinct strings); default
+        ``model.feature_names_in_``.
     output : {"predict", "proba"}, default="predict"
         ``"predict"``: the label (classifier) or value (regressor). ``"proba"``: the probability
         of ``classes_[1]`` for a binary classifier.
     max_nodes : int, default=2000
-        Budget of linear terms plus tree nodes; larger models raise :class:`ModelError`.
+        Budget of linear terms plus tree nodes, 1 to 100,000; larger models raise
+        :class:`ModelError`.
 
     Returns
     -------
@@ -344,14 +347,27 @@ def compile_sql(
         If a step or the estimator is not supported, or the model exceeds ``max_nodes``.
     UnknownNameError
         If ``output`` is not ``"predict"`` or ``"proba"``.
+    InputTypeError
+        If ``model`` is not an estimator or ``features`` not a list of strings.
+    NotFittedError
+        If ``model`` is not fitted.
     InputError
-        If no feature names are known or their number does not match the model.
+        If no feature names are known, their number does not match the model, or a name
+        repeats.
     """
-    from workbench.core.validation import check_fitted
-
     check_choice(output, ["predict", "proba"], kind="output")
-    check_positive(max_nodes, name="max_nodes", integer=True)
-    check_fitted(model)
+    max_nodes = check_size(
+        max_nodes, name="max_nodes", high=100_000,
+        hint="Larger SQL expressions cannot be planned; use the SQL function instead.",
+    )
+    check_estimator(model, methods=("predict",), fitted=True)
+    if features is not None:
+        if isinstance(features, str) or not isinstance(features, list | tuple):
+            raise InputTypeError(f"features must be a list of column names, got {features!r}.")
+        if not all(isinstance(f, str) for f in features):
+            raise InputTypeError(f"features must hold strings, got {list(features)!r}.")
+        if len(set(features)) != len(features):
+            raise InputError(f"features names a column twice: {list(features)}.")
     if features is None:
         names = getattr(model, "feature_names_in_", None)
         if names is None:

@@ -5,9 +5,17 @@ rows, and calls it from several of its worker threads at once. One onnxruntime s
 those threads (``InferenceSession.run`` is thread-safe) and runs single-threaded inside each call:
 DuckDB already parallelizes across batches, and extra intra-op threads measured slower.
 
-NULL handling (``null_handling="special"``): a row with a NULL in any argument returns NULL; NaN in
-a numeric argument is passed to the model (models that handle missing values use it); a NaN
-result (a probability or value) is returned as NULL.
+Semantics, the same for every model type:
+
+- a row with a NULL in any argument returns NULL (the model is not asked);
+- NaN in a numeric argument reaches the model only when the model was registered with
+  ``nan_policy="pass"`` (scikit-learn accepts NaN and the ONNX model matched it on rows with NaN
+  at registration); otherwise the query fails with an :class:`~workbench.core.errors.InputError`
+  naming the column and the fix (``NULLIF(x, 'nan'::DOUBLE)`` for NULL, or impute);
+- infinity and magnitudes above the largest float32 fail the query (scikit-learn refuses
+  infinity too, and float32 ONNX inputs would overflow);
+- every other row gets the model's answer; a non-finite answer fails the query
+  (:class:`~workbench.core.errors.ModelError`) instead of becoming a silent NULL.
 """
 
 from __future__ import annotations
@@ -18,10 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from workbench.core.errors import InputError, ModelError
+from workbench.core.params import FLOAT32_MAX
 from workbench.indb.features import NUMERIC, Feature
 from workbench.indb.onnx_export import MATRIX_INPUT, make_feed
 
-__all__ = ["OnnxRunner", "make_udf", "return_type"]
+__all__ = ["NAN_POLICIES", "OnnxRunner", "make_udf", "return_type"]
+
+NAN_POLICIES = ("pass", "error")
 
 
 class OnnxRunner:
@@ -39,6 +51,10 @@ class OnnxRunner:
         onnxruntime intra-op threads per call.
     classes : list, optional
         Class labels of a classifier (their type decides the label output type).
+    nan_policy : {"error", "pass"}, default="error"
+        What a NaN in a numeric argument does: fail the query, or reach the model.
+    label : str, default="model"
+        How messages name the model, e.g. ``"model 'churn' v2"``.
 
     Attributes
     ----------
@@ -57,7 +73,13 @@ class OnnxRunner:
         column_mode: bool,
         threads: int = 1,
         classes: list[Any] | None = None,
+        nan_policy: str = "error",
+        label: str = "model",
     ) -> None:
+        if nan_policy not in NAN_POLICIES:
+            raise ModelError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}.")
+        self.nan_policy = nan_policy
+        self.label = label
         self.onnx_bytes = onnx_bytes
         self.classes = classes
         self.features = list(features)
@@ -103,6 +125,35 @@ class OnnxRunner:
         # Asking onnxruntime only for what the SQL function returns saves a copy per batch.
         return names[1:2] if output == "proba" else names
 
+    def _check_numbers(self, cols: list[np.ndarray], null: np.ndarray | None) -> None:
+        """Refuse NaN (unless the model passes it), infinity and float32 overflow; skip NULLs."""
+        for f, col in zip(self.features, cols, strict=True):
+            if f.kind != NUMERIC:
+                continue
+            with np.errstate(invalid="ignore"):
+                bad = ~(np.abs(col) <= FLOAT32_MAX)  # NaN, inf and overflow in one pass
+            if null is not None:
+                bad &= ~null
+            if not bad.any():
+                continue
+            nan = np.isnan(col) & bad
+            if nan.any() and self.nan_policy == "error":
+                raise InputError(
+                    f"{self.label} got NaN in argument {f.name!r} ({int(nan.sum())} row(s)), but "
+                    "it was registered with nan_policy='error': scikit-learn refuses NaN for "
+                    "this model, or the ONNX model answers differently from it on rows with "
+                    f"NaN. Pass NULL instead to get NULL (NULLIF({f.name}, 'nan'::DOUBLE)), or "
+                    "impute the value."
+                )
+            big = bad & ~nan
+            if big.any():
+                raise InputError(
+                    f"{self.label} got {col[big][0]!r} in argument {f.name!r} "
+                    f"({int(big.sum())} row(s)): arguments must be finite numbers within "
+                    f"±{FLOAT32_MAX:.3g} (the model reads float32). Replace them with NULL or "
+                    "clip them."
+                )
+
     def _feed(self, arrays: tuple[Any, ...]) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
         """ONNX inputs from DuckDB's Arrow arrays, and the mask of rows holding a NULL."""
         n = len(arrays[0])
@@ -114,6 +165,7 @@ class OnnxRunner:
                 m = a.is_null().to_numpy(zero_copy_only=False)
                 null = m if null is None else null | m
             cols.append(a.to_numpy(zero_copy_only=False))  # zero-copy for DOUBLE without NULLs
+        self._check_numbers(cols, null)
         if not self.column_mode:
             X = np.empty((n, len(cols)), dtype=np.float32)
             for j, col in enumerate(cols):
@@ -142,14 +194,13 @@ class OnnxRunner:
         outs = self.session.run(self._output_names(output), feed)
         if output == "value":
             vals = np.asarray(outs[0], dtype=np.float64).ravel()
-            bad = np.isnan(vals) if null is None else null | np.isnan(vals)
-            return pa.array(vals, mask=bad if bad.any() else None)
+            self._check_answers(~np.isfinite(vals), null)
+            return pa.array(vals, mask=null if null is not None and null.any() else None)
         proba = np.asarray(outs[-1], dtype=np.float64)
         binary = proba.shape[1] == 2
         p1 = np.ascontiguousarray(proba[:, 1]) if binary else None
-        nan = np.isnan(p1) if binary else np.isnan(proba).any(axis=1)
-        bad = nan if null is None else null | nan
-        mask = bad if bad.any() else None
+        self._check_answers(~np.isfinite(proba).all(axis=1), null)
+        mask = null if null is not None and null.any() else None
         if output == "predict":
             labels = np.asarray(outs[0]).ravel()
             if self.classes is not None and isinstance(self.classes[0], str):
@@ -159,9 +210,19 @@ class OnnxRunner:
             return pa.array(p1, mask=mask)
         flat = pa.array(proba.ravel())
         lists = pa.FixedSizeListArray.from_arrays(
-            flat, proba.shape[1], mask=pa.array(bad) if mask is not None else None
+            flat, proba.shape[1], mask=pa.array(mask) if mask is not None else None
         )
         return lists.cast(pa.list_(pa.float64()))
+
+    def _check_answers(self, nonfinite: np.ndarray, null: np.ndarray | None) -> None:
+        if null is not None:
+            nonfinite = nonfinite & ~null
+        if nonfinite.any():
+            raise ModelError(
+                f"{self.label} returned a non-finite answer for {int(nonfinite.sum())} row(s) "
+                "without NULL arguments, where scikit-learn answers with a number; check those "
+                "rows' values (extreme magnitudes overflow float32) or re-register the model."
+            )
 
 
 def return_type(task: str, classes: list[Any] | None, output: str) -> str:
