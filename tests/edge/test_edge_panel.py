@@ -79,3 +79,24 @@ def test_non_tree_model_with_float_features(panel):
     assert panel.last_error is None, panel.last_error
     assert panel.artifact.dtype == "float32"
     assert not panel.pipeline.quantize
+
+
+@pytest.mark.parametrize("seed", [-1, 2**40])
+def test_bad_seed_shows_the_workbench_message(panel, seed):
+    panel.seed.value = seed
+    panel.train_button.click()
+    assert panel.last_error is not None and "Seed must lie in" in panel.last_error
+    assert not panel.last_error.startswith("Unexpected error")
+    assert panel.model is None
+
+
+def test_bad_compiler_and_budget_show_the_workbench_message(panel):
+    panel.model_choice.value = "Decision tree (depth 8)"
+    panel.train_button.click()
+    panel.cc.value = "gcc\x00"
+    panel.export_button.click()
+    assert "not a compiler name" in panel.last_error
+    panel.cc.value = ""
+    panel.flash_budget.value = 10**12
+    panel.export_button.click()
+    assert "flash_budget must lie in" in panel.last_error

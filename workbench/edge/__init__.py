@@ -35,11 +35,11 @@ __all__ = [
 
 _WHERE = {
     "SUPPORTED_ESTIMATORS": "codegen",
-    "import_emlearn": "codegen",
+    "import_emlearn": "emlearn_import",
     "find_compiler": "compiler",
     "csv_predict": "micropython",
-    "EdgeArtifact": "exporter",
-    "ParityReport": "exporter",
+    "EdgeArtifact": "artifact",
+    "ParityReport": "artifact",
     "export": "exporter",
     "export_emlearn_default": "reference",
     "BudgetResult": "budget",

@@ -12,15 +12,29 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from workbench.core.errors import InputError, ModelError
+from workbench.core.errors import InputError, InputTypeError, ModelError, WorkbenchError
 from workbench.core.parallel import parallel_map
+from workbench.core.params import check_number, check_random_state, check_size
 from workbench.core.results import Result
-from workbench.core.validation import check_positive, check_X_y
+from workbench.core.validation import check_array, check_estimator, check_n_jobs
+from workbench.edge.artifact import EdgeArtifact
+from workbench.edge.checks import (
+    check_flag,
+    check_flash_budget,
+    check_labels,
+    check_option,
+    check_X,
+)
 from workbench.edge.codegen import SUPPORTED_ESTIMATORS
 from workbench.edge.compiler import find_compiler
-from workbench.edge.exporter import EdgeArtifact, export
+from workbench.edge.exporter import DTYPES, LEAVES, export
 
 __all__ = ["BudgetResult", "fit_to_budget"]
+
+#: Most candidates one call trains, exports and compiles.
+_MAX_GRID = 100
+#: Most trees per candidate (a forest this large never fits a microcontroller).
+_MAX_TREES = 1000
 
 
 @dataclasses.dataclass(repr=False)
@@ -117,6 +131,40 @@ def _default_grid(model: Any) -> list[dict[str, Any]]:
     return [{"n_estimators": n, "max_depth": d} for n in ns for d in depths]
 
 
+def _check_grid(estimator: Any, grid: Any) -> list[dict[str, Any]]:
+    kind = type(estimator).__name__
+    if isinstance(grid, str | bytes | dict) or not isinstance(grid, Sequence):
+        raise InputTypeError(
+            f"grid must be a list of parameter dicts such as [{{'max_depth': 4}}], got "
+            f"{type(grid).__name__}."
+        )
+    grid = list(grid)
+    if not grid:
+        raise InputError("grid is empty; pass at least one parameter set.")
+    check_size(len(grid), name="len(grid)", high=_MAX_GRID, hint="Each entry is compiled.")
+    valid = set(estimator.get_params())
+    for params in grid:
+        if not isinstance(params, dict):
+            raise InputTypeError(f"grid entries must be dicts of parameters, got {params!r}.")
+        bad = set(params) - valid
+        if bad:
+            raise InputError(f"grid has parameters {sorted(bad)} that {kind} does not take.")
+        _check_tree_params({**estimator.get_params(), **params})
+    return grid
+
+
+def _check_tree_params(params: dict[str, Any]) -> None:
+    if "n_estimators" in params:
+        check_size(
+            params["n_estimators"],
+            name="n_estimators",
+            high=_MAX_TREES,
+            hint="More trees never fit a microcontroller's flash.",
+        )
+    if params.get("max_depth") is not None:
+        check_number(params["max_depth"], name="max_depth", low=1, integer=True)
+
+
 def _candidate(
     params: dict[str, Any],
     *,
@@ -125,7 +173,15 @@ def _candidate(
     export_kwargs: dict[str, Any],
 ) -> tuple[dict[str, Any], Any, EdgeArtifact]:
     X, y, X_test, y_test = data
-    model = clone(base).set_params(**params).fit(X, y)
+    model = clone(base).set_params(**params)
+    try:
+        model.fit(X, y)
+    except WorkbenchError:
+        raise
+    except (ValueError, TypeError) as exc:  # scikit-learn's parameter validation
+        raise InputError(
+            f"The grid entry {params} cannot be fitted: {exc}. Fix its values."
+        ) from None
     art = export(model, X_test, y_test, **export_kwargs)
     return params, model, art
 
@@ -179,32 +235,40 @@ def fit_to_budget(
 
     Raises
     ------
+    InputTypeError
+        If ``estimator`` is not an estimator instance or ``grid`` not a list of dicts.
+    InputError
+        Bad data (NaN, infinite, float32-overflowing, continuous labels, mismatched columns),
+        ``flash_budget``, ``grid`` (unknown parameters, more than 100 entries, more than
+        1000 trees), ``dtype``, ``leaves``, ``n_jobs`` or the estimator's ``random_state``.
     ModelError
-        If the estimator is not a tree model, or no candidate fits the budget.
+        If the estimator is not a tree classifier, or no candidate fits the budget.
     """
+    check_estimator(estimator, name="estimator")
     kind = type(estimator).__name__
     if SUPPORTED_ESTIMATORS.get(kind) != "tree":
         raise ModelError(
             f"fit_to_budget shrinks tree models (fewer/shallower trees); {kind} is not one. "
             "Supported: DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier."
         )
-    check_positive(flash_budget, name="flash_budget", integer=True)
-    Xa, ya = check_X_y(X, y, classification=True)
-    Xt, yt = check_X_y(X_test, y_test, classification=True)
-    if Xt.shape[1] != Xa.shape[1]:
-        raise InputError(
-            f"X_test has {Xt.shape[1]} features but X has {Xa.shape[1]}; pass the same columns."
-        )
+    seed = estimator.get_params().get("random_state")
+    if not isinstance(seed, np.random.RandomState):
+        check_random_state(seed, name=f"{kind}'s random_state")
+    flash_budget = check_flash_budget(flash_budget)
+    if flash_budget is None:
+        raise InputError("flash_budget is needed: the bytes of flash the model may take.")
+    Xa = check_array(X, name="X", float32=True)
+    ya = check_labels(y, len(Xa), min_classes=2)
+    Xt = check_X(X_test, Xa.shape[1], name="X_test")
+    yt = check_labels(y_test, len(Xt), name="y_test")
+    dtype = check_option(dtype, DTYPES, kind="dtype")
+    leaves = check_option(leaves, LEAVES, kind="leaf encoding")
+    n_jobs = check_n_jobs(n_jobs)
+    show_progress = check_flag(show_progress, name="show_progress", allow_none=True)
     if grid is None:
+        _check_tree_params(estimator.get_params())
         grid = _default_grid(estimator)
-    grid = list(grid)
-    if not grid:
-        raise InputError("grid is empty; pass at least one parameter set.")
-    valid = set(estimator.get_params())
-    for params in grid:
-        bad = set(params) - valid
-        if bad:
-            raise InputError(f"grid has parameters {sorted(bad)} that {kind} does not take.")
+    grid = _check_grid(estimator, grid)
     toolchain = find_compiler(cc)
     target = "cortex-m4f" if toolchain.arm_cc else "host"
     fn = functools.partial(

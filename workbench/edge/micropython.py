@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError
-from workbench.core.validation import check_array
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_size
+from workbench.edge.checks import check_X
 
 __all__ = ["csv_predict", "read_tree_csv"]
 
@@ -35,10 +36,17 @@ def read_tree_csv(text: str) -> dict[str, Any]:
 
     Raises
     ------
+    InputTypeError
+        If ``text`` is not a string.
     InputError
-        If a line cannot be parsed or metadata is missing.
+        If a line cannot be parsed, metadata is missing, or a node points outside the model
+        (a feature, child, leaf or class that does not exist, or a jump that is not forward).
     """
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise InputTypeError(
+            f"The tree CSV must be text (EdgeArtifact.csv), got {type(text).__name__}."
+        )
+    if not text.strip():
         raise InputError("The tree CSV is empty; export an int16 tree model first.")
     meta: dict[str, int] = {}
     leaves: list[int] = []
@@ -55,10 +63,11 @@ def read_tree_csv(text: str) -> dict[str, Any]:
                 roots.append(int(tok[1]))
             elif tok[0] == "n":
                 nodes.append((int(tok[1]), int(float(tok[2])), int(tok[3]), int(tok[4])))
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):
             raise InputError(f"Tree CSV line {no} cannot be parsed: {line!r}.") from None
     if "f" not in meta or "c" not in meta or not roots or not nodes:
         raise InputError("The tree CSV lacks its f/c metadata, roots or nodes.")
+    _check_structure(meta["f"], meta["c"], leaves, roots, nodes)
     return {
         "n_features": meta["f"],
         "n_classes": meta["c"],
@@ -66,6 +75,35 @@ def read_tree_csv(text: str) -> dict[str, Any]:
         "roots": roots,
         "nodes": nodes,
     }
+
+
+def _check_structure(
+    n_features: int,
+    n_classes: int,
+    leaves: list[int],
+    roots: list[int],
+    nodes: list[tuple[int, int, int, int]],
+) -> None:
+    """Refuse a CSV that would index outside the model or loop forever."""
+    check_size(n_features, name="the CSV's feature count (f)", high=2**15)
+    check_size(n_classes, name="the CSV's class count (c)", high=2**15)
+    bad = [c for c in leaves if not 0 <= c < n_classes]
+    if bad:
+        raise InputError(f"The tree CSV has leaves of classes {bad[:3]} outside [0, {n_classes}).")
+    n = len(nodes)
+    if any(not 0 <= r < n for r in roots):
+        raise InputError(f"The tree CSV has a root outside its {n} nodes.")
+    for i, (feature, _value, *children) in enumerate(nodes):
+        if not 0 <= feature < n_features:
+            raise InputError(f"Tree CSV node {i} tests feature {feature} of {n_features}.")
+        for child in children:
+            # Jumps are relative and forward, so every path ends; a leaf is -(index + 1).
+            if (child >= 0 and not (child > 0 and i + child < n)) or (
+                child < 0 and -child - 1 >= len(leaves)
+            ):
+                raise InputError(
+                    f"Tree CSV node {i} points to {child}, outside the model; the CSV is damaged."
+                )
 
 
 def csv_predict(text: str, X: Any) -> np.ndarray:
@@ -76,20 +114,21 @@ def csv_predict(text: str, X: Any) -> np.ndarray:
     text : str
         The CSV.
     X : array-like of shape (n_samples, n_features)
-        Integer-valued features (converted to int16 like the device's ``array('h')``).
+        Integer-valued features in int16 range (the device's ``array('h')``).
 
     Returns
     -------
     numpy.ndarray of int
         Class indices (into the model's ``classes_``).
+
+    Raises
+    ------
+    InputError
+        A damaged CSV (see :func:`read_tree_csv`), or ``X`` with another number of features,
+        NaN, or values that are not integers in [-32768, 32767].
     """
     model = read_tree_csv(text)
-    Xa = check_array(X, name="X")
-    if Xa.shape[1] != model["n_features"]:
-        raise InputError(
-            f"X has {Xa.shape[1]} features but the CSV model takes {model['n_features']}."
-        )
-    Xi = Xa.astype(np.int16)
+    Xi = check_X(X, model["n_features"], "int16").astype(np.int16)
     nodes = model["nodes"]
     out = np.empty(len(Xi), dtype=np.int64)
     for r, x in enumerate(Xi):

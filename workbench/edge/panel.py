@@ -13,6 +13,7 @@ import numpy as np
 from IPython.display import display
 
 from workbench.core.errors import InputError, NotFittedError
+from workbench.core.params import check_random_state
 from workbench.edge import (
     export,
     fit_to_budget,
@@ -151,10 +152,11 @@ class EdgePanel(ToolPanel):
         self.report.value = self.download.value = self.code.value = ""
         from sklearn.model_selection import train_test_split
 
-        data = make_vibration_windows(self.n_per_class.value, random_state=self.seed.value)
+        seed = check_random_state(self.seed.value, name="Seed")
+        data = make_vibration_windows(self.n_per_class.value, random_state=seed)
         X = vibration_features(data.windows, quantize=self.quantize.value)
         idx_tr, idx_te = train_test_split(
-            np.arange(len(X)), test_size=0.3, random_state=self.seed.value, stratify=data.y
+            np.arange(len(X)), test_size=0.3, random_state=seed, stratify=data.y
         )
         model = MODEL_CHOICES[self.model_choice.value]()
         with warnings.catch_warnings():

@@ -11,11 +11,20 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_number
 from workbench.core.results import Result
-from workbench.core.validation import check_array, check_consistent_length, check_positive
-from workbench.edge.codegen import import_emlearn
+from workbench.core.validation import check_estimator
+from workbench.edge.artifact import EdgeArtifact
+from workbench.edge.checks import (
+    check_band_edges,
+    check_flag,
+    check_fs,
+    check_labels,
+    check_targets,
+    check_windows,
+)
 from workbench.edge.compiler import build_executable, find_compiler, measure_size, run_executable
-from workbench.edge.exporter import EdgeArtifact
+from workbench.edge.emlearn_import import import_emlearn
 from workbench.edge.vibration import (
     BAND_EDGES_HZ,
     feature_names,
@@ -187,14 +196,14 @@ class PipelineReport(Result):
         }
 
 
-def _check_windows(windows: Any, n_samples: int | None = None) -> np.ndarray:
-    W = check_array(windows, name="windows")
-    n = W.shape[1]
-    if n < 64 or n & (n - 1):
-        raise InputError(f"windows must have a power-of-two length >= 64, got {n}.")
-    if n_samples is not None and n != n_samples:
-        raise InputError(f"windows have {n} samples but the feature code expects {n_samples}.")
-    return W
+def _check_common(
+    windows: Any, fs: Any, band_edges: Any, rtol: Any
+) -> tuple[np.ndarray, float, tuple[float, ...], float]:
+    W = check_windows(windows, for_c=True)
+    fs = check_fs(fs)
+    edges = check_band_edges(band_edges, fs)
+    rtol = check_number(rtol, name="rtol", low=0.0, low_open=True, hint="e.g. 1e-3.")
+    return W, fs, edges, rtol
 
 
 def _run_pipeline(
@@ -215,7 +224,7 @@ def _run_pipeline(
     if artifact is None:
         model_include, model_call = "", ""
     else:
-        code = artifact._code
+        code = artifact.code
         if code is None:
             raise InputTypeError("The artifact carries no generated code; export the model again.")
         if code.n_features != nf:
@@ -301,9 +310,16 @@ def verify_features(
     Returns
     -------
     FeatureCheck
+
+    Raises
+    ------
+    InputError
+        Bad windows (NaN, infinite, float32-overflowing, swings that overflow the C kurtosis,
+        not a power-of-two length), ``fs``, ``band_edges`` or ``rtol``.
+    DependencyError
+        If no C compiler is installed.
     """
-    W = _check_windows(windows)
-    check_positive(rtol, name="rtol")
+    W, fs, band_edges, rtol = _check_common(windows, fs, band_edges, rtol)
     F, Q, _, lat, _, _ = _run_pipeline(W, fs, band_edges, cc, None, False)
     return _feature_check(W, F, Q, fs, band_edges, rtol, lat)
 
@@ -343,14 +359,34 @@ def verify_pipeline(
     Returns
     -------
     PipelineReport
+
+    Raises
+    ------
+    InputTypeError
+        If ``artifact`` is not an :class:`EdgeArtifact` or ``model`` not an estimator.
+    InputError
+        Bad windows, labels, ``fs``, ``band_edges``, ``rtol``, ``quantize`` or ``targets``; or a
+        ``model`` that is not the one the artifact was exported from.
+    NotFittedError
+        If ``model`` is not fitted.
     """
     if not isinstance(artifact, EdgeArtifact):
         raise InputTypeError(
             f"artifact must be an EdgeArtifact from export(), got {type(artifact).__name__}."
         )
-    W = _check_windows(windows)
+    check_estimator(model, kind="classifier", methods=("predict",), fitted=True)
+    n_in, classes = getattr(model, "n_features_in_", None), np.asarray(model.classes_).tolist()
+    if n_in != artifact.n_features or classes != list(artifact.classes):
+        raise InputError(
+            f"model ({type(model).__name__}) is not the one the artifact was exported from: it "
+            f"takes {n_in} features and classes {classes}, the artifact {artifact.n_features} "
+            f"and {artifact.classes}. Pass the model given to export()."
+        )
+    W, fs, band_edges, rtol = _check_common(windows, fs, band_edges, rtol)
     if y is not None:
-        check_consistent_length(windows=W, y=np.asarray(y))
+        y = check_labels(y, len(W))
+    quantize = check_flag(quantize, name="quantize", allow_none=True)
+    targets = check_targets(targets)
     if quantize is None:
         quantize = artifact.dtype == "int16"
     F, Q, pred_idx, lat, sources, include_dirs = _run_pipeline(
@@ -381,8 +417,8 @@ def verify_pipeline(
             "to a split threshold can cross it. The model alone matches "
             f"{own:.2f}% on identical features."
         )
-    code = artifact._code
-    assert code is not None
+    code = artifact.code
+    assert code is not None  # _run_pipeline refused an artifact without code
     nf = code.n_features
     src = "q" if quantize else "f"
     call = (

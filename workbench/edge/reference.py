@@ -14,15 +14,20 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, ModelError
-from workbench.edge.codegen import GeneratedC, _numpy_errors_restored, _preamble, import_emlearn
-from workbench.edge.compiler import find_compiler
-from workbench.edge.exporter import (
-    EdgeArtifact,
-    _build_artifact,
-    _check_model,
-    _check_targets,
-    _check_X,
+from workbench.core.params import check_size
+from workbench.edge.artifact import EdgeArtifact, build_artifact
+from workbench.edge.checks import (
+    check_labels,
+    check_model,
+    check_name,
+    check_option,
+    check_targets,
+    check_X,
 )
+from workbench.edge.cinterface import preamble
+from workbench.edge.codegen import GeneratedC
+from workbench.edge.compiler import find_compiler
+from workbench.edge.emlearn_import import import_emlearn, numpy_errors_restored
 
 __all__ = ["export_emlearn_default"]
 
@@ -32,15 +37,21 @@ def _trees(model: Any, name: str, method: str, dtype: str, leaf_bits: int | None
     from emlearn import trees
 
     ctype = {"int16": "int16_t", "float32": "float"}[dtype]
-    with _numpy_errors_restored():
+    with numpy_errors_restored():
         np.seterr(all="ignore")
-        wrapper = trees.Wrapper(model, method, dtype=ctype, leaf_bits=leaf_bits)
-        code = wrapper.save(name=f"{name}_eml")
+        try:
+            wrapper = trees.Wrapper(model, method, dtype=ctype, leaf_bits=leaf_bits)
+            code = wrapper.save(name=f"{name}_eml")
+        except (ValueError, AssertionError) as exc:  # emlearn's own limits (node counts, ...)
+            raise ModelError(
+                f"emlearn cannot convert this {type(model).__name__} with its defaults ({exc!r}); "
+                "use export() instead, or a smaller model."
+            ) from None
     nf, nc = int(model.n_features_in_), len(model.classes_)
     if method == "loadable":
         code = code.replace("EmlTrees ", "static EmlTrees ", 1)
     header = (
-        _preamble(
+        preamble(
             name, nf, nc, ctype, f"emlearn defaults ({method}, {ctype}) for {type(model).__name__}"
         )
         + code
@@ -70,11 +81,11 @@ def _mlp(model: Any, name: str) -> GeneratedC:
     from emlearn import net
 
     acts = [model.activation] * (len(model.coefs_) - 1) + [model.out_activation_]
-    with _numpy_errors_restored():
+    with numpy_errors_restored():
         code = net.c_generate_net_loadable(acts, model.coefs_, model.intercepts_, f"{name}_eml")
     nf, nc = int(model.n_features_in_), len(model.classes_)
     header = (
-        _preamble(name, nf, nc, "float", "emlearn defaults (loadable MLP)")
+        preamble(name, nf, nc, "float", "emlearn defaults (loadable MLP)")
         + code
         + f"\nstatic void {name}_predict_proba(const float *x, float *p) {{\n"
         f"    eml_net_predict_proba(&{name}_eml, x, {nf}, p, {nc});\n}}\n"
@@ -100,10 +111,10 @@ def _nb(model: Any, name: str) -> GeneratedC:
     n_classes, n_features = model.theta_.shape
     std = np.sqrt(model.var_)
     summaries = np.stack([model.theta_, std, np.log2(std)], axis=-1)
-    with _numpy_errors_restored():
+    with numpy_errors_restored():
         code = bayes.generate_c(summaries, f"{name}_eml")
     header = (
-        _preamble(name, n_features, n_classes, "float", "emlearn defaults (GaussianNB, Q16)")
+        preamble(name, n_features, n_classes, "float", "emlearn defaults (GaussianNB, Q16)")
         + code
         + f"\nstatic int32_t {name}_predict(const float *x) {{\n"
         f"    return {name}_eml_predict(x, {n_features});\n}}\n"
@@ -149,7 +160,7 @@ def export_emlearn_default(
         emlearn's tree inference strategy (emlearn's default is inline).
     dtype : {"int16", "float32"}, default="int16"
         emlearn's tree feature type (its default is int16).
-    leaf_bits : int, optional
+    leaf_bits : int in [0, 8], optional
         emlearn's tree leaf bits (None: hard voting, its default).
     cc : str or path, optional
         Host C compiler.
@@ -161,13 +172,22 @@ def export_emlearn_default(
     EdgeArtifact
         Its ``parity`` shows what emlearn's defaults get right.
     """
-    family = _check_model(model)
-    Xa = _check_X(X, int(model.n_features_in_), "float32")
-    targets = _check_targets(targets)
-    if method not in ("inline", "loadable") or dtype not in ("int16", "float32"):
-        raise InputError(
-            f"method must be 'inline' or 'loadable' and dtype 'int16' or 'float32'; got "
-            f"{method!r}, {dtype!r}."
+    family = check_model(model)
+    name = check_name(name)
+    Xa = check_X(X, int(model.n_features_in_), "float32")
+    if y is not None:
+        y = check_labels(y, len(Xa))
+    targets = check_targets(targets)
+    method = check_option(method, ("inline", "loadable"), kind="method")
+    dtype = check_option(dtype, ("int16", "float32"), kind="dtype")
+    if method == "loadable" and dtype != "int16":
+        raise InputError("emlearn's method='loadable' takes dtype='int16' only; use 'inline'.")
+    if leaf_bits is not None:
+        leaf_bits = check_size(leaf_bits, name="leaf_bits", low=0, high=8)
+    if family == "tree" and method == "loadable" and model.n_features_in_ > 127:
+        raise ModelError(
+            f"emlearn's loadable trees take at most 127 features, the model has "
+            f"{model.n_features_in_}; use method='inline'."
         )
     toolchain = find_compiler(cc)
     if family == "tree":
@@ -178,6 +198,6 @@ def export_emlearn_default(
         code = _nb(model, name)
     else:
         raise ModelError("The emlearn reference covers trees, MLP and GaussianNB, not k-NN.")
-    return _build_artifact(
+    return build_artifact(
         model, code, Xa, y, toolchain, targets, dtype if family == "tree" else "float32"
     )

@@ -28,7 +28,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from workbench.core.errors import InputError
-from workbench.core.validation import check_array, check_positive
+from workbench.core.params import check_random_state, check_size
+from workbench.edge.checks import (
+    check_band_edges,
+    check_flag,
+    check_fs,
+    check_n_samples,
+    check_windows,
+)
 
 __all__ = [
     "BAND_EDGES_HZ",
@@ -48,6 +55,9 @@ BAND_EDGES_HZ = (0.0, 35.0, 75.0, 150.0, 400.0, 1000.0, 2048.0)
 _SCALES_TIME = (1000.0, 1000.0, 100.0, 100.0)
 _DB_SCALE = 10.0
 _EPS = 1e-12
+#: Most windows per class of the demo, and most samples in all its windows together (256 MB).
+_MAX_PER_CLASS = 5000
+_MAX_TOTAL_SAMPLES = 2**25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,28 +101,44 @@ def make_vibration_windows(
     Parameters
     ----------
     n_per_class : int, default=100
-        Windows per class (four classes: :data:`CLASS_NAMES`).
+        Windows per class (four classes: :data:`CLASS_NAMES`), at most 5000.
     fs : float, default=4096.0
         Sampling rate in Hz (at least 4096, so the bearing resonance is below Nyquist).
     n_samples : int, default=1024
-        Samples per window; a power of two (the C feature code uses a radix-2 FFT).
+        Samples per window; a power of two in [64, 32768] (the C feature code uses a radix-2
+        FFT with int16 bin indices).
     random_state : int, optional
-        Seed.
+        Seed: None or an integer in [0, 2**32 - 1].
 
     Returns
     -------
     VibrationData
         Windows shuffled, labels in :attr:`VibrationData.y`.
+
+    Raises
+    ------
+    InputTypeError
+        If an argument has the wrong type (e.g. a float or text seed).
+    InputError
+        If a number is out of range, or all windows together would exceed 2**25 samples.
     """
-    check_positive(n_per_class, name="n_per_class", integer=True)
-    check_positive(fs, name="fs")
-    check_positive(n_samples, name="n_samples", integer=True)
-    if fs < 4096:
+    n_per_class = check_size(
+        n_per_class,
+        name="n_per_class",
+        high=_MAX_PER_CLASS,
+        hint="The demo makes four classes of this many windows; a few hundred are plenty.",
+    )
+    fs = check_fs(
+        fs, low=4096.0, hint="fs must be at least 4096 Hz: bearing resonances reach 1.8 kHz."
+    )
+    n_samples = check_n_samples(n_samples)
+    if 4 * n_per_class * n_samples > _MAX_TOTAL_SAMPLES:
         raise InputError(
-            f"fs must be at least 4096 Hz (bearing resonances up to 1.8 kHz), got {fs}."
+            f"4 classes x {n_per_class} windows x {n_samples} samples would need "
+            f"{4 * n_per_class * n_samples * 8 / 2**20:.0f} MB (limit "
+            f"{_MAX_TOTAL_SAMPLES * 8 / 2**20:.0f} MB); ask for fewer or shorter windows."
         )
-    if n_samples < 64 or n_samples & (n_samples - 1):
-        raise InputError(f"n_samples must be a power of two >= 64, got {n_samples}.")
+    random_state = check_random_state(random_state)
     rng = np.random.default_rng(random_state)
     n = 4 * n_per_class
     y = np.repeat(np.arange(4), n_per_class)
@@ -169,17 +195,19 @@ def _band_bins(fs: float, n_samples: int, band_edges: Sequence[float]) -> list[t
     return bins
 
 
-def _check_edges(band_edges: Sequence[float], fs: float) -> tuple[float, ...]:
-    edges = tuple(float(e) for e in band_edges)
-    if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
-        raise InputError(f"band_edges must increase and have at least two values, got {edges}.")
-    if edges[0] < 0 or edges[-1] > fs / 2:
-        raise InputError(f"band_edges must lie within [0, fs/2 = {fs / 2:g}] Hz, got {edges}.")
-    return edges
-
-
 def feature_names(band_edges: Sequence[float] = BAND_EDGES_HZ) -> list[str]:
-    """Names of the features :func:`vibration_features` returns, in column order."""
+    """Names of the features :func:`vibration_features` returns, in column order.
+
+    Parameters
+    ----------
+    band_edges : sequence of float, default=BAND_EDGES_HZ
+        Increasing band edges in Hz.
+
+    Returns
+    -------
+    list of str
+    """
+    band_edges = check_band_edges(band_edges)
     bands = [f"band_{a:g}_{b:g}Hz" for a, b in itertools.pairwise(band_edges)]
     return ["rms", "peak", "crest_factor", "kurtosis", *bands]
 
@@ -212,20 +240,30 @@ def vibration_features(
     Returns
     -------
     numpy.ndarray of shape (n_windows, 4 + n_bands)
+
+    Raises
+    ------
+    InputError
+        If ``windows`` is not 2-d, holds NaN, infinities or values that overflow float32, or
+        its length is not a power of two in [64, 32768]; or ``fs``/``band_edges`` are invalid.
     """
-    W = check_array(windows, name="windows")
+    W = check_windows(windows)
     n = W.shape[1]
-    if n < 64 or n & (n - 1):
-        raise InputError(f"windows must have a power-of-two length >= 64, got {n}.")
-    check_positive(fs, name="fs")
-    edges = _check_edges(band_edges, fs)
+    fs = check_fs(fs)
+    edges = check_band_edges(band_edges, fs)
+    quantize = check_flag(quantize, name="quantize")
     X = W - W.mean(axis=1, keepdims=True)
     m2 = np.mean(X**2, axis=1)
     rms = np.sqrt(m2)
     peak = np.max(np.abs(X), axis=1)
-    safe = np.where(m2 > 0, m2, 1.0)
-    crest = np.where(m2 > 0, peak / np.sqrt(safe), 0.0)
-    kurt = np.where(m2 > 0, np.mean(X**4, axis=1) / safe**2, 0.0)
+    # Crest factor and kurtosis are scale-free: compute them on the window divided by its peak,
+    # so that neither x**4 nor m2**2 under- or overflows float64 at any float32-sized amplitude.
+    Z = X / np.where(peak > 0, peak, 1.0)[:, None]
+    z2 = np.mean(Z**2, axis=1)
+    live = (peak > 0) & (z2 > 0)
+    safe = np.where(live, z2, 1.0)
+    crest = np.where(live, 1.0 / np.sqrt(safe), 0.0)
+    kurt = np.where(live, np.mean(Z**4, axis=1) / safe**2, 0.0)
     spec = np.abs(np.fft.rfft(X, axis=1)) ** 2
     weight = np.full(spec.shape[1], 2.0)
     weight[0] = 1.0
@@ -261,18 +299,16 @@ def features_c_source(
     ----------
     fs : float, default=4096.0
     n_samples : int, default=1024
-        A power of two.
+        A power of two in [64, 32768].
     band_edges : sequence of float, default=BAND_EDGES_HZ
 
     Returns
     -------
     str
     """
-    check_positive(fs, name="fs")
-    check_positive(n_samples, name="n_samples", integer=True)
-    if n_samples < 64 or n_samples & (n_samples - 1):
-        raise InputError(f"n_samples must be a power of two >= 64, got {n_samples}.")
-    edges = _check_edges(band_edges, fs)
+    fs = check_fs(fs)
+    n_samples = check_n_samples(n_samples)
+    edges = check_band_edges(band_edges, fs)
     bins = _band_bins(fs, n_samples, edges)
     nb = len(bins)
     starts = ", ".join(str(a) for a, _ in bins)
