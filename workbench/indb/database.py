@@ -66,7 +66,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def damaged_file_error(path: str, exc: BaseException, readable: list[str] | None) -> IntegrityError:
+def damaged_file_error(
+    path: str, exc: BaseException, readable: list[str] | None, *, opened: bool = True
+) -> IntegrityError:
     """The error for a database file DuckDB cannot read back.
 
     Parameters
@@ -77,13 +79,17 @@ def damaged_file_error(path: str, exc: BaseException, readable: list[str] | None
         DuckDB's error.
     readable : list of str or None
         ``"name v<k>"`` of the models whose metadata could still be read, or None when not even
-        that could be read (or the file did not open).
+        that could be read.
+    opened : bool, default=True
+        Whether DuckDB opened the file at all.
 
     Returns
     -------
     IntegrityError
     """
-    if readable is None:
+    if not opened:
+        what = "DuckDB cannot open it, so none of its tables or models can be read from it"
+    elif readable is None:
         what = (
             "DuckDB cannot read its model table, so no model can be recovered from it through "
             "DuckDB"
@@ -121,7 +127,7 @@ def _open_error(path: str, exc: BaseException, read_only: bool) -> WorkbenchErro
             "store (indb.get_store()) or close it before opening the file again."
         )
     if is_damage(exc):
-        return damaged_file_error(path, exc, None)
+        return damaged_file_error(path, exc, None, opened=False)
     return InputError(f"Cannot open DuckDB database {path!r}: {_first_line(exc)}")
 
 

@@ -230,10 +230,15 @@ def nan_parity(
             report["policy"] = "pass"
             report["reason"] = f"ONNX matches scikit-learn on {len(probe)} rows with NaN"
         else:
+            what = (
+                f"{measured['label_mismatches']} of {len(probe)} labels, max abs difference "
+                f"{measured['max_abs_diff']:.3g}"
+                if task == "classification"
+                else f"max relative difference {measured['max_abs_diff']:.3g} on {len(probe)} rows"
+            )
             report["reason"] = (
-                f"ONNX differs from scikit-learn on rows with NaN ({measured['label_mismatches']} "
-                f"of {len(probe)} labels, max abs difference {measured['max_abs_diff']:.3g}): "
-                "the converted model routes missing values differently"
+                f"ONNX differs from scikit-learn on rows with NaN ({what}): the converted model "
+                "routes missing values differently"
             )
     if allow_nan and report["policy"] != "pass":
         raise ModelError(

@@ -148,7 +148,7 @@ class OnnxRunner:
             big = bad & ~nan
             if big.any():
                 raise InputError(
-                    f"{self.label} got {col[big][0]!r} in argument {f.name!r} "
+                    f"{self.label} got {float(col[big][0]):g} in argument {f.name!r} "
                     f"({int(big.sum())} row(s)): arguments must be finite numbers within "
                     f"±{FLOAT32_MAX:.3g} (the model reads float32). Replace them with NULL or "
                     "clip them."
