@@ -36,8 +36,9 @@ from workbench.edge import (
     make_vibration_windows,
     vibration_features,
 )
-from workbench.edge.codegen import GeneratedC, _preamble
-from workbench.edge.exporter import _build_artifact
+from workbench.edge.artifact import build_artifact
+from workbench.edge.cinterface import preamble
+from workbench.edge.codegen import GeneratedC
 
 ROOT = Path(__file__).resolve().parent
 SEED = 0
@@ -60,7 +61,7 @@ def m2cgen_code(m2c, model, name="m2c"):
     code = m2c.export_to_c(model)
     nf, nc = int(model.n_features_in_), len(model.classes_)
     header = (
-        _preamble(name, nf, nc, "double", f"m2cgen {m2c.__version__} {type(model).__name__}")
+        preamble(name, nf, nc, "double", f"m2cgen {m2c.__version__} {type(model).__name__}")
         + "#include <string.h>\n"
         + code
         + f"\nstatic void {name}_predict_proba(const double *x, float *p) {{\n"
@@ -145,7 +146,7 @@ def main() -> None:
                 rows.append(row(dname, mname, "emlearn float, leaf_bits=8", art))
                 if m2c is not None:
                     code = m2cgen_code(m2c, model)
-                    art = _build_artifact(
+                    art = build_artifact(
                         model, code, np.asarray(Xte, float), yte, toolchain, None, "float64"
                     )
                     rows.append(row(dname, mname, code.engine, art))

@@ -236,3 +236,40 @@ def test_lazy_exports_load_on_first_use_and_cache(tmp_path, monkeypatch):
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         lazypkg.nope  # noqa: B018
     assert lazy_exports("x", {})[2] == []
+
+
+def test_one_demo_model_catalogue():
+    from sklearn.base import is_classifier
+
+    from workbench.core.errors import UnknownNameError
+    from workbench.core.models import DEMO_MODELS, demo_model, describe_models
+
+    for name in DEMO_MODELS:
+        assert is_classifier(demo_model(name, random_state=0))
+    assert demo_model("random_forest", random_state=3).random_state == 3
+    assert describe_models(["knn5"]) == {"knn5": "5-nearest neighbours"}
+    with pytest.raises(UnknownNameError, match="Did you mean 'mlp'"):
+        demo_model("mpl")
+    with pytest.raises(InputError):
+        demo_model("mlp", random_state=-1)
+
+
+def test_datasets_by_task():
+    from workbench.core.datasets import list_datasets, load_dataset
+
+    assert list_datasets("classification") == ["breast_cancer", "digits", "wine"]
+    for name in list_datasets():
+        assert load_dataset(name).task in ("classification", "regression")
+    assert [n for n in list_datasets() if load_dataset(n).task == "regression"] == list_datasets(
+        "regression"
+    )
+
+
+def test_check_choice_refuses_arrays_and_objects_cleanly():
+    from workbench.core.errors import UnknownNameError
+    from workbench.core.validation import check_choice
+
+    assert check_choice("a", ["a", "b"], kind="mode") == "a"
+    for bad in (np.array(["a"]), ["a"], None, True, object()):
+        with pytest.raises(UnknownNameError, match="Unknown mode"):
+            check_choice(bad, ["a", "b"], kind="mode")

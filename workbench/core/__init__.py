@@ -18,6 +18,7 @@ __all__ = [
     "datasets",
     "errors",
     "lazy",
+    "models",
     "parallel",
     "params",
     "paths",

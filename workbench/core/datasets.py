@@ -110,9 +110,26 @@ _LOADERS: dict[str, Callable[[], Dataset]] = {
 }
 
 
-def list_datasets() -> list[str]:
-    """Names accepted by :func:`load_dataset`."""
-    return sorted(_LOADERS)
+_TASKS = {
+    "breast_cancer": "classification",
+    "digits": "classification",
+    "wine": "classification",
+    "diabetes": "regression",
+}
+
+
+def list_datasets(task: str | None = None) -> list[str]:
+    """Names accepted by :func:`load_dataset`.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}, optional
+        Only the datasets of this task.
+    """
+    if task is None:
+        return sorted(_LOADERS)
+    check_choice(task, ("classification", "regression"), kind="task")
+    return sorted(n for n in _LOADERS if _TASKS[n] == task)
 
 
 def load_dataset(name: str) -> Dataset:

@@ -86,7 +86,13 @@ def check_write_path(
             raise ResourceNotFoundError(
                 f"The folder {str(parent)!r} for {name} does not exist; create it first."
             )
-        parent.mkdir(parents=True, exist_ok=True)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"Cannot create the folder {str(parent)!r} for {name} ({exc.strerror}); "
+                "choose another place."
+            ) from None
     if not parent.is_dir():
         raise InputError(f"{str(parent)!r} is not a folder; {name} must be inside a folder.")
     if not os.access(parent, os.W_OK | os.X_OK):

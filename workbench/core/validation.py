@@ -226,10 +226,13 @@ def check_choice(value: Any, choices: Iterable[str], *, kind: str) -> str:
         With the accepted names and, when one is close, a "did you mean" hint.
     """
     options = list(choices)
-    if value in options:
+    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+    if scalar and value in options:
         return value
-    err = UnknownNameError(kind, value, options)
-    close = difflib.get_close_matches(str(value), options, n=1)
+    # Arrays, lists and other objects never name a choice (``array in list`` would even raise).
+    shown = value if scalar or value is None else f"<{type(value).__name__}>"
+    err = UnknownNameError(kind, shown, options)
+    close = difflib.get_close_matches(value, options, n=1) if isinstance(value, str) else []
     if close:
         err.args = (f"{err.args[0]} Did you mean {close[0]!r}?",)
     raise err
