@@ -55,7 +55,7 @@ def test_model_without_fit_or_predict(data):
     X, y, Xt, yt = data
     with pytest.raises(InputTypeError, match="no predict method"):
         value(X, y, method="tmc_shapley", model=NoPredict(), X_test=Xt, y_test=yt)
-    with pytest.raises(InputTypeError, match="no fit, predict"):
+    with pytest.raises(InputTypeError, match="estimator instance"):
         value(X, y, method="data_oob", model=object())
 
 
@@ -74,11 +74,11 @@ def test_unknown_scorer_method_and_parameter(data):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_samples": 0}, "n_samples must be > 0"),
+        ({"n_samples": 0}, r"n_samples must lie in \[1, 1e\+06\], got 0"),
         ({"n_samples": 2.5}, "n_samples must be an integer"),
-        ({"max_time": 0}, "max_time must be > 0"),
-        ({"max_time": -1.0}, "max_time must be > 0"),
-        ({"tol": 0.0}, "tol must be > 0"),
+        ({"max_time": 0}, r"max_time must lie in \(0, 86400\]"),
+        ({"max_time": -1.0}, r"max_time must lie in \(0, 86400\]"),
+        ({"tol": 0.0}, r"tol must lie in \(0, inf\)"),
     ],
 )
 def test_budgets_must_be_positive(data, kwargs, match):
@@ -91,7 +91,7 @@ def test_too_few_points(data):
     X, y, Xt, yt = data
     with pytest.raises(InputError, match="at least 2 are needed"):
         value(X[:1], y[:1], method="tmc_shapley", X_test=Xt, y_test=yt)
-    with pytest.raises(InputError, match="single class"):
+    with pytest.raises(InputError, match=r"y has 1 class\(es\)"):
         value(X[:2], y[:2], method="banzhaf", X_test=Xt, y_test=yt)
     with pytest.raises(InputError, match="only 3 point"):
         LabelConfidence(GaussianNB(), cv=5).fit(X, y)
@@ -107,7 +107,7 @@ def test_missing_or_mismatched_test_data(data):
 
 def test_bad_method_parameters(data):
     X, y, Xt, yt = data
-    with pytest.raises(InputError, match="n_neighbors must be > 0"):
+    with pytest.raises(InputError, match=r"n_neighbors must lie in \[1, 100000\]"):
         KNNShapley(n_neighbors=0).fit(X, y, Xt, yt)
     with pytest.raises(InputTypeError, match="random_state must be None or an integer"):
         DataOOB(GaussianNB(), random_state="seed").fit(X, y)
@@ -115,7 +115,7 @@ def test_bad_method_parameters(data):
         DataOOB(GaussianNB(), n_jobs=0).fit(X, y)
     with pytest.raises(InputTypeError, match="no predict_proba"):
         LabelConfidence(SVC(), cv=2).fit(X, y)
-    with pytest.raises(InputError, match="cv must be at least 2"):
+    with pytest.raises(InputError, match=r"cv must lie in \[2, 1000\]"):
         LabelConfidence(GaussianNB(), cv=1).fit(X, y)
     with pytest.raises(UnknownNameError, match="ensemble member"):
         RankEnsemble(members=["knn_shapley", "magic"]).fit(X, y, Xt, yt)
@@ -132,7 +132,7 @@ def test_evaluation_bad_input(data):
         detection_scores(v, np.ones(6, dtype=bool))
     with pytest.raises(InputError, match="boolean mask"):
         detection_scores(v, np.array([0, 2, 0, 0, 0, 1]))
-    with pytest.raises(InputError, match="k must be a positive integer"):
+    with pytest.raises(InputError, match=r"k must lie in \[1, "):
         detection_scores(v, np.array([1, 0, 0, 0, 0, 1], dtype=bool), k=0)
     with pytest.raises(InputError, match="fractions must lie in"):
         point_removal_curve(v, X, y, Xt, yt, fractions=[1.2], model=GaussianNB())

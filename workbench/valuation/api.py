@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputError, UnknownNameError
 from workbench.core.validation import check_choice
 from workbench.valuation.base import BaseValuation
+from workbench.valuation.checks import check_method_params
 from workbench.valuation.confidence import LabelConfidence
 from workbench.valuation.ensemble import RankEnsemble
 from workbench.valuation.knn import KNNShapley
@@ -46,19 +47,31 @@ def make_method(method: str, **params: Any) -> BaseValuation:
         One of :func:`list_methods`.
     **params
         Constructor parameters of that method's class. ``None`` values are left at defaults. The
-        common parameters ``model``, ``n_samples``, ``max_time``, ``random_state``, ``n_jobs`` and
-        ``show_progress`` are dropped for methods that do not use them (exact methods need no
-        budget or seed), so one call shape works for every method.
+        common parameters ``n_samples``, ``max_time``, ``random_state``, ``n_jobs`` and
+        ``show_progress`` are checked, then dropped for methods that do not use them (exact
+        methods need no budget or seed), so one call shape works for every method. ``model`` is
+        refused by a method that trains none.
 
     Raises
     ------
     UnknownNameError
         For an unknown method.
     InputError
-        For a parameter the method does not take.
+        For a parameter the method does not take, for ``model`` given to a method that trains
+        no model (``knn_shapley``), or for a common parameter out of range.
     """
+    if not isinstance(method, str):
+        raise UnknownNameError("valuation method", method, METHODS)
     cls = METHODS[check_choice(method, METHODS, kind="valuation method")]
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    if params.get("model") is not None and "model" not in accepted:
+        uses = ", ".join(repr(m) for m, c in METHODS.items() if c.needs_model)
+        raise InputError(
+            f"Method {method!r} trains no model, so model={type(params['model']).__name__} "
+            f"would be ignored. Drop model=, or pick a method that retrains it: {uses}."
+        )
+    # Dropped common parameters are still checked: a bad seed or budget is a mistake anyway.
+    check_method_params({k: v for k, v in params.items() if k in _COMMON and v is not None})
     unknown = sorted(
         k for k, v in params.items() if k not in accepted and k not in _COMMON and v is not None
     )
@@ -93,8 +106,9 @@ def value(
     y : array-like of shape (n_points,)
         Their labels.
     model : estimator, optional
-        Unfitted scikit-learn compatible model for model-based methods (default
-        ``LogisticRegression(max_iter=1000)``); ignored by ``knn_shapley``. A plain L2/lbfgs
+        Unfitted scikit-learn classifier (or regressor, with a regression ``scorer``) for the
+        model-based methods (default ``LogisticRegression(max_iter=1000)``). ``knn_shapley``,
+        the default method, trains no model and refuses one: pass ``method=`` too. A plain L2/lbfgs
         ``LogisticRegression`` scored by accuracy is fitted on many subsets at once by a batched
         numpy solver of the same objective (``result.utility_backend`` says which path ran).
     method : str, default="knn_shapley"

@@ -7,23 +7,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator
 
-from workbench.core.errors import InputError, InputTypeError
-from workbench.core.params import check_random_state
-from workbench.core.validation import (
-    check_array,
-    check_choice,
-    check_has_methods,
-    check_n_jobs,
-    check_positive,
-    check_X_y,
-)
+from workbench.core.errors import InputError, InputTypeError, ModelError
+from workbench.core.validation import check_array, check_choice, check_consistent_length
+from workbench.valuation.checks import check_method_params, check_model, check_target
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import Budget
 from workbench.valuation.utility import Utility
 
-__all__ = ["BaseValuation", "ValuationData", "default_model"]
+__all__ = ["BaseValuation", "ValuationData", "check_scorer", "check_test", "default_model"]
 
 
 def default_model() -> Any:
@@ -57,29 +50,51 @@ def check_scorer(scorer: Any) -> Any:
     return check_choice(scorer, get_scorer_names(), kind="scorer")
 
 
-def _check_test(X_test: Any, y_test: Any, n_features: int, method: str) -> tuple[Any, Any]:
+def check_test(
+    X_test: Any,
+    y_test: Any,
+    n_features: int,
+    method: str,
+    *,
+    y: Any = None,
+    classification: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the held-out data that a method scores its models on.
+
+    Parameters
+    ----------
+    X_test, y_test : array-like
+        Held-out features and labels (or targets); both are required.
+    n_features : int
+        Number of features of the training data.
+    method : str
+        Name of the method, for the message.
+    y : array-like, optional
+        Training labels; with ``classification``, ``y_test`` must share at least one of them.
+    classification : bool, default=True
+        Whether ``y_test`` holds class labels (a single class is fine) or a numeric target.
+
+    Returns
+    -------
+    X_test, y_test : numpy.ndarray
+    """
     if X_test is None or y_test is None:
         raise InputError(
             f"Method {method!r} scores models on held-out data: pass X_test and y_test "
             "(for example from sklearn.model_selection.train_test_split)."
         )
-    Xt = check_array(X_test, name="X_test")
-    yt = np.asarray(y_test)
-    if yt.ndim == 2 and yt.shape[1] == 1:
-        yt = yt.ravel()
-    if yt.ndim != 1:
-        raise InputError(f"y_test must be 1-dimensional, got shape {yt.shape}.")
-    if yt.shape[0] != Xt.shape[0]:
-        raise InputError(
-            f"Inputs have different numbers of rows (X_test={Xt.shape[0]}, y_test={yt.shape[0]}); "
-            "pass aligned data."
-        )
-    if yt.dtype.kind == "f" and not np.isfinite(yt).all():
-        raise InputError("y_test contains NaN or infinite values; drop those rows first.")
+    Xt = check_array(X_test, name="X_test", float32=True)
+    yt = check_target(y_test, classification=classification, name="y_test", min_classes=1)
+    check_consistent_length(X_test=Xt, y_test=yt)
     if Xt.shape[1] != n_features:
         raise InputError(
             f"X_test has {Xt.shape[1]} features but X has {n_features}; use the same columns."
         )
+    if classification and y is not None:
+        if not set(np.unique(yt).tolist()) & set(np.unique(y).tolist()):
+            raise InputError(
+                "y_test shares no label with y; encode the training and test labels the same way."
+            )
     return Xt, yt
 
 
@@ -96,6 +111,7 @@ class BaseValuation(BaseEstimator):
     classification_only: ClassVar[bool] = False
     min_points: ClassVar[int] = 2
     default_n_samples: ClassVar[int | None] = None
+    model_methods: ClassVar[tuple[str, ...]] = ("fit", "predict")
 
     def fit(self, X: Any, y: Any, X_test: Any = None, y_test: Any = None) -> BaseValuation:
         """Value every training point.
@@ -123,40 +139,40 @@ class BaseValuation(BaseEstimator):
     # -- validation -----------------------------------------------------------------------
     def _get_model(self) -> Any:
         model = getattr(self, "model", None)
-        if model is None:
-            model = default_model()
-        check_has_methods(model, ["fit", "predict"], name="model")
-        return model
+        return default_model() if model is None else model
 
     def _budget(self) -> Budget:
         n_samples = getattr(self, "n_samples", None)
         max_time = getattr(self, "max_time", None)
-        tol = getattr(self, "tol", None)
-        if n_samples is not None:
-            check_positive(n_samples, name="n_samples", integer=True)
-        if max_time is not None:
-            check_positive(max_time, name="max_time")
-        if tol is not None:
-            check_positive(tol, name="tol")
         if n_samples is None and max_time is None:
             n_samples = self.default_n_samples
-        return Budget(n_samples=n_samples, max_time=max_time, tol=tol)
+        return Budget(n_samples=n_samples, max_time=max_time, tol=getattr(self, "tol", None))
 
     def _validate(self, X: Any, y: Any, X_test: Any, y_test: Any) -> ValuationData:
-        classification = True
-        if self.needs_model:
-            model = self._get_model()
-            classification = self.classification_only or is_classifier(model)
-        Xa, ya = check_X_y(X, y, min_samples=self.min_points, classification=classification)
-        if self.needs_test:
-            Xt, yt = _check_test(X_test, y_test, Xa.shape[1], self.name)
-        else:
-            Xt, yt = None, None
-        check_n_jobs(getattr(self, "n_jobs", None))
-        check_random_state(getattr(self, "random_state", None))
+        check_method_params(self.get_params(deep=False))
         if hasattr(self, "scorer"):
             check_scorer(self.scorer)
-        self._budget()
+        classification = True
+        if self.needs_model:
+            classification = check_model(
+                self._get_model(),
+                classifier_only=self.classification_only,
+                methods=self.model_methods,
+            )
+            if not classification and getattr(self, "scorer", None) == "accuracy":
+                raise ModelError(
+                    f"scorer='accuracy' compares class labels, but model "
+                    f"({type(self._get_model()).__name__}) is a regressor; pass a regression "
+                    "scorer such as scorer='r2' or scorer='neg_mean_squared_error'."
+                )
+        Xa = check_array(X, name="X", min_samples=self.min_points, float32=True)
+        ya = check_target(y, classification=classification)
+        check_consistent_length(X=Xa, y=ya)
+        Xt, yt = None, None
+        if self.needs_test:
+            Xt, yt = check_test(
+                X_test, y_test, Xa.shape[1], self.name, y=ya, classification=classification
+            )
         return ValuationData(Xa, ya, Xt, yt, classification)
 
     def _utility(self, data: ValuationData) -> Utility:

@@ -9,8 +9,7 @@ import numpy as np
 
 from workbench.core.errors import InputError, ModelError
 from workbench.core.parallel import parallel_map
-from workbench.core.validation import check_has_methods, check_positive
-from workbench.valuation.base import BaseValuation, ValuationData, check_random_state
+from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.utility import FitLog, Utility, single_threaded
 
@@ -44,7 +43,7 @@ class LabelConfidence(BaseValuation):
     model : estimator, optional
         Unfitted classifier with ``predict_proba`` (default ``LogisticRegression(max_iter=1000)``).
     cv : int, default=5
-        Number of folds.
+        Number of folds, 2 to 1000 (and at most the size of the smallest class).
     random_state : int, optional
         Seed of the fold shuffle.
     n_jobs : int, optional
@@ -59,6 +58,7 @@ class LabelConfidence(BaseValuation):
     name = "confidence"
     needs_test = False
     classification_only = True
+    model_methods = ("fit", "predict", "predict_proba")
 
     def __init__(
         self,
@@ -78,19 +78,13 @@ class LabelConfidence(BaseValuation):
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
         from sklearn.model_selection import StratifiedKFold
 
-        check_positive(self.cv, name="cv", integer=True)
-        if self.cv < 2:
-            raise InputError(f"cv must be at least 2, got {self.cv}.")
-        model = self._get_model()
-        check_has_methods(model, ["predict_proba"], name="model")
         labels, counts = np.unique(data.y, return_counts=True)
         if counts.min() < self.cv:
             raise InputError(
                 f"Class {labels[counts.argmin()]!r} has only {counts.min()} point(s) but "
                 f"cv={self.cv} folds need at least that many per class; lower cv or add data."
             )
-        seed = check_random_state(self.random_state)
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
         util = self._utility(data)
         splits = list(folds.split(data.X, data.y))
         outs = parallel_map(

@@ -8,6 +8,7 @@ import numpy as np
 
 from workbench.core.datasets import flip_labels, load_dataset
 from workbench.core.errors import InputError
+from workbench.core.params import check_random_state, check_text
 from workbench.core.validation import check_probability
 
 __all__ = ["NoisySplit", "noisy_split"]
@@ -69,7 +70,7 @@ def noisy_split(
     test_size : float, default=0.25
         Share of points held out (stratified), in (0, 1).
     random_state : int, optional
-        Seed of the split and of the flips.
+        Seed of the split and of the flips, in ``[0, 2**32 - 1]``.
 
     Returns
     -------
@@ -78,13 +79,22 @@ def noisy_split(
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    ds = load_dataset(name)
-    if ds.task != "classification":
-        raise InputError(f"Dataset {name!r} is a regression task; pick a classification dataset.")
+    check_text(name, name="name")
+    random_state = check_random_state(random_state)
     check_probability(flip_fraction, name="flip_fraction", open_interval=False)
     if flip_fraction >= 1:
         raise InputError(f"flip_fraction must be < 1, got {flip_fraction}.")
     check_probability(test_size, name="test_size")
+    ds = load_dataset(name)
+    if ds.task != "classification":
+        raise InputError(f"Dataset {name!r} is a regression task; pick a classification dataset.")
+    n, n_classes = ds.y.size, np.unique(ds.y).size
+    n_test = int(np.ceil(test_size * n))
+    if min(n_test, n - n_test) < n_classes:
+        raise InputError(
+            f"test_size={test_size} puts {n_test} of {n} points in the test set; both sets "
+            f"need at least {n_classes} (one per class). Use a value such as 0.25."
+        )
     idx = np.arange(ds.y.size)
     tr, te = train_test_split(idx, test_size=test_size, random_state=random_state, stratify=ds.y)
     scaler = StandardScaler().fit(ds.X[tr])

@@ -7,10 +7,20 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, ModelError, UnknownNameError
+from workbench.core.errors import InputError, InputTypeError, ModelError
 from workbench.core.parallel import parallel_map
-from workbench.core.validation import check_array, check_has_methods, check_X_y
-from workbench.valuation.base import _check_test, check_random_state, check_scorer, default_model
+from workbench.core.params import check_random_state, check_size
+from workbench.core.validation import check_array, check_choice, check_consistent_length
+from workbench.valuation.base import check_scorer, check_test, default_model
+from workbench.valuation.checks import (
+    MAX_POINTS,
+    check_flag,
+    check_fractions,
+    check_jobs,
+    check_mask,
+    check_model,
+    check_target,
+)
 from workbench.valuation.result import CurveResult, ValuationResult
 from workbench.valuation.utility import FitLog, Utility, single_threaded
 
@@ -44,19 +54,11 @@ def detection_scores(values: Any, noisy: Any, k: int | None = None) -> dict[str,
     from sklearn.metrics import f1_score, roc_auc_score
 
     v = _values_of(values)
-    mask = np.asarray(noisy)
-    if mask.shape != v.shape:
-        raise InputError(f"noisy has shape {mask.shape} but values has shape {v.shape}.")
-    if mask.dtype != bool:
-        if not np.isin(mask, [0, 1]).all():
-            raise InputError("noisy must be a boolean mask (True = noisy point).")
-        mask = mask.astype(bool)
+    mask = check_mask(noisy, v.size)
     if mask.all() or not mask.any():
         raise InputError("noisy must mark at least one noisy and one clean point.")
     k = int(mask.sum()) if k is None else k
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k must be a positive integer, got {k!r}.")
-    k = min(int(k), v.size)
+    k = min(check_size(k, name="k", high=MAX_POINTS, hint="k is a number of points."), v.size)
     lowest = np.argsort(v, kind="stable")[:k]
     if np.ptp(v) > 0:
         km = KMeans(n_clusters=2, n_init=10, random_state=0).fit(v.reshape(-1, 1))
@@ -70,6 +72,25 @@ def detection_scores(values: Any, noisy: Any, k: int | None = None) -> dict[str,
         "k": k,
         "f1_2means": f1,
     }
+
+
+def _checked_data(
+    model: Any, X: Any, y: Any, X_test: Any, y_test: Any, scorer: Any, what: str
+) -> tuple[Any, bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The model, whether it classifies, and the validated training and test data."""
+    model = default_model() if model is None else model
+    classification = check_model(model)
+    check_scorer(scorer)
+    if not classification and scorer == "accuracy":
+        raise ModelError(
+            f"scorer='accuracy' compares class labels, but model ({type(model).__name__}) is a "
+            "regressor; pass scorer='r2' or another regression scorer."
+        )
+    Xa = check_array(X, name="X", min_samples=2, float32=True)
+    ya = check_target(y, classification=classification)
+    check_consistent_length(X=Xa, y=ya)
+    Xt, yt = check_test(X_test, y_test, Xa.shape[1], what, y=ya, classification=classification)
+    return model, classification, Xa, ya, Xt, yt
 
 
 def _fit_score(util: Utility, idx: np.ndarray) -> tuple[float, FitLog]:
@@ -97,23 +118,18 @@ def _curve(
     n_jobs: int | None,
     show_progress: bool | None,
 ) -> CurveResult:
-    from sklearn.base import is_classifier
-
     v = _values_of(values)
-    model = default_model() if model is None else model
-    check_has_methods(model, ["fit", "predict"], name="model")
-    Xa, ya = check_X_y(X, y, min_samples=2, classification=is_classifier(model))
+    model, classification, Xa, ya, Xt, yt = _checked_data(
+        model, X, y, X_test, y_test, scorer, f"point {kind} curve"
+    )
     if v.size != Xa.shape[0]:
         raise InputError(f"values has {v.size} entries but X has {Xa.shape[0]} rows.")
-    Xt, yt = _check_test(X_test, y_test, Xa.shape[1], f"point {kind} curve")
-    check_scorer(scorer)
-    fr = check_array(fractions, name="fractions", ndim=1)
-    if ((fr < 0) | (fr >= 1)).any():
-        raise InputError("fractions must lie in [0, 1).")
-    if order not in ("lowest", "highest", "random"):
-        raise UnknownNameError("order", order, ["lowest", "highest", "random"])
+    fr = check_fractions(fractions)
+    check_choice(order, ["lowest", "highest", "random"], kind="order")
+    rs = check_random_state(random_state)
+    check_jobs(n_jobs)
+    check_flag(show_progress, name="show_progress", optional=True)
     if order == "random":
-        rs = check_random_state(random_state)
         ranked = np.random.default_rng(rs).permutation(v.size)
     else:
         ranked = np.argsort(v if order == "lowest" else -v, kind="stable")
@@ -130,7 +146,7 @@ def _curve(
         yt,
         scorer=scorer,
         default_score=float("nan"),
-        classification=is_classifier(model),
+        classification=classification,
     )
     outs = parallel_map(
         partial(_fit_score, util),
@@ -276,18 +292,13 @@ def score_without(
     dict
         ``before``, ``after`` and ``n_dropped``.
     """
-    from sklearn.base import is_classifier
-
-    model = default_model() if model is None else model
-    check_has_methods(model, ["fit", "predict"], name="model")
-    Xa, ya = check_X_y(X, y, min_samples=2, classification=is_classifier(model))
-    Xt, yt = _check_test(X_test, y_test, Xa.shape[1], "score_without")
-    check_scorer(scorer)
-    idx = np.asarray(drop if drop is not None else [], dtype=float).ravel()
-    if idx.size and ((idx != np.round(idx)).any() or idx.min() < 0 or idx.max() >= Xa.shape[0]):
-        raise InputError(f"drop must hold row indices between 0 and {Xa.shape[0] - 1}.")
-    drop_idx = np.unique(idx.astype(int))
+    model, classification, Xa, ya, Xt, yt = _checked_data(
+        model, X, y, X_test, y_test, scorer, "score_without"
+    )
+    drop_idx = _drop_indices(drop, Xa.shape[0])
     keep = np.setdiff1d(np.arange(Xa.shape[0]), drop_idx)
+    if keep.size == 0:
+        raise InputError("drop lists every training point; leave some points to train on.")
     util = Utility(
         model,
         Xa,
@@ -296,7 +307,7 @@ def score_without(
         yt,
         scorer=scorer,
         default_score=float("nan"),
-        classification=is_classifier(model),
+        classification=classification,
     )
     before, log_b = _fit_score(util, np.arange(Xa.shape[0]))
     after, log_a = _fit_score(util, keep)
@@ -304,3 +315,27 @@ def score_without(
         reason = (log_b.failures + log_a.failures).most_common(1)[0][0]
         raise ModelError(f"Retraining failed ({reason}).")
     return {"before": before, "after": after, "n_dropped": int(drop_idx.size)}
+
+
+def _drop_indices(drop: Any, n: int) -> np.ndarray:
+    """Row indices from ``drop``: integer indices or a boolean mask of length ``n``."""
+    try:
+        arr = np.asarray([] if drop is None else drop)
+    except (TypeError, ValueError):
+        arr = np.asarray([None])
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise InputError(f"drop as a boolean mask needs shape ({n},), got {arr.shape}.")
+        return np.flatnonzero(arr)
+    if arr.size == 0:
+        return np.zeros(0, dtype=int)
+    if arr.dtype.kind not in "iuf":
+        raise InputTypeError(
+            f"drop must hold row indices (integers) or a boolean mask of length {n}, "
+            f"got {arr.dtype} values."
+        )
+    idx = arr.astype(float).ravel()
+    bad = ~np.isfinite(idx) | (idx != np.round(idx)) | (idx < 0) | (idx >= n)
+    if bad.any():
+        raise InputError(f"drop must hold row indices between 0 and {n - 1}.")
+    return np.unique(idx.astype(int))

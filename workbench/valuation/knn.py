@@ -10,12 +10,14 @@ batches so memory stays within ``max_memory_mb``.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
 from workbench.core.parallel import parallel_map
-from workbench.core.validation import check_positive
-from workbench.valuation.base import BaseValuation, ValuationData
+from workbench.core.validation import check_array, check_consistent_length
+from workbench.valuation.base import BaseValuation, ValuationData, check_test
+from workbench.valuation.checks import check_method_params, check_target
 from workbench.valuation.result import ValuationResult
 
 __all__ = ["KNNShapley", "knn_shapley_values"]
@@ -45,10 +47,10 @@ def _knn_batch(
 
 
 def knn_shapley_values(
-    X: np.ndarray,
-    y: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
+    X: Any,
+    y: Any,
+    X_test: Any,
+    y_test: Any,
     n_neighbors: int = 5,
     *,
     batch_size: int | None = None,
@@ -60,16 +62,16 @@ def knn_shapley_values(
 
     Parameters
     ----------
-    X, y : numpy.ndarray
-        Validated training features and labels.
-    X_test, y_test : numpy.ndarray
-        Validated test features and labels.
+    X, y : array-like
+        Training features (n_train, n_features) and class labels.
+    X_test, y_test : array-like
+        Test features and class labels.
     n_neighbors : int, default=5
-        K of the nearest-neighbour classifier.
+        K of the nearest-neighbour classifier, 1 to 100000.
     batch_size : int, optional
         Test points per batch; by default as many as fit in ``max_memory_mb``.
     max_memory_mb : float, default=256
-        Memory bound of one batch.
+        Memory bound of one batch, in ``(0, 65536]`` MiB.
     n_jobs : int, optional
         Batches run in parallel threads (numpy releases the GIL in matmul and sort).
     show_progress : bool, optional
@@ -78,7 +80,42 @@ def knn_shapley_values(
     Returns
     -------
     numpy.ndarray of shape (n_train,)
+
+    Raises
+    ------
+    InputError, InputTypeError
+        For bad data (NaN, wrong shapes, continuous labels, mismatched lengths) or parameters.
     """
+    check_method_params(
+        {
+            "n_neighbors": n_neighbors,
+            "batch_size": batch_size,
+            "max_memory_mb": max_memory_mb,
+            "n_jobs": n_jobs,
+            "show_progress": show_progress,
+        }
+    )
+    Xa = check_array(X, name="X", float32=True)
+    ya = check_target(y, classification=True, min_classes=1)
+    check_consistent_length(X=Xa, y=ya)
+    Xt, yt = check_test(X_test, y_test, Xa.shape[1], "knn_shapley", y=ya)
+    return _knn_values(
+        Xa, ya, Xt, yt, int(n_neighbors), batch_size, float(max_memory_mb), n_jobs, show_progress
+    )
+
+
+def _knn_values(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    n_neighbors: int,
+    batch_size: int | None,
+    max_memory_mb: float,
+    n_jobs: int | None,
+    show_progress: bool | None,
+) -> np.ndarray:
+    """:func:`knn_shapley_values` on validated inputs."""
     n = X.shape[0]
     if batch_size is None:
         batch_size = int(max_memory_mb * 2**20 // (_ARRAYS_PER_CELL * 8 * n))
@@ -148,21 +185,17 @@ class KNNShapley(BaseValuation):
         self.show_progress = show_progress
 
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
-        check_positive(self.n_neighbors, name="n_neighbors", integer=True)
-        if self.batch_size is not None:
-            check_positive(self.batch_size, name="batch_size", integer=True)
-        check_positive(self.max_memory_mb, name="max_memory_mb")
         assert data.X_test is not None and data.y_test is not None
-        values = knn_shapley_values(
+        values = _knn_values(
             data.X,
             data.y,
             data.X_test,
             data.y_test,
             int(self.n_neighbors),
-            batch_size=self.batch_size,
-            max_memory_mb=float(self.max_memory_mb),
-            n_jobs=self.n_jobs,
-            show_progress=self.show_progress,
+            self.batch_size,
+            float(self.max_memory_mb),
+            self.n_jobs,
+            self.show_progress,
         )
         n = values.size
         return ValuationResult(

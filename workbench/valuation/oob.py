@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, ModelError
-from workbench.core.validation import check_positive
+from workbench.core.errors import ModelError
 from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import MeanAccumulator, run_sampling, seed_entropy
@@ -109,7 +108,7 @@ class DataOOB(BaseValuation):
     tol : float, optional
         Stop early once every point's standard error is at most ``tol``.
     max_samples : float, default=1.0
-        Bag size as a share of the training points (drawn with replacement).
+        Bag size as a share of the training points (drawn with replacement), in ``(0, 10]``.
     random_state : int, optional
     n_jobs : int, optional
     show_progress : bool, optional
@@ -146,11 +145,8 @@ class DataOOB(BaseValuation):
         self.show_progress = show_progress
 
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
-        check_positive(self.max_samples, name="max_samples")
         util = self._utility(data)
         m = max(1, round(float(self.max_samples) * util.n))
-        if m > 10 * util.n:
-            raise InputError(f"max_samples={self.max_samples} is too large; use a value <= 10.")
         entropy = seed_entropy(self.random_state)
         if util.fast is not None:
             util.fast.prepare(share=m / util.n)  # warm start and preconditioner, shipped

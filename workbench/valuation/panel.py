@@ -14,6 +14,7 @@ from workbench.valuation import (
     ValuationResult,
     detection_scores,
     list_methods,
+    make_method,
     noisy_split,
     score_without,
     value,
@@ -117,9 +118,18 @@ class ValuationPanel(ToolPanel):
         self.retrain: dict[str, float] | None = None
         self.suspect_figure: Any = None
         self.suspect_table: Any = None
+        self.method.observe(lambda _: self._sync_model(), names="value")
+        self._sync_model()
         self.run_button.on_click(lambda _: self.value_points())
         self.mark_all_button.on_click(lambda _: self.mark_all())
         self.retrain_button.on_click(lambda _: self.retrain_without_marked())
+
+    def _uses_model(self) -> bool:
+        return "model" in make_method(self.method.value).get_params()
+
+    def _sync_model(self) -> None:
+        # knn_shapley trains no model, and value() refuses one: grey the picker out.
+        self.model.disabled = not self._uses_model()
 
     # -- actions -------------------------------------------------------------------------------
     def _value(self) -> tuple[NoisySplit, ValuationResult]:
@@ -129,11 +139,12 @@ class ValuationPanel(ToolPanel):
         kwargs: dict[str, Any] = {}
         if self.method.value in _BUDGETED:
             kwargs["max_time"] = self.max_time.value
+        if self._uses_model():
+            kwargs["model"] = panel_models()[self.model.value]
         result = value(
             split.X,
             split.y,
             method=self.method.value,
-            model=panel_models()[self.model.value],
             X_test=split.X_test,
             y_test=split.y_test,
             random_state=int(self.seed.value),

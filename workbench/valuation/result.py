@@ -8,8 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputError, ModelError
+from workbench.core.params import check_size
 from workbench.core.results import Result
+from workbench.core.validation import check_array
+from workbench.valuation.checks import MAX_POINTS, check_ax, check_mask
 
 __all__ = ["CurveResult", "ValuationResult"]
 
@@ -26,7 +29,8 @@ class ValuationResult(Result):
         Name of the valuation method.
     values : numpy.ndarray of shape (n_points,)
     stderr : numpy.ndarray of shape (n_points,)
-        Standard error of each value; 0 for exact methods, NaN where it is not estimated.
+        Standard error of each value; 0 for exact methods, NaN where it is not estimated (a
+        rank ensemble, or a point with fewer than two updates).
     counts : numpy.ndarray of shape (n_points,)
         Number of updates (samples) behind each value.
     n_samples : int
@@ -65,6 +69,30 @@ class ValuationResult(Result):
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     utility_backend: str = ""
 
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=float)
+        if values.ndim != 1:
+            raise InputError(f"values must be 1-dimensional, got shape {values.shape}.")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ModelError(
+                f"{self.method} gave {int(bad.sum())} NaN or infinite value(s): the utility (the "
+                "scorer's output on the test data) was not finite. Check the scorer, or scale "
+                "the features (e.g. StandardScaler)."
+            )
+        self.values = values
+        n = values.size
+        stderr = np.asarray(self.stderr, dtype=float).ravel()
+        counts = np.asarray(self.counts, dtype=float).ravel()
+        if stderr.size != n or counts.size != n:
+            raise InputError(
+                f"values, stderr and counts need one entry per point ({n}); got "
+                f"{stderr.size} and {counts.size}."
+            )
+        # An undefined standard error (fewer than two updates) is reported as NaN, never inf.
+        self.stderr = np.where(np.isfinite(stderr), stderr, np.nan)
+        self.counts = counts
+
     @property
     def title(self) -> str:
         """Heading of the notebook view."""
@@ -77,8 +105,8 @@ class ValuationResult(Result):
 
     @property
     def fits_per_second(self) -> float:
-        """Model fits per wall-clock second."""
-        return self.n_fits / self.elapsed_s if self.elapsed_s > 0 else float("nan")
+        """Model fits per wall-clock second (0 when no time was measured)."""
+        return self.n_fits / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def lowest(self, k: int = 10) -> np.ndarray:
         """Indices of the ``k`` least valuable (most suspicious) points, lowest first."""
@@ -134,16 +162,14 @@ class ValuationResult(Result):
         """
         import matplotlib.pyplot as plt
 
+        check_ax(ax)
+        bins = check_size(bins, name="bins", high=10_000, hint="Use e.g. 40 bins.")
+        mask = None if noisy is None else check_mask(noisy, self.values.size)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
-        if noisy is None:
+        if mask is None:
             ax.hist(self.values, bins=bins, color="#4c72b0")
         else:
-            mask = np.asarray(noisy, dtype=bool)
-            if mask.shape != self.values.shape:
-                raise InputError(
-                    f"noisy has shape {mask.shape} but there are {self.values.size} values."
-                )
             ax.hist(
                 [self.values[~mask], self.values[mask]],
                 bins=bins,
@@ -181,6 +207,14 @@ class CurveResult(Result):
     scores: np.ndarray
     n_failed_fits: int = 0
 
+    def __post_init__(self) -> None:
+        self.fractions = check_array(self.fractions, name="fractions", ndim=1)
+        self.scores = np.asarray(self.scores, dtype=float).ravel()
+        if self.scores.size != self.fractions.size:
+            raise InputError(
+                f"scores has {self.scores.size} entries but fractions {self.fractions.size}."
+            )
+
     @property
     def title(self) -> str:
         """Heading of the notebook view."""
@@ -201,13 +235,23 @@ class CurveResult(Result):
         return pd.DataFrame({"fraction": self.fractions, "score": self.scores})
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Score against fraction; extra keyword arguments go to ``ax.plot``."""
+        """Score against fraction; extra keyword arguments go to ``ax.plot``.
+
+        Raises
+        ------
+        InputError
+            If matplotlib refuses one of the keyword arguments.
+        """
         import matplotlib.pyplot as plt
 
+        check_ax(ax)
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         kwargs.setdefault("label", f"{self.order} first")
-        ax.plot(self.fractions, self.scores, marker="o", **kwargs)
+        try:
+            ax.plot(self.fractions, self.scores, marker="o", **kwargs)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise InputError(f"ax.plot refused the arguments {sorted(kwargs)}: {exc}") from None
         what = "removed" if self.kind == "removal" else "used"
         ax.set_xlabel(f"fraction of training points {what}")
         ax.set_ylabel("test score")
@@ -217,7 +261,4 @@ class CurveResult(Result):
 
 
 def _check_k(k: Any, n: int) -> int:
-    from workbench.core.validation import check_positive
-
-    check_positive(k, name="k", integer=True)
-    return int(min(k, n))
+    return min(check_size(k, name="k", high=MAX_POINTS, hint="k is a number of points."), n)

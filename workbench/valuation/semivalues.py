@@ -14,8 +14,8 @@ import numpy as np
 
 from workbench.core.errors import ModelError
 from workbench.core.parallel import effective_n_jobs, parallel_map
-from workbench.core.validation import check_positive
 from workbench.valuation.base import BaseValuation, ValuationData
+from workbench.valuation.checks import check_beta_args
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import MeanAccumulator, RunLog, run_sampling, seed_entropy
 from workbench.valuation.utility import FitLog, Utility, single_threaded
@@ -150,7 +150,7 @@ def beta_weights(n: int, alpha: float, beta: float) -> np.ndarray:
     n : int
         Number of points.
     alpha, beta : float
-        Positive Beta-distribution parameters.
+        Beta-distribution parameters, in ``[0.01, 10000]``.
 
     Returns
     -------
@@ -158,6 +158,7 @@ def beta_weights(n: int, alpha: float, beta: float) -> np.ndarray:
     """
     from scipy.special import betaln, gammaln
 
+    n, alpha, beta = check_beta_args(n, alpha, beta)
     k = np.arange(n, dtype=float)
     log_w = (
         math.log(n)
@@ -393,8 +394,6 @@ class TMCShapley(BaseValuation):
         return None
 
     def _compute(self, data: ValuationData, start: float) -> ValuationResult:
-        check_positive(self.truncation_rtol, name="truncation_rtol", strict=False)
-        check_positive(self.burn_in_fraction, name="burn_in_fraction", strict=False)
         util = self._utility(data)
         weights = self._weights(util.n)
         pre = FitLog()
@@ -497,8 +496,6 @@ class BetaShapley(TMCShapley):
         self.beta = beta
 
     def _weights(self, n: int) -> np.ndarray:
-        check_positive(self.alpha, name="alpha")
-        check_positive(self.beta, name="beta")
         return beta_weights(n, float(self.alpha), float(self.beta))
 
 

@@ -16,6 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.validation import check_array, check_choice, check_consistent_length
+from workbench.valuation.checks import check_flag, check_model, check_target
+
 __all__ = ["FitLog", "Utility", "resolve_scorer", "single_threaded"]
 
 ScorerLike = str | Callable[[Any, np.ndarray, np.ndarray], float]
@@ -121,7 +125,41 @@ class Utility:
     _scorer_fn: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # Cheap next to the fits that follow: one pass over the data per Utility, not per fit.
+        check_model(self.model)
+        classification = bool(check_flag(self.classification, name="classification"))
+        self.X = check_array(self.X, name="X", float32=True)
+        self.y = check_target(self.y, classification=classification)
+        check_consistent_length(X=self.X, y=self.y)
+        if self.X_test is not None or self.y_test is not None:
+            self.X_test = check_array(self.X_test, name="X_test", float32=True)
+            self.y_test = check_target(
+                self.y_test, classification=classification, name="y_test", min_classes=1
+            )
+            check_consistent_length(X_test=self.X_test, y_test=self.y_test)
+            if self.X_test.shape[1] != self.X.shape[1]:
+                raise InputError("X_test and X have different numbers of features.")
+        d = self.default_score
+        if isinstance(d, bool) or not isinstance(d, int | float | np.number) or np.isinf(d):
+            raise InputTypeError(f"default_score must be a finite number (or NaN), got {d!r}.")
+        if not callable(self.scorer):
+            from sklearn.metrics import get_scorer_names
+
+            if not isinstance(self.scorer, str):
+                raise InputTypeError("scorer must be a scikit-learn scorer name or a callable.")
+            check_choice(self.scorer, get_scorer_names(), kind="scorer")
         self._scorer_fn = resolve_scorer(self.scorer)
+
+    def _rows(self, idx: Any, log: Any) -> np.ndarray:
+        """``idx`` as row indices of the training data (refused when out of range)."""
+        if not isinstance(log, FitLog):
+            raise InputTypeError(f"log must be a FitLog, got {type(log).__name__}.")
+        rows = np.asarray(idx)
+        if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+            raise InputError("idx must be a 1-d array of integer row indices.")
+        if rows.size and (rows.min() < 0 or rows.max() >= self.n):
+            raise InputError(f"idx holds row indices outside 0..{self.n - 1}.")
+        return rows
 
     @property
     def backend(self) -> str:
@@ -142,6 +180,7 @@ class Utility:
         """Fit a clone of the model on rows ``idx``; ``None`` (and a logged failure) if it fails."""
         from sklearn.base import clone
 
+        idx = self._rows(idx, log)
         log.n_fits += 1
         y_sub = self.y[idx]
         if self.classification and (y_sub.size == 0 or np.all(y_sub == y_sub[0])):
@@ -162,7 +201,8 @@ class Utility:
 
     def score(self, idx: np.ndarray, log: FitLog) -> float:
         """Utility of the subset ``idx`` (a fit on it scored on the test data)."""
-        if len(idx) == 0:
+        idx = self._rows(idx, log)
+        if idx.size == 0:
             return float(self.default_score)
         if self.fast is not None:
             w = np.zeros((1, self.n))
