@@ -147,7 +147,7 @@ def test_bad_mitigations(cancer_small, mitigations, kwargs, exc, msg):
 
 def test_bad_epsilons(cancer_small, fake_diffprivlib):
     X, y = cancer_small
-    with pytest.raises(InputError, match="epsilon must be > 0"):
+    with pytest.raises(InputError, match=r"epsilon must lie in \(0, 1e\+06\]"):
         dp_variants(_rf(), X, y, epsilons=[0.0])
     with pytest.raises(InputError, match="epsilons is empty"):
         dp_variants(_rf(), X, y, epsilons=[])

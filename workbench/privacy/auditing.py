@@ -19,16 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError, ModelError
-from workbench.core.validation import (
-    check_choice,
-    check_fitted,
-    check_has_methods,
-    check_n_jobs,
-    check_positive,
-    check_X_y,
-)
 from workbench.privacy import attacks as atk
+from workbench.privacy.checks import MIN_RECORDS, MIN_SHADOWS, validate_audit
 from workbench.privacy.metrics import (
     auc,
     is_reliable,
@@ -37,8 +29,8 @@ from workbench.privacy.metrics import (
     threshold_at_fpr,
     tpr_at_fpr,
 )
-from workbench.privacy.mitigations import mitigation_variants
-from workbench.privacy.outliers import OUTLIER_METHODS, outlier_scores
+from workbench.privacy.mitigations import build_variants
+from workbench.privacy.outliers import outlier_scores
 from workbench.privacy.report import AuditReport, MitigationReport
 from workbench.privacy.shadows import (
     LabelOnlyQueries,
@@ -50,56 +42,8 @@ from workbench.privacy.shadows import (
 
 __all__ = ["MIN_RECORDS", "MIN_SHADOWS", "audit"]
 
-MIN_RECORDS = 20
-"""Fewest records an audit accepts (each model trains on about half of them)."""
-
-MIN_SHADOWS = 4
-"""Fewest shadow models for attacks that need references (each record needs IN and OUT ones)."""
-
 _RISK_PREFERENCE = ("lira_online", "rmia", "lira_offline", "calibrated", "loss", "label_only")
 _FPRS = (0.01, 0.001)
-_MIN_PER_CLASS = 4
-
-
-def _resolve_attacks(attacks: str | Iterable[str] | None, estimator: Any) -> list[str]:
-    has_proba = callable(getattr(estimator, "predict_proba", None))
-    if attacks is None:
-        if not has_proba:
-            raise ModelError(
-                f"{type(estimator).__name__} has no predict_proba, which the attacks "
-                f"{', '.join(a for a in atk.ATTACKS if a in atk.NEEDS_PROBA)} need. Pass "
-                "attacks=['label_only'] (it needs only predict), or use a model with class "
-                "probabilities (e.g. SVC(probability=True))."
-            )
-        return list(atk.ATTACKS)
-    names = [attacks] if isinstance(attacks, str) else list(attacks)
-    if not names:
-        raise InputError(f"attacks is empty; choose from {', '.join(atk.ATTACKS)}.")
-    for name in names:
-        check_choice(name, atk.ATTACKS, kind="attack")
-    needing = [a for a in names if a in atk.NEEDS_PROBA]
-    if needing and not has_proba:
-        raise ModelError(
-            f"{type(estimator).__name__} has no predict_proba, which the attack(s) "
-            f"{', '.join(needing)} need. Use attacks=['label_only'] for a model that only "
-            "returns labels."
-        )
-    return [a for a in atk.ATTACKS if a in names]
-
-
-def _as_indices(value: Any, n: int, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype == bool:
-        if arr.shape != (n,):
-            raise InputError(f"{name} as a boolean mask needs shape ({n},), got {arr.shape}.")
-        return np.nonzero(arr)[0]
-    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-        raise InputError(f"{name} must be a boolean mask or an array of row indices of X.")
-    if arr.size and (arr.min() < 0 or arr.max() >= n):
-        raise InputError(f"{name} holds row indices outside 0..{n - 1}.")
-    if np.unique(arr).size != arr.size:
-        raise InputError(f"{name} lists some rows twice; pass each row once.")
-    return arr.astype(int)
 
 
 def _model_name(estimator: Any) -> str:
@@ -107,16 +51,6 @@ def _model_name(estimator: Any) -> str:
     if steps:
         return "Pipeline(" + ", ".join(type(s).__name__ for _, s in steps) + ")"
     return type(estimator).__name__
-
-
-def _check_classes(y: np.ndarray, *, pooled: bool) -> None:
-    classes, counts = np.unique(y, return_counts=True)
-    if pooled and counts.min() < _MIN_PER_CLASS:
-        rare = classes[counts < _MIN_PER_CLASS].tolist()
-        raise InputError(
-            f"Class(es) {rare} have fewer than {_MIN_PER_CLASS} records; each model trains on "
-            "half of the records, so it would miss them. Drop or merge those classes."
-        )
 
 
 def _scores_for_target(
@@ -274,8 +208,8 @@ def audit(
         Given mode: rows known not to be in training; all other rows by default. Must not overlap
         ``members``.
     n_shadows : int, default=16
-        Shadow (reference) models. At least 4 for the reference attacks; 0 runs only ``loss`` and
-        ``label_only``.
+        Shadow (reference) models, at most 1024. At least 4 for the reference attacks; 0 runs
+        only ``loss`` and ``label_only`` (given mode).
     attacks : str or iterable of str, optional
         Subset of ``loss``, ``calibrated``, ``lira_offline``, ``lira_online``, ``rmia``,
         ``label_only`` (see :mod:`workbench.privacy.attacks`); all by default.
@@ -290,11 +224,12 @@ def audit(
     fixed_variance : bool, default=True
         LiRA with one variance pooled over records (better below ~64 shadows).
     n_queries : int, default=16
-        Perturbed queries per record for the label-only attack.
+        Perturbed queries per record for the label-only attack, 1 to 1000.
     noise_scale : float, default=0.1
-        Their noise, as a share of each feature's standard deviation.
+        Their noise, as a share of each feature's standard deviation, in ``(0, 10]``.
     random_state : int, optional
-        Seed of the splits, the models, the label-only noise and the outlier forest.
+        Seed of the splits, the models, the label-only noise and the outlier forest, in
+        ``[0, 2**32 - 1]``.
     n_jobs : int, optional
         Parallel workers for training (joblib convention; honours ``joblib.parallel_config``).
     show_progress : bool, optional
@@ -309,9 +244,12 @@ def audit(
     InputError
         Bad X/y, too few records, a class too rare, overlapping member sets, labels unknown to
         the fitted model, too few shadows for the chosen attacks, bad numbers.
+    InputTypeError
+        An estimator that is not a scikit-learn estimator, or arguments of the wrong type.
     ModelError
-        A model without ``predict_proba`` asked for probability attacks (use
-        ``attacks=['label_only']``), or a shadow model failed to train.
+        A regressor or clusterer (the audit needs a classifier), a model without
+        ``predict_proba`` asked for probability attacks (use ``attacks=['label_only']``), or a
+        shadow model failed to train.
     NotFittedError
         Given mode with an unfitted estimator.
     UnknownNameError
@@ -320,51 +258,25 @@ def audit(
     from scipy.stats import spearmanr
     from sklearn.base import clone
 
-    check_has_methods(estimator, ["fit", "predict"], name="estimator")
-    Xa, ya = check_X_y(X, y, min_samples=MIN_RECORDS, classification=True)
-    names = _resolve_attacks(attacks, estimator)
-    if isinstance(n_shadows, bool) or not isinstance(n_shadows, int | np.integer):
-        raise InputError(f"n_shadows must be an integer, got {n_shadows!r}.")
-    if n_shadows < 0:
-        raise InputError(f"n_shadows must be >= 0, got {n_shadows}.")
-    needs_refs = [a for a in names if a in atk.NEEDS_REFERENCES]
-    if needs_refs and n_shadows < MIN_SHADOWS:
-        raise InputError(
-            f"The attack(s) {', '.join(needs_refs)} need at least {MIN_SHADOWS} shadow models "
-            f"(got n_shadows={n_shadows}); raise n_shadows or use attacks=['loss', 'label_only']."
-        )
-    check_choice(outlier_method, OUTLIER_METHODS, kind="outlier method")
-    check_positive(n_queries, name="n_queries", integer=True)
-    check_positive(noise_scale, name="noise_scale")
-    n_jobs = check_n_jobs(n_jobs)
-    pooled = members is None
-    if pooled and non_members is not None:
-        raise InputError("non_members needs members: pass both to audit a fitted model.")
-    if not pooled and mitigations is not None:
-        raise InputError(
-            "Mitigations retrain the model, so they need the pooled mode: call audit() without "
-            "members (the audit then trains the target itself)."
-        )
-    _check_classes(ya, pooled=pooled)
-    n = Xa.shape[0]
-    if pooled and n_shadows < 1:
-        raise InputError(
-            "The pooled audit needs at least 1 shadow model so that every record is left out of "
-            "some model (non-members); pass n_shadows >= 1, or members=... for a fitted model."
-        )
-    if pooled and n_shadows + 1 > n:
-        raise InputError(
-            f"{n} records are too few for {n_shadows} shadow models; use at most {n - 1}."
-        )
+    args = validate_audit(
+        estimator, X, y, members=members, non_members=non_members, n_shadows=n_shadows,
+        attacks=attacks, mitigations=mitigations, epsilons=epsilons,
+        outlier_method=outlier_method, fixed_variance=fixed_variance, n_queries=n_queries,
+        noise_scale=noise_scale, random_state=random_state, n_jobs=n_jobs,
+        show_progress=show_progress,
+    )  # fmt: skip
+    Xa, ya, names, needs_refs = args.X, args.y, args.names, args.needs_refs
+    n_shadows, random_state, n_jobs = args.n_shadows, args.random_state, args.n_jobs
+    pooled, n = args.pooled, args.X.shape[0]
 
     if mitigations is not None:
         # Built before any training so a bad request fails fast.
-        variants, notes = mitigation_variants(estimator, Xa, ya, mitigations, epsilons=epsilons)
+        variants, notes = build_variants(estimator, Xa, ya, mitigations, args.epsilons)
 
     # Splits come from random_state alone (see pooled_splits); other draws from a second stream.
     rng = np.random.default_rng(None if random_state is None else [int(random_state), 1])
     label_only = LabelOnlyQueries(
-        n_queries=int(n_queries), noise_scale=float(noise_scale), seed=int(rng.integers(2**31))
+        n_queries=args.n_queries, noise_scale=args.noise_scale, seed=int(rng.integers(2**31))
     )
 
     if pooled:
@@ -386,30 +298,7 @@ def audit(
         detected = np.where(member_matrix, s >= tau, False).sum(axis=0) / n_in
         records = pd.DataFrame({"record": np.arange(n), "label": ya, "n_member_models": n_in})
     else:
-        check_fitted(estimator, name="estimator")
-        model_classes = set(np.asarray(estimator.classes_).tolist())
-        unknown = sorted(set(np.unique(ya).tolist()) - model_classes, key=str)
-        if unknown:
-            raise InputError(
-                f"Labels {unknown[:5]} in y are missing from the model's classes_ "
-                f"{sorted(model_classes, key=str)[:10]}; audit the model on records of the "
-                "classes it was trained on."
-            )
-        in_idx = _as_indices(members, n, "members")
-        if in_idx.size == 0:
-            raise InputError("members is empty; pass the rows the model was trained on.")
-        if non_members is None:
-            out_idx = np.setdiff1d(np.arange(n), in_idx)
-        else:
-            out_idx = _as_indices(non_members, n, "non_members")
-            overlap = np.intersect1d(in_idx, out_idx)
-            if overlap.size:
-                raise InputError(
-                    f"{overlap.size} row(s) are both members and non-members (first: "
-                    f"{overlap[:5].tolist()}); the two sets must be disjoint."
-                )
-        if out_idx.size == 0:
-            raise InputError("No non-members: pass rows the model was not trained on.")
+        in_idx, out_idx = args.in_idx, args.out_idx
         n_models = n_shadows
         target = query_model(
             estimator,

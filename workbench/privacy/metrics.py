@@ -32,16 +32,17 @@ __all__ = [
 
 def _check_labels_scores(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
     s = check_array(scores, name="scores", ndim=1)
-    lab = np.asarray(labels)
+    try:
+        lab = np.asarray(labels)
+    except (TypeError, ValueError):
+        lab = np.asarray([None], dtype=object)
     if lab.ndim != 1:
         raise InputError(f"labels must be 1-dimensional, got shape {lab.shape}.")
     check_consistent_length(labels=lab, scores=s)
     if lab.dtype != bool:
-        values = set(np.unique(lab).tolist())
-        if not values <= {0, 1}:
-            raise InputError(
-                f"labels must be boolean or 0/1 (1 = member), got values {sorted(values)[:5]}."
-            )
+        if lab.dtype.kind not in "iuf" or not np.isin(lab, [0, 1]).all():
+            shown = list(dict.fromkeys(lab.tolist()))[:5]
+            raise InputError(f"labels must be boolean or 0/1 (1 = member), got values {shown}.")
         lab = lab.astype(bool)
     if lab.all() or not lab.any():
         raise InputError(

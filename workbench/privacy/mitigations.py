@@ -15,9 +15,15 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import DependencyError, InputError, InputTypeError, ModelError
-from workbench.core.validation import check_choice, check_positive
+from workbench.privacy.checks import check_classifier, check_epsilons, check_name, check_records
 
-__all__ = ["MITIGATIONS", "dp_variants", "import_diffprivlib", "mitigation_variants"]
+__all__ = [
+    "MITIGATIONS",
+    "build_variants",
+    "dp_variants",
+    "import_diffprivlib",
+    "mitigation_variants",
+]
 
 MITIGATIONS: tuple[str, ...] = ("regularize", "dp")
 """Mitigation kinds accepted by :func:`mitigation_variants`."""
@@ -93,8 +99,8 @@ def _regularized(estimator: Any) -> tuple[dict[str, Any], str | None]:
 
 def dp_variants(
     estimator: Any,
-    X: np.ndarray,
-    y: np.ndarray,
+    X: Any,
+    y: Any,
     *,
     epsilons: Iterable[float] = (1.0, 10.0),
 ) -> dict[str, Any]:
@@ -108,10 +114,10 @@ def dp_variants(
     ----------
     estimator : estimator or Pipeline
         A LogisticRegression, GaussianNB, or tree/forest classifier (possibly last in a Pipeline).
-    X, y : numpy.ndarray
+    X, y : array-like
         The audit records (for bounds and classes).
     epsilons : iterable of float, default=(1.0, 10.0)
-        Privacy budgets; smaller is more private.
+        Privacy budgets in ``(0, 1e6]``, at most 20 of them; smaller is more private.
 
     Returns
     -------
@@ -123,11 +129,19 @@ def dp_variants(
     DependencyError
         If diffprivlib cannot be imported.
     ModelError
-        If diffprivlib offers no private counterpart of the model.
+        If the estimator is not a classifier, or diffprivlib offers no private counterpart.
+    InputError, InputTypeError
+        For bad records or budgets.
     """
-    eps_list = [float(check_positive(e, name="epsilon")) for e in epsilons]
-    if not eps_list:
-        raise InputError("epsilons is empty; pass at least one privacy budget such as 1.0.")
+    check_classifier(estimator)
+    Xa, ya = check_records(X, y)
+    return _dp_variants(estimator, Xa, ya, check_epsilons(epsilons))
+
+
+def _dp_variants(
+    estimator: Any, X: np.ndarray, y: np.ndarray, eps_list: list[float]
+) -> dict[str, Any]:
+    """:func:`dp_variants` on checked arguments."""
     last, _ = _final_step(estimator)
     name = type(last).__name__
     supported = ("LogisticRegression", "GaussianNB", *_TREE_LIKE)
@@ -176,8 +190,8 @@ def dp_variants(
 
 def mitigation_variants(
     estimator: Any,
-    X: np.ndarray,
-    y: np.ndarray,
+    X: Any,
+    y: Any,
     mitigations: str | Iterable[str] | Mapping[str, Any] = "auto",
     *,
     epsilons: Iterable[float] = (1.0, 10.0),
@@ -188,7 +202,7 @@ def mitigation_variants(
     ----------
     estimator : estimator
         The audited model (template).
-    X, y : numpy.ndarray
+    X, y : array-like
         The audit records (DP bounds and classes).
     mitigations : "auto", iterable of {"regularize", "dp"}, or mapping of str to estimator
         ``"auto"``: regularization, plus DP when diffprivlib works and offers the model (skipped
@@ -210,6 +224,36 @@ def mitigation_variants(
         When ``"dp"`` is named explicitly and cannot be built.
     InputTypeError
         When a mapping value has no ``fit`` method.
+    InputError, ModelError
+        For bad records or budgets, or an estimator that is not a classifier.
+    """
+    check_classifier(estimator)
+    Xa, ya = check_records(X, y)
+    return build_variants(estimator, Xa, ya, mitigations, check_epsilons(epsilons))
+
+
+def build_variants(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    mitigations: Any,
+    epsilons: list[float],
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`mitigation_variants` on checked estimator, records and budgets (the audit's path).
+
+    Parameters
+    ----------
+    estimator : classifier
+    X, y : numpy.ndarray
+        Checked records.
+    mitigations : "auto", iterable of str, or mapping of str to estimator
+    epsilons : list of float
+        Checked privacy budgets.
+
+    Returns
+    -------
+    variants : dict of str to estimator
+    notes : list of str
     """
     if isinstance(mitigations, Mapping):
         for key, est in mitigations.items():
@@ -217,17 +261,22 @@ def mitigation_variants(
                 raise InputTypeError(
                     f"Mitigation {key!r} is a {type(est).__name__}, not an estimator with fit()."
                 )
+            check_classifier(est, name=f"mitigation {key!r}")
         return dict(mitigations), []
     auto = isinstance(mitigations, str) and mitigations == "auto"
-    kinds = (
-        list(MITIGATIONS)
-        if auto
-        else ([mitigations] if isinstance(mitigations, str) else list(mitigations))
-    )
+    if isinstance(mitigations, str):
+        kinds = list(MITIGATIONS) if auto else [mitigations]
+    elif isinstance(mitigations, Iterable) and not isinstance(mitigations, bytes):
+        kinds = list(mitigations)
+    else:
+        raise InputTypeError(
+            f"mitigations must be 'auto', a list such as ['regularize'] or a mapping of "
+            f"names to estimators, got {mitigations!r}."
+        )
     if not kinds:
         raise InputError("mitigations is empty; pass 'auto', ['regularize'] or ['dp'].")
     for kind in kinds:
-        check_choice(kind, MITIGATIONS, kind="mitigation")
+        check_name(kind, MITIGATIONS, kind="mitigation")
     variants: dict[str, Any] = {}
     notes: list[str] = []
     if "regularize" in kinds:
@@ -237,7 +286,7 @@ def mitigation_variants(
             notes.append(note)
     if "dp" in kinds:
         try:
-            variants.update(dp_variants(estimator, X, y, epsilons=epsilons))
+            variants.update(_dp_variants(estimator, X, y, epsilons))
         except (DependencyError, ModelError) as exc:
             if not auto:
                 raise

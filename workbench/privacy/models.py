@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.core.validation import check_choice
+from workbench.core.params import check_random_state
+from workbench.privacy.checks import check_name
 
 __all__ = ["DEMO_MODELS", "demo_model"]
 
@@ -25,7 +26,7 @@ def demo_model(name: str, *, random_state: int | None = None) -> Any:
     name : {"random_forest", "mlp", "logistic_regression", "decision_tree"}
         See :data:`DEMO_MODELS`.
     random_state : int, optional
-        Seed of the model.
+        Seed of the model, in ``[0, 2**32 - 1]``.
 
     Returns
     -------
@@ -36,8 +37,11 @@ def demo_model(name: str, *, random_state: int | None = None) -> Any:
     ------
     UnknownNameError
         For an unknown name.
+    InputError, InputTypeError
+        For a seed that is not None or an integer in ``[0, 2**32 - 1]``.
     """
-    check_choice(name, DEMO_MODELS, kind="demo model")
+    check_name(name, DEMO_MODELS, kind="demo model")
+    random_state = check_random_state(random_state)
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier

@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError
+from workbench.core.errors import InputError, UnknownNameError
+from workbench.core.params import check_random_state, check_size
 from workbench.core.validation import (
     check_array,
     check_choice,
+    check_classification_target,
     check_consistent_length,
-    check_positive,
 )
 
 __all__ = ["OUTLIER_METHODS", "outlier_scores"]
@@ -46,9 +47,9 @@ def outlier_scores(
         divided by the mean distance to the nearest records of other classes, on standardized
         features; flagged where it exceeds 1 (closer to another class than to its own).
     n_neighbors : int, default=5
-        Neighbours for ``"class_distance"``.
+        Neighbours for ``"class_distance"``, 1 to 10000.
     random_state : int, optional
-        Seed of the isolation forest.
+        Seed of the isolation forest, in ``[0, 2**32 - 1]``.
 
     Returns
     -------
@@ -60,11 +61,16 @@ def outlier_scores(
     UnknownNameError
         For an unknown ``method``.
     InputError
-        For ``"class_distance"`` without ``y``, with a single class, or a class of one record.
+        For NaN, infinite or float32-overflowing features; for ``"class_distance"`` without
+        ``y``, with continuous or single-class labels, or a class of one record.
     """
+    if not isinstance(method, str):
+        raise UnknownNameError("outlier method", method, OUTLIER_METHODS)
     check_choice(method, OUTLIER_METHODS, kind="outlier method")
-    check_positive(n_neighbors, name="n_neighbors", integer=True)
-    Xa = check_array(X, min_samples=2)
+    n_neighbors = check_size(n_neighbors, name="n_neighbors", high=10_000, hint="5 is usual.")
+    random_state = check_random_state(random_state)
+    # IsolationForest works in float32, so larger magnitudes would overflow there.
+    Xa = check_array(X, min_samples=2, float32=True)
     if method == "isolation_forest":
         from sklearn.ensemble import IsolationForest
 
@@ -72,11 +78,9 @@ def outlier_scores(
         return -forest.score_samples(Xa), forest.predict(Xa) == -1
     if y is None:
         raise InputError("method='class_distance' needs the class labels y.")
-    ya = np.asarray(y)
+    ya = check_classification_target(y)
     check_consistent_length(X=Xa, y=ya)
     classes, counts = np.unique(ya, return_counts=True)
-    if classes.size < 2:
-        raise InputError("method='class_distance' needs at least two classes in y.")
     if counts.min() < 2:
         raise InputError(
             f"Class {classes[np.argmin(counts)]!r} has a single record; 'class_distance' needs "

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.core.params import check_size
 from workbench.core.results import Result
+from workbench.privacy.checks import check_ax, check_name
 
 __all__ = ["AuditReport", "MitigationReport"]
 
@@ -63,7 +65,7 @@ class MitigationReport(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(5, 3.5))
         t = self.table
         ax.scatter(t["test_accuracy"], t["tpr@1%fpr"], color="tab:red")
@@ -167,9 +169,7 @@ class AuditReport(Result):
         -------
         pandas.DataFrame
         """
-        from workbench.core.validation import check_positive
-
-        check_positive(k, name="k", integer=True)
+        k = check_size(k, name="k", high=10**9, hint="k is a number of records.")
         rec = self.records.dropna(subset=["risk"])
         return rec.sort_values("risk", ascending=False, kind="mergesort").head(k)
 
@@ -181,9 +181,7 @@ class AuditReport(Result):
         UnknownNameError
             If the attack was not run.
         """
-        from workbench.core.validation import check_choice
-
-        check_choice(attack, self._curves, kind="attack")
+        check_name(attack, self._curves, kind="attack")
         return self._curves[attack]
 
     def attack_scores(self, attack: str) -> tuple[np.ndarray, np.ndarray]:
@@ -208,9 +206,7 @@ class AuditReport(Result):
         UnknownNameError
             If the attack was not run.
         """
-        from workbench.core.validation import check_choice
-
-        check_choice(attack, self._scores, kind="attack")
+        check_name(attack, self._scores, kind="attack")
         return self._scores[attack].copy(), np.asarray(self._labels).copy()
 
     def plot(self, ax: Any = None) -> Any:
@@ -226,7 +222,7 @@ class AuditReport(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(5, 4))
         n_neg = int(self.metrics["n_nonmembers"].max())
         lo = 1.0 / max(n_neg, 1)
@@ -261,7 +257,7 @@ class AuditReport(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(5, 3.5))
         rec = self.records.dropna(subset=["risk"])
         flag = rec["is_outlier"].to_numpy(bool)
@@ -281,6 +277,7 @@ class AuditReport(Result):
         InputError
             If the audit ran without mitigations.
         """
+        check_ax(ax)
         if self.mitigations is None:
             from workbench.core.errors import InputError
 

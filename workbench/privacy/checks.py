@@ -1,0 +1,399 @@
+"""Boundary checks of the privacy audit: estimators, records, member sets, attacks, numbers.
+
+:func:`workbench.privacy.audit` and the other public functions run their arguments through these
+helpers once, before any model is trained. The shared checks (seeds, finite and bounded numbers,
+class-label targets, estimator kinds) come from :mod:`workbench.core`; this module adds the audit's
+own rules: a classifier, enough records per class, bounded numbers of shadow models and queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from workbench.core.errors import InputError, InputTypeError, ModelError, UnknownNameError
+from workbench.core.params import check_number, check_random_state, check_size
+from workbench.core.validation import (
+    check_array,
+    check_choice,
+    check_classification_target,
+    check_consistent_length,
+    check_estimator,
+    check_n_jobs,
+)
+from workbench.privacy import attacks as atk
+from workbench.privacy.outliers import OUTLIER_METHODS
+
+__all__ = [
+    "MAX_EPSILONS",
+    "MAX_JOBS",
+    "MAX_QUERIES",
+    "MAX_SHADOWS",
+    "MIN_PER_CLASS",
+    "MIN_RECORDS",
+    "MIN_SHADOWS",
+    "AuditArgs",
+    "as_indices",
+    "check_ax",
+    "check_classes",
+    "check_classifier",
+    "check_epsilons",
+    "check_flag",
+    "check_jobs",
+    "check_name",
+    "check_records",
+    "check_sizes",
+    "resolve_attacks",
+    "validate_audit",
+]
+
+#: Most shadow models an audit trains (LiRA reaches its power with 64-256).
+MAX_SHADOWS = 1024
+#: Most perturbed queries per record of the label-only attack.
+MAX_QUERIES = 1000
+#: Most privacy budgets (each one a DP variant that is audited).
+MAX_EPSILONS = 20
+#: Most parallel workers.
+MAX_JOBS = 1024
+#: Fewest records per class in pooled mode (each model trains on half of the records).
+MIN_PER_CLASS = 4
+
+MIN_RECORDS = 20
+"""Fewest records an audit accepts (each model trains on about half of them)."""
+
+MIN_SHADOWS = 4
+"""Fewest shadow models for attacks that need references (each record needs IN and OUT ones)."""
+
+
+def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
+    """Check a switch: ``True`` or ``False`` (or ``None`` when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, bool | np.bool_):
+        allowed = "True, False or None" if optional else "True or False"
+        raise InputTypeError(f"{name} must be {allowed}, got {value!r}.")
+    return bool(value)
+
+
+def check_jobs(n_jobs: Any) -> int | None:
+    """Check ``n_jobs``: None, -1 or a non-zero integer of at most :data:`MAX_JOBS` workers."""
+    n = check_n_jobs(n_jobs)
+    if n is not None and abs(n) > MAX_JOBS:
+        raise InputError(
+            f"n_jobs={n} asks for more than {MAX_JOBS} workers; use -1 for every core."
+        )
+    return n
+
+
+def check_name(value: Any, choices: Iterable[str], *, kind: str) -> str:
+    """Check that ``value`` is one of ``choices`` (a string; arrays and lists are refused)."""
+    options = list(choices)
+    if not isinstance(value, str):
+        raise UnknownNameError(kind, value, options)
+    return check_choice(value, options, kind=kind)
+
+
+def check_ax(ax: Any) -> Any:
+    """Check a matplotlib ``Axes`` (or None, for a new figure)."""
+    if ax is None:
+        return None
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InputTypeError(
+            f"ax must be a matplotlib Axes or None, got {type(ax).__name__}; "
+            "e.g. fig, ax = plt.subplots()."
+        )
+    return ax
+
+
+def check_classifier(estimator: Any, *, fitted: bool = False, name: str = "estimator") -> Any:
+    """Check that ``estimator`` is a scikit-learn classifier (a Pipeline ending in one counts).
+
+    Membership inference here reads each model's labels and class probabilities, so regressors
+    and clusterers are refused up front, with the fix, instead of failing inside an attack.
+
+    Raises
+    ------
+    InputTypeError
+        If it is not an estimator instance with ``fit`` and ``predict``.
+    ModelError
+        If it is not a classifier.
+    NotFittedError
+        If ``fitted`` and it is not fitted.
+    """
+    check_estimator(estimator, methods=("fit", "predict"), name=name)
+    try:
+        from sklearn.utils import get_tags
+
+        get_tags(estimator)
+    except (AttributeError, TypeError):
+        raise InputTypeError(
+            f"{name} ({type(estimator).__name__}) is not a scikit-learn estimator (it has no "
+            "estimator tags); derive it from sklearn.base.BaseEstimator and ClassifierMixin."
+        ) from None
+    _check_mixin_order(estimator, name)
+    try:
+        return check_estimator(estimator, kind="classifier", fitted=fitted, name=name)
+    except ModelError as exc:
+        if type(exc) is not ModelError:
+            raise
+        raise ModelError(
+            f"{exc} The audit attacks a model through its predicted labels and class "
+            "probabilities, so it needs a classifier; a regressor's leak is not measured here."
+        ) from None
+
+
+def _check_mixin_order(estimator: Any, name: str) -> None:
+    from sklearn.base import ClassifierMixin, is_classifier
+
+    if isinstance(estimator, ClassifierMixin) and not is_classifier(estimator):
+        raise ModelError(
+            f"{name} ({type(estimator).__name__}) derives from ClassifierMixin, but scikit-learn "
+            "does not see it as a classifier: list the mixin first, as in "
+            "class MyModel(ClassifierMixin, BaseEstimator)."
+        )
+
+
+def check_records(X: Any, y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Check audit records: finite float32-safe features and class labels of equal length."""
+    Xa = check_array(X, name="X", min_samples=min_samples, float32=True)
+    ya = check_classification_target(y)
+    check_consistent_length(X=Xa, y=ya)
+    return Xa, ya
+
+
+def check_classes(y: np.ndarray) -> None:
+    """Refuse classes with fewer than :data:`MIN_PER_CLASS` records (pooled mode)."""
+    classes, counts = np.unique(y, return_counts=True)
+    if counts.min() < MIN_PER_CLASS:
+        rare = classes[counts < MIN_PER_CLASS].tolist()
+        raise InputError(
+            f"Class(es) {rare} have fewer than {MIN_PER_CLASS} records; each model trains on "
+            "half of the records, so it would miss them. Drop or merge those classes."
+        )
+
+
+def check_epsilons(epsilons: Any) -> list[float]:
+    """Check privacy budgets: 1 to :data:`MAX_EPSILONS` positive finite numbers."""
+    if isinstance(epsilons, numbers.Real) and not isinstance(epsilons, bool):
+        epsilons = [epsilons]
+    if isinstance(epsilons, str | bytes) or not isinstance(epsilons, Iterable):
+        raise InputTypeError(
+            f"epsilons must be a list of privacy budgets such as [1.0, 10.0], got {epsilons!r}."
+        )
+    eps = list(epsilons)
+    if not eps:
+        raise InputError("epsilons is empty; pass at least one privacy budget such as 1.0.")
+    if len(eps) > MAX_EPSILONS:
+        raise InputError(f"epsilons has {len(eps)} budgets; use at most {MAX_EPSILONS}.")
+    return [check_number(e, name="epsilon", low=0.0, low_open=True, high=1e6) for e in eps]
+
+
+def resolve_attacks(attacks: Any, estimator: Any) -> list[str]:
+    """The attacks to run, in report order; refuse unknown names and impossible requests."""
+    has_proba = callable(getattr(estimator, "predict_proba", None))
+    if attacks is None:
+        if not has_proba:
+            raise ModelError(
+                f"{type(estimator).__name__} has no predict_proba, which the attacks "
+                f"{', '.join(a for a in atk.ATTACKS if a in atk.NEEDS_PROBA)} need. Pass "
+                "attacks=['label_only'] (it needs only predict), or use a model with class "
+                "probabilities (e.g. SVC(probability=True))."
+            )
+        return list(atk.ATTACKS)
+    if isinstance(attacks, str):
+        names = [attacks]
+    elif isinstance(attacks, Iterable) and not isinstance(attacks, bytes):
+        names = list(attacks)
+    else:
+        raise InputTypeError(f"attacks must be a list of attack names, got {attacks!r}.")
+    if not names:
+        raise InputError(f"attacks is empty; choose from {', '.join(atk.ATTACKS)}.")
+    for name in names:
+        check_name(name, atk.ATTACKS, kind="attack")
+    needing = [a for a in names if a in atk.NEEDS_PROBA]
+    if needing and not has_proba:
+        raise ModelError(
+            f"{type(estimator).__name__} has no predict_proba, which the attack(s) "
+            f"{', '.join(needing)} need. Use attacks=['label_only'] for a model that only "
+            "returns labels."
+        )
+    return [a for a in atk.ATTACKS if a in names]
+
+
+def as_indices(value: Any, n: int, name: str) -> np.ndarray:
+    """Row indices of ``X`` from a boolean mask or an integer index array."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray([None], dtype=object)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise InputError(f"{name} as a boolean mask needs shape ({n},), got {arr.shape}.")
+        return np.nonzero(arr)[0]
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise InputError(f"{name} must be a boolean mask or an array of row indices of X.")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise InputError(f"{name} holds row indices outside 0..{n - 1}.")
+    if np.unique(arr).size != arr.size:
+        raise InputError(f"{name} lists some rows twice; pass each row once.")
+    return arr.astype(int)
+
+
+def check_sizes(n_shadows: Any, n_queries: Any, noise_scale: Any) -> tuple[int, int, float]:
+    """Check the audit's counts and the label-only noise level."""
+    n_shadows = check_size(
+        n_shadows, name="n_shadows", low=0, high=MAX_SHADOWS, hint="16 to 64 are usual."
+    )
+    n_queries = check_size(n_queries, name="n_queries", high=MAX_QUERIES, hint="16 is usual.")
+    noise_scale = check_number(
+        noise_scale,
+        name="noise_scale",
+        low=0.0,
+        low_open=True,
+        high=10.0,
+        hint="It is a share of each feature's standard deviation; 0.1 is usual.",
+    )
+    return n_shadows, n_queries, noise_scale
+
+
+@dataclasses.dataclass
+class AuditArgs:
+    """The checked arguments of one audit (see :func:`validate_audit`)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    names: list[str]
+    needs_refs: list[str]
+    n_shadows: int
+    n_queries: int
+    noise_scale: float
+    random_state: int | None
+    n_jobs: int | None
+    epsilons: list[float]
+    in_idx: np.ndarray | None = None
+    out_idx: np.ndarray | None = None
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the audit trains its own target models (no member set was given)."""
+        return self.in_idx is None
+
+
+def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
+    """Check every argument of :func:`workbench.privacy.audit` before any model is trained.
+
+    Parameters
+    ----------
+    estimator, X, y
+        As for :func:`~workbench.privacy.audit`.
+    **kw
+        The audit's keyword arguments (``members``, ``non_members``, ``n_shadows``, ``attacks``,
+        ``mitigations``, ``epsilons``, ``outlier_method``, ``fixed_variance``, ``n_queries``,
+        ``noise_scale``, ``random_state``, ``n_jobs``, ``show_progress``).
+
+    Returns
+    -------
+    AuditArgs
+    """
+    members, non_members = kw["members"], kw["non_members"]
+    pooled = members is None
+    check_classifier(estimator, fitted=not pooled)
+    Xa, ya = check_records(X, y, min_samples=MIN_RECORDS)
+    names = resolve_attacks(kw["attacks"], estimator)
+    n_shadows, n_queries, noise_scale = check_sizes(
+        kw["n_shadows"], kw["n_queries"], kw["noise_scale"]
+    )
+    needs_refs = [a for a in names if a in atk.NEEDS_REFERENCES]
+    if needs_refs and n_shadows < MIN_SHADOWS:
+        raise InputError(
+            f"The attack(s) {', '.join(needs_refs)} need at least {MIN_SHADOWS} shadow models "
+            f"(got n_shadows={n_shadows}); raise n_shadows or use attacks=['loss', 'label_only']."
+        )
+    check_name(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
+    check_flag(kw["fixed_variance"], name="fixed_variance")
+    check_flag(kw["show_progress"], name="show_progress", optional=True)
+    args = AuditArgs(
+        X=Xa,
+        y=ya,
+        names=names,
+        needs_refs=needs_refs,
+        n_shadows=n_shadows,
+        n_queries=n_queries,
+        noise_scale=noise_scale,
+        random_state=check_random_state(kw["random_state"]),
+        n_jobs=check_jobs(kw["n_jobs"]),
+        epsilons=check_epsilons(kw["epsilons"]),
+    )
+    n = Xa.shape[0]
+    if pooled:
+        if non_members is not None:
+            raise InputError("non_members needs members: pass both to audit a fitted model.")
+        check_classes(ya)
+        if n_shadows < 1:
+            raise InputError(
+                "The pooled audit needs at least 1 shadow model so that every record is left out "
+                "of some model (non-members); pass n_shadows >= 1, or members=... for a fitted "
+                "model."
+            )
+        if n_shadows + 1 > n:
+            raise InputError(
+                f"{n} records are too few for {n_shadows} shadow models; use at most {n - 1}."
+            )
+        return args
+    if kw["mitigations"] is not None:
+        raise InputError(
+            "Mitigations retrain the model, so they need the pooled mode: call audit() without "
+            "members (the audit then trains the target itself)."
+        )
+    args.in_idx, args.out_idx = check_members(estimator, Xa, ya, members, non_members)
+    return args
+
+
+def check_members(
+    estimator: Any, X: np.ndarray, y: np.ndarray, members: Any, non_members: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Given mode: check the fitted model against the records, and the member sets."""
+    n_in = getattr(estimator, "n_features_in_", None)
+    if isinstance(n_in, numbers.Integral) and n_in != X.shape[1]:
+        raise InputError(
+            f"The fitted estimator expects {n_in} features but X has {X.shape[1]}; audit it on "
+            "records with the columns it was trained on."
+        )
+    try:
+        estimator.predict(X[:2])
+    except Exception as exc:  # the user's model on the user's records: say what failed
+        raise ModelError(
+            f"The fitted estimator cannot predict on X ({type(exc).__name__}: {exc}); pass the "
+            "records in the form it was trained on."
+        ) from None
+    model_classes = set(np.asarray(getattr(estimator, "classes_", [])).tolist())
+    unknown = sorted(set(np.unique(y).tolist()) - model_classes, key=str)
+    if unknown:
+        raise InputError(
+            f"Labels {unknown[:5]} in y are missing from the model's classes_ "
+            f"{sorted(model_classes, key=str)[:10]}; audit the model on records of the "
+            "classes it was trained on."
+        )
+    n = X.shape[0]
+    in_idx = as_indices(members, n, "members")
+    if in_idx.size == 0:
+        raise InputError("members is empty; pass the rows the model was trained on.")
+    if non_members is None:
+        out_idx = np.setdiff1d(np.arange(n), in_idx)
+    else:
+        out_idx = as_indices(non_members, n, "non_members")
+        overlap = np.intersect1d(in_idx, out_idx)
+        if overlap.size:
+            raise InputError(
+                f"{overlap.size} row(s) are both members and non-members (first: "
+                f"{overlap[:5].tolist()}); the two sets must be disjoint."
+            )
+    if out_idx.size == 0:
+        raise InputError("No non-members: pass rows the model was not trained on.")
+    return in_idx, out_idx
