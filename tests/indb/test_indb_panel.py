@@ -63,3 +63,45 @@ def test_panel_on_existing_store():
     assert p.table.options == ("t",) and p.target.value == "b"
     assert repr(p) == "InDBPanel(store=ModelStore(models=[]), table='t')"
     store.close()
+
+
+def test_panel_seed_box_shows_the_workbench_message(panel):
+    panel.features.value = ("tenure_months", "contract")
+    panel.model_type.value = "forest"
+    panel.name.value = "seeded"
+    for bad in (-1, 2**32):
+        panel.seed.value = bad
+        panel.train_button.click()
+        assert panel.last_error.startswith("Seed must lie in [0, 2**32 - 1]"), panel.last_error
+        assert "Unexpected error" not in panel.status.value
+    panel.seed.value = 7
+    panel.train_button.click()
+    assert panel.last_error is None and panel.last_model.name == "seeded"
+
+
+def test_panel_query_cannot_drop_the_store_tables(panel):
+    before = panel.store.list_models()
+    for query in ("DROP TABLE workbench_models", "DELETE FROM workbench_models",
+                  'ALTER TABLE "workbench_models" RENAME TO gone'):
+        panel.query.value = query
+        panel.query_button.click()
+        assert "changes the store's own table(s) workbench_models" in panel.last_error
+    assert panel.store.list_models().equals(before)
+    panel.query.value = "SELECT count(*) AS n FROM workbench_models"
+    panel.query_button.click()
+    assert panel.last_error is None and panel.last_frame["n"][0] == len(before)
+    panel.query.value = "SELECT churn_tree_predict(tenure_months, 1, 'x') FROM customers"
+    panel.query_button.click()
+    assert panel.last_error is None
+
+
+def test_panel_refuses_bad_constructor_arguments():
+    from workbench.core.errors import InputError, InputTypeError
+    from workbench.indb.panel import InDBPanel
+
+    with pytest.raises(InputTypeError, match="store must be a ModelStore"):
+        InDBPanel("models.duckdb")
+    with pytest.raises(InputError, match="n_rows must lie in"):
+        InDBPanel(n_rows=0)
+    with pytest.raises(InputTypeError, match="random_state must be None or an integer"):
+        InDBPanel(n_rows=50, random_state="x")

@@ -116,9 +116,19 @@ def task_and_classes(model: Any) -> tuple[str, list[Any] | None]:
 
 def score_on(model: Any, X: pd.DataFrame, y: Any, task: str) -> float:
     """``model.score(X, y)`` after checking ``y`` (same length, labels or finite numbers)."""
+    if not isinstance(y, np.ndarray | pd.Series):
+        y = pd.Series(list(y) if hasattr(y, "__iter__") else y, dtype=object)  # no coercion
     check_consistent_length(X=X, y=y)
     if task == "classification":
-        check_classification_target(y, min_classes=1)
+        labels = check_classification_target(y, min_classes=1)
+        kind = pd.api.types.infer_dtype(labels, skipna=False)
+        text = isinstance(model.classes_[0], str)
+        if (kind == "string") != text:
+            raise InputError(
+                f"y holds {kind} labels but the model's classes are "
+                f"{'text' if text else 'numbers'} ({list(model.classes_)[:3]}); pass the "
+                "labels the model was trained on."
+            )
     else:
         check_regression_target(y)
     score = float(model.score(X, y))
