@@ -37,8 +37,7 @@ from workbench.edge import (
     vibration_features,
 )
 from workbench.edge.artifact import build_artifact
-from workbench.edge.cinterface import preamble
-from workbench.edge.codegen import GeneratedC
+from workbench.edge.cinterface import GeneratedC, preamble
 
 ROOT = Path(__file__).resolve().parent
 SEED = 0

@@ -292,7 +292,7 @@ def test_artifact_methods_check_their_input(fitted, wine_split):
     with pytest.raises(InputError, match="X has 2 features"):
         art.predict(Xte[:, :2])
     with pytest.raises(InputError, match="No size measured for 'cortex-m0'"):
-        art._size_row("cortex-m0")
+        art.size_row("cortex-m0")
 
 
 def test_micropython_csv_runs_like_the_device(integer_data):

@@ -17,7 +17,7 @@ from workbench.core.params import FLOAT32_MAX
 from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
 from workbench.edge.checks import check_X
-from workbench.edge.codegen import GeneratedC
+from workbench.edge.cinterface import GeneratedC
 from workbench.edge.compiler import Toolchain, measure_size
 from workbench.edge.harness import run_model
 
@@ -143,14 +143,32 @@ class EdgeArtifact(Result):
     @property
     def flash_bytes(self) -> int:
         """Flash of the model on :attr:`size_target`."""
-        return int(self._size_row(self.size_target)["flash_bytes"])
+        return int(self.size_row(self.size_target)["flash_bytes"])
 
     @property
     def ram_bytes(self) -> int:
         """Static RAM (data + bss) of the model on :attr:`size_target`."""
-        return int(self._size_row(self.size_target)["ram_bytes"])
+        return int(self.size_row(self.size_target)["ram_bytes"])
 
-    def _size_row(self, target: str) -> dict[str, Any]:
+    def size_row(self, target: str) -> dict[str, Any]:
+        """The flash/RAM measurement of one target.
+
+        Parameters
+        ----------
+        target : str
+            One of the targets in :attr:`sizes` (``"host"``, ``"cortex-m0"``, ``"cortex-m4f"``).
+
+        Returns
+        -------
+        dict
+            Its row of :attr:`sizes`: ``flash_bytes``, ``ram_bytes``, the text/data/bss split
+            and the compiler.
+
+        Raises
+        ------
+        InputError
+            If no size was measured for ``target``.
+        """
         for row in self.sizes:
             if row["target"] == target:
                 return row

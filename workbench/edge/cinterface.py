@@ -10,12 +10,59 @@
 
 The host harness (:mod:`workbench.edge.harness`) and the size probe rely on nothing else, so a
 header from any generator (ours, emlearn's, a peer's in the benchmark) that starts with
-:func:`preamble` and defines the two functions is measured the same way.
+:func:`preamble` and defines the two functions is measured the same way. :class:`GeneratedC`
+carries such a header and what the harness needs to compile it.
 """
 
 from __future__ import annotations
 
-__all__ = ["preamble"]
+import dataclasses
+from typing import Any
+
+__all__ = ["GeneratedC", "header_end", "preamble", "predict_by_argmax"]
+
+
+@dataclasses.dataclass
+class GeneratedC:
+    """C code generated for one model, before it is compiled.
+
+    Attributes
+    ----------
+    name : str
+        C identifier prefix.
+    header : str
+        The header text (``<name>.h``).
+    in_type : str
+        C type of the input features.
+    n_features, n_classes : int
+    engine : str
+        ``"emlearn eml_trees.h"`` or ``"workbench"``.
+    leaves : str
+        Leaf encoding for trees (``"class"``, ``"uint8"``, ``"float"``), else ``""``.
+    include_dirs : list of str
+        Directories with headers the header includes (emlearn's).
+    extra_headers : list of str
+        File names of those headers to ship next to the model header.
+    csv : str or None
+        emlearn's tree CSV (MicroPython ``emlearn_trees`` loads it), for int16 trees.
+    notes : list of str
+        What was decided and why (shown in the report).
+    details : dict
+        Model facts: node and leaf counts, weights, stored training rows.
+    """
+
+    name: str
+    header: str
+    in_type: str
+    n_features: int
+    n_classes: int
+    engine: str
+    leaves: str = ""
+    include_dirs: list[str] = dataclasses.field(default_factory=list)
+    extra_headers: list[str] = dataclasses.field(default_factory=list)
+    csv: str | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def preamble(name: str, n_features: int, n_classes: int, in_type: str, what: str) -> str:
@@ -34,7 +81,7 @@ def preamble(name: str, n_features: int, n_classes: int, in_type: str, what: str
     Returns
     -------
     str
-        The text; the caller appends the model and ``#endif``.
+        The text; the caller appends the model and :func:`header_end`.
     """
     guard = f"{name.upper()}_H"
     return (
@@ -44,4 +91,45 @@ def preamble(name: str, n_features: int, n_classes: int, in_type: str, what: str
         f"#define {name.upper()}_N_FEATURES {n_features}\n"
         f"#define {name.upper()}_N_CLASSES {n_classes}\n"
         f"typedef {in_type} {name}_input_t;\n\n"
+    )
+
+
+def header_end(name: str) -> str:
+    """Closing of a generated header: the ``#endif`` of the include guard :func:`preamble` opened.
+
+    Parameters
+    ----------
+    name : str
+        The C prefix given to :func:`preamble`.
+
+    Returns
+    -------
+    str
+    """
+    return f"\n#endif /* {name.upper()}_H */\n"
+
+
+def predict_by_argmax(name: str, n_classes: int) -> str:
+    """C ``<name>_predict`` as the first most probable class of ``<name>_predict_proba``.
+
+    For generators whose probabilities are the natural output; ties go to the lower class
+    index, as ``numpy.argmax`` (and so scikit-learn's ``predict``) sends them.
+
+    Parameters
+    ----------
+    name : str
+        The C prefix; ``<name>_predict_proba`` must be defined before this text.
+    n_classes : int
+
+    Returns
+    -------
+    str
+    """
+    return (
+        f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
+        f"    float p[{n_classes}];\n"
+        f"    {name}_predict_proba(x, p);\n"
+        "    int32_t best = 0;\n"
+        f"    for (int32_t c = 1; c < {n_classes}; c++) {{ if (p[c] > p[best]) best = c; }}\n"
+        "    return best;\n}\n"
     )

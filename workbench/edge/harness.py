@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.edge.codegen import GeneratedC
+from workbench.edge.cinterface import GeneratedC
 from workbench.edge.compiler import Toolchain, build_executable, run_executable
 
 __all__ = ["run_model"]

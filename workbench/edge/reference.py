@@ -24,10 +24,10 @@ from workbench.edge.checks import (
     check_targets,
     check_X,
 )
-from workbench.edge.cinterface import preamble
-from workbench.edge.codegen import GeneratedC
+from workbench.edge.cinterface import GeneratedC, preamble
 from workbench.edge.compiler import find_compiler
 from workbench.edge.emlearn_import import import_emlearn, numpy_errors_restored
+from workbench.edge.emlearn_trees import EMLEARN_MAX_FEATURES
 
 __all__ = ["export_emlearn_default"]
 
@@ -184,9 +184,9 @@ def export_emlearn_default(
         raise InputError("emlearn's method='loadable' takes dtype='int16' only; use 'inline'.")
     if leaf_bits is not None:
         leaf_bits = check_size(leaf_bits, name="leaf_bits", low=0, high=8)
-    if family == "tree" and method == "loadable" and model.n_features_in_ > 127:
+    if family == "tree" and method == "loadable" and model.n_features_in_ > EMLEARN_MAX_FEATURES:
         raise ModelError(
-            f"emlearn's loadable trees take at most 127 features, the model has "
+            f"emlearn's loadable trees take at most {EMLEARN_MAX_FEATURES} features, the model has "
             f"{model.n_features_in_}; use method='inline'."
         )
     toolchain = find_compiler(cc)
