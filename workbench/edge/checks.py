@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import is_classifier, is_regressor
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
-from workbench.core.params import FLOAT32_MAX, check_number, check_size
+from workbench.core.params import FLOAT32_MAX, check_finite, check_number, check_size
 from workbench.core.validation import (
     check_array,
     check_choice,
@@ -249,9 +249,7 @@ def _edges_tuple(band_edges: Any) -> tuple[float, ...]:
         )
     if any(isinstance(e, bool) or not isinstance(e, numbers.Real) for e in band_edges):
         raise InputTypeError(f"band_edges must hold numbers only, got {list(band_edges)!r}.")
-    edges = tuple(float(e) for e in band_edges)
-    if not all(np.isfinite(edges)):
-        raise InputError(f"band_edges must be finite frequencies in Hz, got {edges}.")
+    edges = tuple(check_finite(band_edges, name="band_edges").tolist())
     if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
         raise InputError(f"band_edges must increase and have at least two values, got {edges}.")
     return edges

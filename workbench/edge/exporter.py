@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, ModelError
-from workbench.edge.artifact import EdgeArtifact, ParityReport, build_artifact
+from workbench.edge.artifact import EdgeArtifact, build_artifact
 from workbench.edge.checks import (
     check_flash_budget,
     check_labels,
@@ -21,7 +21,7 @@ from workbench.edge.checks import (
 from workbench.edge.codegen import generate
 from workbench.edge.compiler import find_compiler
 
-__all__ = ["DTYPES", "LEAVES", "EdgeArtifact", "ParityReport", "export"]
+__all__ = ["DTYPES", "LEAVES", "export"]
 
 #: Accepted ``dtype`` values of :func:`export`.
 DTYPES = ("auto", "float32", "float64", "int16")
