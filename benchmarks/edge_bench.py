@@ -6,11 +6,13 @@ Cortex-M4F/M0 (flash and RAM by a minimal link). m2cgen is imported from
 ``benchmarks/.venv-edge`` (``python -m venv benchmarks/.venv-edge &&
 benchmarks/.venv-edge/bin/pip install --no-deps m2cgen``); without it its rows are skipped.
 
-Run: ``.venv/bin/python benchmarks/edge_bench.py`` (writes ``benchmarks/results/edge.md``).
+Run: ``.venv/bin/python benchmarks/edge_bench.py`` (writes ``benchmarks/results/edge.md``;
+``--out PATH`` writes the table elsewhere, e.g. to compare a change without touching it).
 """
 
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import platform
@@ -123,7 +125,7 @@ def row(dataset, model_name, exporter, art):
     return out
 
 
-def main() -> None:
+def main(out: Path) -> None:
     warnings.simplefilter("ignore")
     toolchain = find_compiler()
     m2c = _m2cgen()
@@ -176,7 +178,7 @@ def main() -> None:
             )
     rdf = pd.DataFrame(ratios)
     print(rdf.to_string(index=False))
-    write_results(df, rdf, m2c, toolchain)
+    write_results(df, rdf, m2c, toolchain, out)
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -190,14 +192,13 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_results(df, rdf, m2c, toolchain) -> None:
+def write_results(df, rdf, m2c, toolchain, out: Path) -> None:
     import sklearn
 
     from workbench.edge import import_emlearn
 
     eml = import_emlearn()
-    out = ROOT / "results" / "edge.md"
-    out.parent.mkdir(exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     cols = [
         "dataset",
         "model",
@@ -250,4 +251,11 @@ def write_results(df, rdf, m2c, toolchain) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "results" / "edge.md",
+        help="markdown file to write (default: benchmarks/results/edge.md)",
+    )
+    main(parser.parse_args().out)
