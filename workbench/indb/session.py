@@ -21,8 +21,8 @@ def connect(database: Any = ":memory:", *, read_only: bool = False, **kwargs: An
     read_only : bool, default=False
         Open the file as a reader: it writes nothing, creates the SQL functions of every stored
         model in this connection only, and lets other reader processes open the file at once.
-        A process that writes needs the file alone (:class:`~workbench.indb.database.
-        StoreLockedError` names the process holding it otherwise).
+        A process that writes needs the file alone; otherwise
+        :class:`~workbench.indb.database.StoreLockedError` names the process holding it.
     **kwargs
         Passed to :class:`ModelStore` (``on_corrupt``, ``onnx_threads``).
 
