@@ -155,7 +155,9 @@ def check_size(value: Any, *, name: str, high: int, low: int = 1, hint: str = ""
     return check_number(value, name=name, low=low, high=high, integer=True, hint=hint)
 
 
-def check_finite(values: Any, *, name: str, float32: bool = False) -> np.ndarray:
+def check_finite(
+    values: Any, *, name: str, float32: bool = False, hint: str = "impute or drop them first"
+) -> np.ndarray:
     """Check that a numeric array holds no NaN, no infinity and (optionally) fits float32.
 
     Parameters
@@ -165,6 +167,8 @@ def check_finite(values: Any, *, name: str, float32: bool = False) -> np.ndarray
         Argument name used in the message.
     float32 : bool, default=False
         Also reject magnitudes above the largest float32.
+    hint : str, default="impute or drop them first"
+        What to do, appended to the message.
 
     Returns
     -------
@@ -179,8 +183,7 @@ def check_finite(values: Any, *, name: str, float32: bool = False) -> np.ndarray
     if bad.any():
         where = np.argwhere(bad)[:3].tolist()
         raise InputError(
-            f"{name} holds {int(bad.sum())} NaN or infinite value(s) (first at {where}); "
-            "impute or drop them first."
+            f"{name} holds {int(bad.sum())} NaN or infinite value(s) (first at {where}); {hint}."
         )
     if float32 and arr.size and float(np.abs(arr).max()) > FLOAT32_MAX:
         raise InputError(

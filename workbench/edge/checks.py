@@ -249,7 +249,8 @@ def _edges_tuple(band_edges: Any) -> tuple[float, ...]:
         )
     if any(isinstance(e, bool) or not isinstance(e, numbers.Real) for e in band_edges):
         raise InputTypeError(f"band_edges must hold numbers only, got {list(band_edges)!r}.")
-    edges = tuple(check_finite(band_edges, name="band_edges").tolist())
+    finite = check_finite(band_edges, name="band_edges", hint="give finite frequencies in Hz")
+    edges = tuple(finite.tolist())
     if len(edges) < 2 or any(b <= a for a, b in itertools.pairwise(edges)):
         raise InputError(f"band_edges must increase and have at least two values, got {edges}.")
     return edges
