@@ -27,8 +27,6 @@ from workbench.coldstart.checks import (
     check_flag,
     check_forecaster_params,
     check_horizon,
-    check_jobs,
-    check_name,
 )
 from workbench.coldstart.forecaster import ColdStartForecaster
 from workbench.coldstart.inputs import Calendar, check_frame, check_history
@@ -37,6 +35,7 @@ from workbench.coldstart.results import BacktestResult, _quantile_col, metrics_t
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.parallel import parallel_map
 from workbench.core.params import check_random_state
+from workbench.core.validation import check_choice, check_n_jobs
 
 __all__ = ["backtest"]
 
@@ -113,6 +112,7 @@ def backtest(
         raise InputTypeError(
             f"forecaster must be a ColdStartForecaster, got {type(template).__name__}."
         )
+    check_column_name(group_col, name="group_col", optional=True)
     params = template.get_params()
     # Held-out groups (a brand, a whole category) bring levels no training item has.
     params["handle_unknown"] = "ignore"
@@ -125,10 +125,9 @@ def backtest(
     check_forecaster_params(params, all_methods)
     chosen = _check_methods(methods, all_methods)
     h = check_horizon(horizon)
-    check_name(scheme, ["origin", "kfold"], kind="backtest scheme", name="scheme")
+    check_choice(scheme, ["origin", "kfold"], kind="backtest scheme")
     check_bounded(n_folds, name="n_folds", integer=True, high=MAX_FOLDS)
-    check_column_name(group_col, name="group_col", optional=True)
-    check_jobs(n_jobs)
+    check_n_jobs(n_jobs)
     check_flag(show_progress, name="show_progress")
     id_col, date_col, target_col = params["id_col"], params["date_col"], params["target_col"]
     hist = check_history(history, id_col=id_col, date_col=date_col, target_col=target_col)
@@ -238,7 +237,7 @@ def _check_methods(methods: Any, all_methods: list[str]) -> list[str]:
     if not chosen:
         raise InputError("methods is empty; name at least one method.")
     for m in chosen:
-        check_name(m, all_methods, kind="method", name="each method")
+        check_choice(m, all_methods, kind="method")
     if len(set(chosen)) < len(chosen):
         raise InputError(f"methods lists a method twice ({chosen}); name each once.")
     return [str(m) for m in chosen]

@@ -20,7 +20,6 @@ from workbench.core.validation import check_choice, check_n_jobs, check_positive
 
 __all__ = [
     "MAX_HORIZON",
-    "MAX_JOBS",
     "MAX_NEIGHBORS",
     "check_ax",
     "check_bounded",
@@ -28,8 +27,6 @@ __all__ = [
     "check_flag",
     "check_forecaster_params",
     "check_horizon",
-    "check_jobs",
-    "check_name",
     "check_output",
 ]
 
@@ -40,8 +37,6 @@ MAX_NEIGHBORS = 1000
 MAX_ITER = 5000
 """Most boosting iterations of the global gradient-boosting model (scikit-learn's default: 100)."""
 MAX_QUANTILES = 99
-MAX_JOBS = 1024
-"""Largest ``abs(n_jobs)``; more workers than this is a typo on any machine."""
 
 
 def check_bounded(
@@ -77,13 +72,21 @@ def check_bounded(
     -------
     int or float
     """
+    low, low_open = (1, False) if integer and strict else (0, strict)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > high:
-        # Raise the range error here: check_positive calls np.isfinite, which fails on ints
-        # beyond the int64 range such as 10**20.
-        return check_number(value, name=name, low=0, high=high, integer=True, hint=hint)
+        # check_positive calls np.isfinite, which fails on ints beyond int64 such as 10**20.
+        return check_number(
+            value, name=name, low=low, low_open=low_open, high=high, integer=True, hint=hint
+        )
     check_positive(value, name=name, strict=strict, integer=integer)
     return check_number(
-        value, name=name, low=0, low_open=strict, high=high, integer=integer, hint=hint
+        value,
+        name=name,
+        low=low,
+        low_open=low_open,
+        high=high,
+        integer=integer,
+        hint=hint,
     )
 
 
@@ -111,15 +114,6 @@ def check_horizon(horizon: Any, *, name: str = "horizon") -> int:
     )
 
 
-def check_name(value: Any, choices: Iterable[str], *, kind: str, name: str) -> str:
-    """One of ``choices``; non-strings are refused before the lookup (lists are unhashable)."""
-    if not isinstance(value, str):
-        raise InputTypeError(
-            f"{name} must be one of {sorted(choices)} (a string), got {type(value).__name__}."
-        )
-    return check_choice(value, choices, kind=kind)
-
-
 def check_column_name(value: Any, *, name: str, optional: bool = False) -> str | None:
     """A column name (non-empty string), or None when ``optional``."""
     if value is None and optional:
@@ -138,16 +132,6 @@ def check_flag(value: Any, *, name: str, optional: bool = True) -> bool | None:
         allowed = "True, False or None" if optional else "True or False"
         raise InputTypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
     return bool(value)
-
-
-def check_jobs(n_jobs: Any) -> int | None:
-    """``n_jobs``: None, -1 or a non-zero integer with ``abs(n_jobs) <= MAX_JOBS``."""
-    n = check_n_jobs(n_jobs)
-    if n is None:
-        return None
-    return check_number(
-        n, name="n_jobs", low=-MAX_JOBS, high=MAX_JOBS, integer=True, hint="Use -1 for all cores."
-    )
 
 
 def check_quantiles(quantiles: Any) -> list[float]:
@@ -179,20 +163,15 @@ def check_forecaster_params(params: dict[str, Any], methods: Iterable[str]) -> l
         The quantile levels, ascending.
     """
     p = params
-    check_name(p["method"], methods, kind="method", name="method")
-    check_name(p["missing"], ["raise", "zero"], kind="missing policy", name="missing")
-    check_name(
-        p["handle_unknown"],
-        ["error", "ignore"],
-        kind="handle_unknown policy",
-        name="handle_unknown",
-    )
+    check_choice(p["method"], methods, kind="method")
+    check_choice(p["missing"], ["raise", "zero"], kind="missing policy")
+    check_choice(p["handle_unknown"], ["error", "ignore"], kind="handle_unknown policy")
     check_bounded(p["n_neighbors"], name="n_neighbors", integer=True, high=MAX_NEIGHBORS)
     check_bounded(
         p["max_iter"], name="max_iter", integer=True, high=MAX_ITER, hint="100-500 is plenty."
     )
     check_probability(p["calibration_size"], name="calibration_size")
-    check_jobs(p["n_jobs"])
+    check_n_jobs(p["n_jobs"])
     check_random_state(p["random_state"])
     check_column_name(p["category"], name="category", optional=True)
     check_column_name(p["calibration_group"], name="calibration_group", optional=True)

@@ -74,7 +74,8 @@ def wape(y_true: Any, y_pred: Any) -> float:
     denom = np.abs(yt).sum()
     if denom == 0:
         raise InputError("WAPE is undefined when every actual value is zero.")
-    return _finite(np.abs(yt - yp).sum() / denom, "WAPE")
+    with np.errstate(over="ignore"):
+        return _finite(np.abs(yt - yp).sum() / denom, "WAPE")
 
 
 def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
@@ -99,7 +100,8 @@ def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
     """
     yt, yp = _pair(y_true, y_pred)
     sc = _scale(scale, yt.size)
-    return _finite(np.mean(np.abs(yt - yp) / sc), "MASE")
+    with np.errstate(over="ignore"):
+        return _finite(np.mean(np.abs(yt - yp) / sc), "MASE")
 
 
 def pinball_loss(y_true: Any, y_quantile: Any, quantile: float, scale: Any = 1.0) -> float:
@@ -121,7 +123,8 @@ def pinball_loss(y_true: Any, y_quantile: Any, quantile: float, scale: Any = 1.0
     yt, yq = _pair(y_true, y_quantile, "y_quantile")
     sc = _scale(scale, yt.size)
     diff = yt - yq
-    return _finite(np.mean(np.maximum(q * diff, (q - 1) * diff) / sc), "The pinball loss")
+    with np.errstate(over="ignore"):
+        return _finite(np.mean(np.maximum(q * diff, (q - 1) * diff) / sc), "The pinball loss")
 
 
 def coverage(y_true: Any, lower: Any, upper: Any) -> float:
