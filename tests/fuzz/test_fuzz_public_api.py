@@ -37,6 +37,12 @@ TOOLS = {
 CASES = [case for _, mod in TOOLS.values() for case in mod.CASES]
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path, monkeypatch):
+    """Generated text reaches path arguments (databases, exports): keep what it creates here."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.mark.parametrize("tool", sorted(TOOLS))
 def test_every_public_name_has_a_case(tool):
     module_name, cases = TOOLS[tool]
