@@ -18,9 +18,11 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_file
+from workbench.core.params import FLOAT32_MAX
+from workbench.core.paths import atomic_write, check_write_path
+from workbench.core.validation import check_array, check_file
 
-__all__ = ["SAMPLE_RATE", "AudioInput", "load_audio", "resample", "write_wav"]
+__all__ = ["SAMPLE_RATE", "AudioInput", "check_rate", "load_audio", "resample", "write_wav"]
 
 SAMPLE_RATE = 16_000
 """Sample rate (Hz) every Whisper model works at."""
@@ -31,6 +33,8 @@ AudioInput = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO 
 _MIN_RATE, _MAX_RATE = 1_000, 384_000
 # Float audio far outside [-1, 1] is almost always int16 samples cast to float by mistake.
 _MAX_FLOAT_PEAK = 32.0
+# Resampling output beyond 2**30 float32 samples (4 GiB; 18 h at 16 kHz) is a typo in a rate.
+_MAX_RESAMPLED = 2**30
 
 
 def load_audio(audio: Any, *, sample_rate: int | None = None) -> np.ndarray:
@@ -43,7 +47,7 @@ def load_audio(audio: Any, *, sample_rate: int | None = None) -> np.ndarray:
         an array of samples. Integer arrays (e.g. int16 PCM) are scaled to [-1, 1].
     sample_rate : int, optional
         Sample rate of an array in Hz; arrays at another rate than 16,000 Hz are resampled.
-        Default 16,000 for arrays. Ignored for files, which carry their own rate.
+        Default 16,000 for arrays. Checked but unused for files, which carry their own rate.
 
     Returns
     -------
@@ -60,8 +64,8 @@ def load_audio(audio: Any, *, sample_rate: int | None = None) -> np.ndarray:
     InputTypeError
         If ``audio`` is of an unsupported type or an array is not numeric.
     """
+    rate = SAMPLE_RATE if sample_rate is None else check_rate(sample_rate)
     if isinstance(audio, np.ndarray):
-        rate = SAMPLE_RATE if sample_rate is None else _check_rate(sample_rate)
         samples = _check_samples(audio)
         return resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples
     if isinstance(audio, list | tuple):
@@ -84,7 +88,24 @@ def load_audio(audio: Any, *, sample_rate: int | None = None) -> np.ndarray:
     )
 
 
-def _check_rate(sample_rate: Any) -> int:
+def check_rate(sample_rate: Any) -> int:
+    """Check a sample rate: an integer number of Hz in [1000, 384000].
+
+    Parameters
+    ----------
+    sample_rate : int
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputTypeError
+        If it is not an integer.
+    InputError
+        If it is out of range.
+    """
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer):
         raise InputTypeError(f"sample_rate must be an integer number of Hz, got {sample_rate!r}.")
     if not _MIN_RATE <= sample_rate <= _MAX_RATE:
@@ -103,6 +124,12 @@ def _check_samples(audio: np.ndarray) -> np.ndarray:
         if audio.dtype.kind == "u":  # unsigned PCM is centred on half the range
             samples = samples * 2.0 - 1.0
     elif audio.dtype.kind == "f":
+        if audio.size and not np.isfinite(audio).all():
+            raise InputError("audio contains NaN or infinite samples; clean or clip them first.")
+        if audio.size and float(np.abs(audio).max()) > FLOAT32_MAX:
+            raise InputError(
+                "audio holds values beyond the float32 range; float samples must lie in [-1, 1]."
+            )
         samples = audio.astype(np.float32, copy=False)
     else:
         raise InputTypeError(
@@ -158,11 +185,30 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int = SAMPLE_RATE
     Returns
     -------
     numpy.ndarray of dtype float32
+
+    Raises
+    ------
+    InputTypeError
+        If ``samples`` is not numeric or a rate is not an integer.
+    InputError
+        If ``samples`` is empty, not 1-D, holds NaN/infinity or values beyond float32, or a
+        rate is out of range.
     """
     from scipy.signal import resample_poly
 
-    orig_rate = _check_rate(orig_rate)
-    target_rate = _check_rate(target_rate)
+    orig_rate = check_rate(orig_rate)
+    target_rate = check_rate(target_rate)
+    if isinstance(samples, np.ndarray) and samples.dtype.kind not in "iuf":
+        raise InputTypeError(
+            f"samples must be float (or integer) numbers, got dtype {samples.dtype}; convert "
+            "with np.asarray(samples, dtype=np.float32)."
+        )
+    samples = check_array(samples, name="samples", ndim=1, float32=True)
+    if samples.size * target_rate / orig_rate > _MAX_RESAMPLED:
+        raise InputError(
+            f"Resampling {samples.size} samples from {orig_rate} to {target_rate} Hz would make "
+            "more than 2**30 samples; check the rates or resample shorter pieces."
+        )
     if orig_rate == target_rate:
         return np.asarray(samples, dtype=np.float32)
     g = math.gcd(orig_rate, target_rate)
@@ -178,7 +224,7 @@ def write_wav(
     Parameters
     ----------
     path : str or path-like
-        Target file (overwritten).
+        Target ``.wav`` file in an existing folder (replaced atomically).
     samples : numpy.ndarray of shape (n_samples,)
         Audio; clipped to [-1, 1].
     sample_rate : int, default=16000
@@ -187,14 +233,26 @@ def write_wav(
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    InputTypeError
+        If ``path`` is not a path or the samples are not numeric.
+    InputError
+        If ``path`` is a folder, lacks the ``.wav`` suffix or its folder is not writable, or
+        the samples are invalid (see :func:`load_audio`).
+    ResourceNotFoundError
+        If the folder of ``path`` does not exist.
     """
-    rate = _check_rate(sample_rate)
+    p = check_write_path(path, suffixes=[".wav"])
+    rate = check_rate(sample_rate)
     data = _check_samples(np.asarray(samples))
     pcm = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    p = Path(path)
-    with wave.open(str(p), "wb") as fh:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as fh:
         fh.setnchannels(1)
         fh.setsampwidth(2)
         fh.setframerate(rate)
         fh.writeframes(pcm.tobytes())
-    return p
+    # All at once: a failed write leaves an existing file as it was.
+    return atomic_write(p, buf.getvalue())

@@ -8,6 +8,7 @@ once with :func:`synthesize` and committed; ``benchmarks/transcribe_make_fixture
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,13 +16,19 @@ from pathlib import Path
 import numpy as np
 
 from workbench.core.errors import DependencyError, InputError, InputTypeError
-from workbench.core.validation import check_positive
+from workbench.core.params import check_text
+from workbench.core.paths import check_write_path
 from workbench.transcribe.audio import SAMPLE_RATE, resample, write_wav
+from workbench.transcribe.checks import check_bounded
 
 __all__ = ["DATA_DIR", "demo_clip", "demo_text", "synthesize"]
 
 DATA_DIR = Path(__file__).with_name("data")
 """Folder of the tool's package data (the demo clip and its text)."""
+
+MAX_CHARS = 20_000
+"""Longest text :func:`synthesize` speaks at once (about 25 minutes of speech)."""
+_VOICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+\-]*")
 
 
 def demo_clip() -> Path:
@@ -52,15 +59,15 @@ def synthesize(
     Parameters
     ----------
     text : str
-        What to say.
+        What to say (at most 20,000 characters).
     path : str or path-like, optional
-        Also write the audio there as 16-bit WAV.
+        Also write the audio there as 16-bit WAV (a ``.wav`` file in an existing folder).
     voice : str, default="en-us"
         espeak-ng voice (``espeak-ng --voices=en`` lists them).
     words_per_minute : int, default=150
-        Speaking rate.
+        Speaking rate (at most 1,000).
     gap_ms : int, default=10
-        Extra pause between words, in units of 10 ms (espeak-ng ``-g``).
+        Extra pause between words, in units of 10 ms (espeak-ng ``-g``; at most 1,000).
 
     Returns
     -------
@@ -71,26 +78,47 @@ def synthesize(
     DependencyError
         If the ``espeak-ng`` program is not installed.
     InputError
-        If ``text`` is empty or espeak-ng fails.
+        If ``text`` is empty or too long, a number is out of range, ``voice`` is not a voice
+        name, ``path`` cannot be written, or espeak-ng fails.
+    InputTypeError
+        If ``text`` or ``voice`` is not a str, or a number has the wrong type.
     """
     if not isinstance(text, str):
         raise InputTypeError(f"text must be a str, got {type(text).__name__}.")
     if not text.strip():
         raise InputError("text is empty; give something to say.")
-    check_positive(words_per_minute, name="words_per_minute", integer=True)
-    check_positive(gap_ms, name="gap_ms", integer=True, strict=False)
+    if len(text) > MAX_CHARS:
+        raise InputError(
+            f"text has {len(text):,} characters; synthesize at most {MAX_CHARS:,} at once "
+            "(split it into paragraphs)."
+        )
+    check_text(voice, name="voice")
+    if not _VOICE.fullmatch(voice):
+        raise InputError(
+            f"voice {voice!r} is not an espeak-ng voice name such as 'en-us' or 'en+f3'; "
+            "`espeak-ng --voices=en` lists them."
+        )
+    check_bounded(words_per_minute, name="words_per_minute", integer=True, high=1000)
+    check_bounded(gap_ms, name="gap_ms", integer=True, strict=False, high=1000)
+    if path is not None:
+        check_write_path(path, suffixes=[".wav"])
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise DependencyError(
             "espeak-ng is not installed; install the Debian package: apt-get install espeak-ng."
         )
-    proc = subprocess.run(
-        [exe, "-v", voice, "-s", str(words_per_minute), "-g", str(gap_ms), "--stdout"],
-        input=text.encode("utf-8"),
-        capture_output=True,
-        check=False,
-        timeout=120,
-    )
+    try:
+        proc = subprocess.run(
+            [exe, "-v", voice, "-s", str(words_per_minute), "-g", str(gap_ms), "--stdout"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            "espeak-ng took more than 120 s; synthesize a shorter text at a time."
+        ) from None
     if proc.returncode != 0 or not proc.stdout:
         raise InputError(
             f"espeak-ng failed ({proc.stderr.decode(errors='replace').strip()}); check the voice "

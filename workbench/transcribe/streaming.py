@@ -18,19 +18,16 @@ the word ended in the audio.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.results import Result
-from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
+from workbench.transcribe.chunks import MAX_BUFFER_S, check_session_params, iter_chunks
+from workbench.transcribe.stream_results import StreamStats, StreamUpdate
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
 from workbench.transcribe.window import FRAMES_PER_SECOND
@@ -41,8 +38,10 @@ if TYPE_CHECKING:
 __all__ = ["StreamStats", "StreamUpdate", "StreamingSession", "iter_chunks"]
 
 _NORM = re.compile(r"[^a-z0-9']+")
-_MAX_BUFFER_S = 28.0  # Whisper sees 30 s windows; never let the buffer outgrow one
+_MAX_BUFFER_S = MAX_BUFFER_S  # Whisper sees 30 s windows; never let the buffer outgrow one
 _TOKENS_PER_S = 10
+# faster-whisper refuses prompt + new tokens beyond 448 and keeps at most 223 prompt tokens.
+_MAX_NEW_TOKENS = 220
 _ELLIPSIS = re.compile(r"\.{2,}|…")
 _PUNCTUATION = re.compile(r"[\s.,;:!?…\-\"'()\[\]]*")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
@@ -56,119 +55,6 @@ def _norm(word: Word) -> str:
 
 def _join(words: list[Word]) -> str:
     return "".join(w.text for w in words).strip()
-
-
-@dataclasses.dataclass(repr=False)
-class StreamUpdate(Result):
-    """What one decoding pass of a stream produced.
-
-    Attributes
-    ----------
-    audio_end : float
-        Seconds of audio received when the pass ran.
-    confirmed : str
-        All confirmed text so far (never changes once shown, only grows).
-    tentative : str
-        Text after the confirmed part that the next passes may still revise.
-    new_words : list of Word
-        Words confirmed by this pass, with absolute timestamps.
-    compute_s : float
-        Wall time of this pass's decoding.
-    emitted_at : float
-        Simulated stream clock (s) when this pass finished, assuming real-time arrival.
-    delays : list of float
-        ``emitted_at - word.end`` for each new word: how long after being spoken it was confirmed.
-    final : bool
-        True for the update that closes the stream.
-    running_summary : Summary or None
-        Running extractive summary of the confirmed text.
-    """
-
-    audio_end: float
-    confirmed: str
-    tentative: str
-    new_words: list[Word]
-    compute_s: float
-    emitted_at: float
-    delays: list[float]
-    final: bool = False
-    running_summary: Summary | None = None
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "audio_end_s": round(self.audio_end, 2),
-            "new_words": len(self.new_words),
-            "final": self.final,
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"StreamUpdate(audio_end={self.audio_end:.2f}, new_words={len(self.new_words)}, "
-            f"final={self.final})"
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per newly confirmed word with its delay."""
-        rows = [
-            {"start": w.start, "end": w.end, "word": w.text.strip(), "delay_s": d}
-            for w, d in zip(self.new_words, self.delays, strict=True)
-        ]
-        return pd.DataFrame(rows, columns=["start", "end", "word", "delay_s"])
-
-
-@dataclasses.dataclass(repr=False)
-class StreamStats(Result):
-    """Latency and speed of a finished (or running) stream.
-
-    Attributes
-    ----------
-    audio_s : float
-        Audio received.
-    n_passes : int
-        Decoding passes run.
-    compute_s : float
-        Total decoding wall time.
-    pass_mean_s, pass_max_s : float
-        Mean and worst decoding time of one pass (per-chunk latency).
-    n_words : int
-        Confirmed words.
-    delay_median_s, delay_p90_s, delay_max_s : float
-        Confirmed-text delay (see the module docstring); NaN when no word was confirmed.
-    agreed_share : float
-        Share of words confirmed by agreement before the stream ended (the rest were flushed
-        by the final pass).
-    encoder_window_s : float
-        Mean seconds of audio per encoder window: the buffer plus margin with
-        ``encoder_window="short"``, Whisper's padded 30 s with ``"full"``; NaN before a pass.
-    """
-
-    audio_s: float
-    n_passes: int
-    compute_s: float
-    pass_mean_s: float
-    pass_max_s: float
-    n_words: int
-    delay_median_s: float
-    delay_p90_s: float
-    delay_max_s: float
-    agreed_share: float
-    encoder_window_s: float
-
-    @property
-    def title(self) -> str:
-        return "Streaming statistics"
-
-    @property
-    def real_time_factor(self) -> float:
-        """Audio seconds processed per second of decoding."""
-        return self.audio_s / self.compute_s if self.compute_s > 0 else float("inf")
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "n_words": self.n_words,
-            "delay_median_s": round(self.delay_median_s, 2),
-            "delay_p90_s": round(self.delay_p90_s, 2),
-        }
 
 
 class StreamingSession:
@@ -223,27 +109,18 @@ class StreamingSession:
             raise InputTypeError(
                 f"transcriber must be a Transcriber, got {type(transcriber).__name__}."
             )
-        check_positive(min_chunk_s, name="min_chunk_s")
-        check_positive(buffer_trim_s, name="buffer_trim_s")
-        if buffer_trim_s > _MAX_BUFFER_S - 2:
-            raise InputError(
-                f"buffer_trim_s={buffer_trim_s} is too long: Whisper decodes at most 30 s at once; "
-                f"use at most {_MAX_BUFFER_S - 2:g}."
-            )
-        if min_chunk_s >= buffer_trim_s:
-            raise InputError("min_chunk_s must be shorter than buffer_trim_s.")
-        check_positive(summary_sentences, name="summary_sentences", integer=True, strict=False)
-        check_positive(prompt_chars, name="prompt_chars", integer=True, strict=False)
-        check_choice(encoder_window, ("short", "full"), kind="encoder_window")
-        check_positive(window_margin_s, name="window_margin_s", strict=False)
+        params = check_session_params(
+            sample_rate=sample_rate,
+            min_chunk_s=min_chunk_s,
+            buffer_trim_s=buffer_trim_s,
+            summary_sentences=summary_sentences,
+            prompt_chars=prompt_chars,
+            encoder_window=encoder_window,
+            window_margin_s=window_margin_s,
+        )
         self.transcriber = transcriber.load()
-        self.sample_rate = sample_rate
-        self.min_chunk_s = float(min_chunk_s)
-        self.buffer_trim_s = float(buffer_trim_s)
-        self.summary_sentences = summary_sentences
-        self.prompt_chars = prompt_chars
-        self.encoder_window = encoder_window
-        self.window_margin_s = float(window_margin_s)
+        for name, value in params.items():
+            setattr(self, name, value)
         self._window: dict[str, list[int]] = {"frames": []}
         self.confirmed_words_: list[Word] = []
         self.updates_: list[StreamUpdate] = []
@@ -300,6 +177,12 @@ class StreamingSession:
         if chunk.size == 0:
             return None
         samples = load_audio(chunk, sample_rate=self.sample_rate)
+        if samples.size > _MAX_BUFFER_S * SAMPLE_RATE:
+            raise InputError(
+                f"The chunk holds {samples.size / SAMPLE_RATE:.1f} s of audio, more than one "
+                f"Whisper window ({_MAX_BUFFER_S:g} s); push chunks of 1-3 s, e.g. "
+                "iter_chunks(audio, 1.0), or transcribe a whole recording with transcribe()."
+            )
         self._buffer = np.concatenate([self._buffer, samples])
         self._received += samples.size / SAMPLE_RATE
         if self._received - self._last_pass_at < self.min_chunk_s:
@@ -352,7 +235,7 @@ class StreamingSession:
                 initial_prompt=self._prompt(),
                 word_timestamps=True,
                 # Speech runs at 2-4 tokens a second; a pass that writes far more is looping.
-                max_new_tokens=round(_TOKENS_PER_S * buffered) + 10,
+                max_new_tokens=min(round(_TOKENS_PER_S * buffered) + 10, _MAX_NEW_TOKENS),
             )
             # Whisper's own rule for hallucinated text on silence. A lone punctuation mark is
             # no word (Whisper attaches real punctuation to its word), and lone ellipses,
@@ -492,24 +375,3 @@ class StreamingSession:
             model=str(t.model),
             settings={"streaming": True, "min_chunk_s": self.min_chunk_s},
         )
-
-
-def iter_chunks(
-    audio: np.ndarray, chunk_s: float = 1.0, sample_rate: int = SAMPLE_RATE
-) -> Iterator[np.ndarray]:
-    """Cut samples into consecutive chunks of ``chunk_s`` seconds (to play a file as a stream).
-
-    Parameters
-    ----------
-    audio : numpy.ndarray of shape (n_samples,)
-    chunk_s : float, default=1.0
-    sample_rate : int, default=16000
-
-    Yields
-    ------
-    numpy.ndarray
-    """
-    check_positive(chunk_s, name="chunk_s")
-    step = max(1, round(chunk_s * sample_rate))
-    for i in range(0, len(audio), step):
-        yield audio[i : i + step]

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputTypeError
+from workbench.core.errors import InputError, InputTypeError
 from workbench.core.results import Result
-from workbench.core.validation import check_choice, check_positive
+from workbench.core.validation import check_choice
+from workbench.transcribe.checks import MAX_SENTENCES, check_bounded, check_text_list
 from workbench.transcribe.transcript import Transcript, Word, format_timestamp
 
 __all__ = [
@@ -41,6 +42,8 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*$")
 _SPLIT_TEXT = re.compile(r"(?<=[.!?])\s+")
 _TOKEN = re.compile(r"[a-z][a-z']+")
 _MAX_WORDS_PER_SENTENCE = 40  # unpunctuated speech would otherwise become one giant "sentence"
+# The sentence graph is n x n: 5,000 sentences (hours of speech) take 200 MB and seconds.
+MAX_CANDIDATES = 5000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,14 +220,14 @@ def summarize(
     source : Transcript, sequence of Word, or str
         What to summarize; see :func:`split_sentences`.
     n_sentences : int, default=3
-        Sentences to keep (all of them when the text is shorter).
+        Sentences to keep (all of them when the text is shorter); at most 1,000.
     n_key_phrases : int, default=5
-        Key phrases to return (0 for none).
+        Key phrases to return (0 for none); at most 1,000.
     method : {"textrank", "centroid"}, default="textrank"
         ``"textrank"`` runs PageRank on the TF-IDF cosine-similarity graph of the sentences;
         ``"centroid"`` scores each sentence by cosine similarity to the whole text's TF-IDF mean.
     damping : float, default=0.85
-        PageRank damping factor (TextRank only).
+        PageRank damping factor in (0, 1) (TextRank only).
 
     Returns
     -------
@@ -234,17 +237,25 @@ def summarize(
     Raises
     ------
     InputError
-        If ``n_sentences`` is not positive or ``n_key_phrases`` is negative.
+        If ``n_sentences`` is not in [1, 1000], ``n_key_phrases`` not in [0, 1000],
+        ``damping`` not in (0, 1), or the text has more than 5,000 sentences.
     InputTypeError
-        If ``source`` has an unsupported type.
+        If ``source`` or a number has an unsupported type.
     UnknownNameError
         If ``method`` is unknown.
     """
-    check_positive(n_sentences, name="n_sentences", integer=True)
-    check_positive(n_key_phrases, name="n_key_phrases", integer=True, strict=False)
+    check_bounded(n_sentences, name="n_sentences", integer=True, high=MAX_SENTENCES)
+    check_bounded(
+        n_key_phrases, name="n_key_phrases", integer=True, strict=False, high=MAX_SENTENCES
+    )
     check_choice(method, METHODS, kind="summary method")
-    check_positive(damping, name="damping")
+    check_bounded(damping, name="damping", high=1.0, high_open=True)
     sentences = split_sentences(source)
+    if len(sentences) > MAX_CANDIDATES:
+        raise InputError(
+            f"The text has {len(sentences)} sentences; summarize at most {MAX_CANDIDATES} at "
+            "once (split a long recording into parts, e.g. per hour)."
+        )
     if not sentences:
         return Summary([], [], [], 0, method)
     scores = _score(sentences, method, min(float(damping), 0.99))
@@ -308,18 +319,24 @@ def key_phrases(texts: Sequence[str] | str, n: int = 5) -> list[KeyPhrase]:
     texts : sequence of str, or str
         Sentences or paragraphs.
     n : int, default=5
-        Number of phrases to return.
+        Number of phrases to return (0 to 1,000).
 
     Returns
     -------
     list of KeyPhrase
         Best first; ties go to the phrase heard first.
+
+    Raises
+    ------
+    InputTypeError
+        If ``texts`` is not a str or an iterable of str, or ``n`` not an integer.
+    InputError
+        If ``n`` is out of range.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    if isinstance(texts, str):
-        texts = [texts]
-    check_positive(n, name="n", integer=True, strict=False)
+    texts = check_text_list(texts, name="texts")
+    check_bounded(n, name="n", integer=True, strict=False, high=MAX_SENTENCES)
     counts: Counter[tuple[str, ...]] = Counter()
     first_seen: dict[tuple[str, ...], int] = {}
     for text in texts:

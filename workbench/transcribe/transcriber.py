@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, InputTypeError
+from workbench.core.errors import InputError, InputTypeError, UnknownNameError
+from workbench.core.params import check_number
 from workbench.core.progress import progress
-from workbench.core.validation import check_choice, check_positive
+from workbench.core.validation import check_n_jobs
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
+from workbench.transcribe.checks import check_flag, check_transcriber_params
 from workbench.transcribe.model import COMPUTE_TYPES, DEFAULT_MODEL, load_whisper_model
-from workbench.transcribe.transcript import Segment, Transcript, Word
+from workbench.transcribe.transcript import MAX_SECONDS, Segment, Transcript, Word
 from workbench.transcribe.window import WindowDone, short_window_model
 
 __all__ = ["Transcriber"]
@@ -107,21 +110,7 @@ class Transcriber:
         )
 
     def _check_params(self) -> None:
-        check_choice(self.compute_type, COMPUTE_TYPES, kind="compute_type")
-        check_positive(self.cpu_threads, name="cpu_threads", integer=True)
-        check_positive(self.beam_size, name="beam_size", integer=True)
-        check_positive(self.vad_min_silence_ms, name="vad_min_silence_ms", integer=True)
-        temps = (
-            self.temperature if isinstance(self.temperature, tuple | list) else [self.temperature]
-        )
-        if not temps:
-            raise InputError("temperature must be a number or a non-empty tuple of numbers.")
-        for t in temps:
-            check_positive(t, name="temperature", strict=False)
-        if not isinstance(self.language, str) or not self.language.strip():
-            raise InputTypeError(
-                f"language must be a language code such as 'en', got {self.language!r}."
-            )
+        check_transcriber_params(self.get_params(), COMPUTE_TYPES)
 
     def load(self) -> Transcriber:
         """Load the model now (otherwise the first transcription does it).
@@ -150,6 +139,9 @@ class Transcriber:
                 f"The model {self.model_path_!r} is English-only; use language='en' or a "
                 "multilingual model."
             )
+        languages = getattr(self.model_, "supported_languages", None)
+        if languages and self.language not in languages:
+            raise UnknownNameError("language", self.language, languages)
         return self
 
     def _key(self) -> tuple[Any, ...]:
@@ -194,19 +186,37 @@ class Transcriber:
             Progress bar over audio seconds; ``None`` follows :mod:`workbench.core.progress`,
             ``False`` creates no bar at all.
         offset : float, default=0.0
-            Seconds added to every timestamp (used by streaming).
+            Seconds added to every timestamp (used by streaming); finite and >= 0.
         **decode_options
             Extra ``faster_whisper.WhisperModel.transcribe`` keywords (e.g. ``initial_prompt``).
 
         Yields
         ------
         Segment
+
+        Raises
+        ------
+        UnknownNameError
+            For a decode option faster-whisper does not have.
+        InputError
+            For a decode option value faster-whisper refuses, and as :meth:`transcribe`.
         """
         samples = load_audio(audio, sample_rate=sample_rate)
+        check_flag(show_progress, name="show_progress", optional=True)
+        offset = check_number(offset, name="offset", low=0, high=MAX_SECONDS)
+        _check_decode_options(decode_options)
         self.load()
-        yield from self._segments(
-            samples, show_progress=show_progress, offset=offset, **decode_options
-        )
+        try:
+            yield from self._segments(
+                samples, show_progress=show_progress, offset=offset, **decode_options
+            )
+        except (TypeError, ValueError) as exc:
+            if not decode_options:
+                raise
+            raise InputError(
+                f"faster-whisper refused the decode options {sorted(decode_options)} "
+                f"({type(exc).__name__}: {str(exc)[:200]}); check their types and values."
+            ) from exc
 
     def _segments(
         self,
@@ -300,9 +310,10 @@ class Transcriber:
             If the model cannot be loaded.
         """
         samples = load_audio(audio, sample_rate=sample_rate)
-        self.load()
+        check_flag(show_progress, name="show_progress", optional=True)
         if on_segment is not None and not callable(on_segment):
             raise InputTypeError(f"on_segment must be callable, got {type(on_segment).__name__}.")
+        self.load()
         segments = []
         for segment in self._segments(samples, show_progress=show_progress, offset=0.0):
             segments.append(segment)
@@ -357,6 +368,15 @@ class Transcriber:
         from workbench.core.parallel import parallel_map
 
         self._check_params()
+        if isinstance(audios, str | bytes | bytearray | np.ndarray | os.PathLike) or not isinstance(
+            audios, Iterable
+        ):
+            raise InputTypeError(
+                f"audios must be a list of recordings (paths, bytes or arrays), got "
+                f"{type(audios).__name__}; for one recording call transcribe()."
+            )
+        check_n_jobs(n_jobs)
+        check_flag(show_progress, name="show_progress", optional=True)
         items = list(audios)
         if not items:
             raise InputError("audios is empty; pass at least one recording.")
@@ -400,17 +420,27 @@ class Transcriber:
             ``"short"`` encodes only the buffered audio (about 0.3 s a pass on 2 cores instead
             of 1.2 s); ``"full"`` pads every pass to Whisper's 30-s window.
 
-        Yields
+        Returns
+        -------
+        iterator of StreamUpdate
+            One update per decoding pass, and a final one once ``chunks`` is exhausted. The
+            arguments are checked (and the model loaded) when ``stream`` is called.
+
+        Raises
         ------
-        StreamUpdate
-            One per decoding pass, and a final one once ``chunks`` is exhausted.
+        InputTypeError
+            If ``chunks`` is not an iterable of chunks (None, text, one array of samples).
+        InputError
+            For bad settings (see :class:`StreamingSession`) and, while iterating, bad chunks.
 
         See Also
         --------
         StreamingSession : the same as an object you push chunks into (e.g. from a widget).
         """
+        from workbench.transcribe.chunks import check_chunk_source
         from workbench.transcribe.streaming import StreamingSession
 
+        check_chunk_source(chunks)
         session = StreamingSession(
             self,
             sample_rate=sample_rate,
@@ -419,11 +449,24 @@ class Transcriber:
             summary_sentences=summary_sentences,
             encoder_window=encoder_window,
         )
-        for chunk in chunks:
-            update = session.push(chunk)
-            if update is not None:
-                yield update
-        yield session.finish()
+        return _updates(session, chunks)
+
+
+def _updates(session: Any, chunks: Iterable[Any]) -> Iterator[Any]:
+    for chunk in chunks:
+        update = session.push(chunk)
+        if update is not None:
+            yield update
+    yield session.finish()
+
+
+def _check_decode_options(options: dict[str, Any]) -> None:
+    from faster_whisper import WhisperModel
+
+    known = set(inspect.signature(WhisperModel.transcribe).parameters) - {"self", "audio"}
+    for key in options:
+        if key not in known:
+            raise UnknownNameError("decode option", key, known)
 
 
 def _until_window_done(segments: Iterable[Any]) -> Iterator[Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,45 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
 from workbench.core.validation import check_choice
+from workbench.transcribe.checks import check_ax
 
-__all__ = ["EXPORT_FORMATS", "Segment", "Transcript", "Word", "format_timestamp"]
+__all__ = ["EXPORT_FORMATS", "MAX_SECONDS", "Segment", "Transcript", "Word", "format_timestamp"]
 
 EXPORT_FORMATS = ("srt", "vtt", "json", "txt")
 """Formats :meth:`Transcript.export` writes."""
+
+
+MAX_SECONDS = 1e9
+"""Largest timestamp or duration accepted (about 31 years of audio)."""
+
+
+def _real(obj: Any, field: str, *, seconds: bool = True) -> float:
+    # seconds=False: a score, where NaN means "not measured".
+    value = getattr(obj, field)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(
+            f"{type(obj).__name__}.{field} must be a number of seconds or a score, got "
+            f"{value!r} ({type(value).__name__})."
+        )
+    value = float(value)
+    if seconds and not (math.isfinite(value) and 0 <= value <= MAX_SECONDS):
+        raise InputError(
+            f"{type(obj).__name__}.{field} must be a time in seconds in [0, {MAX_SECONDS:g}], "
+            f"got {value!r}."
+        )
+    object.__setattr__(obj, field, value)
+    return value
+
+
+def _text(obj: Any, field: str) -> None:
+    value = getattr(obj, field)
+    if not isinstance(value, str):
+        raise InputTypeError(
+            f"{type(obj).__name__}.{field} must be a str, got {type(value).__name__}."
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +72,13 @@ class Word:
     end: float
     text: str
     probability: float = float("nan")
+
+    def __post_init__(self) -> None:
+        # Checked once here, so exports, summaries and plots can trust every word.
+        _real(self, "start")
+        _real(self, "end")
+        _text(self, "text")
+        _real(self, "probability", seconds=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +108,21 @@ class Segment:
     avg_logprob: float
     no_speech_prob: float
     words: tuple[Word, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.id, bool) or not isinstance(self.id, numbers.Integral):
+            raise InputTypeError(f"Segment.id must be an integer, got {self.id!r}.")
+        object.__setattr__(self, "id", int(self.id))
+        _real(self, "start")
+        _real(self, "end")
+        _text(self, "text")
+        _real(self, "avg_logprob", seconds=False)
+        _real(self, "no_speech_prob", seconds=False)
+        if not isinstance(self.words, tuple | list) or not all(
+            isinstance(w, Word) for w in self.words
+        ):
+            raise InputTypeError("Segment.words must be a tuple of Word objects.")
+        object.__setattr__(self, "words", tuple(self.words))
 
 
 def format_timestamp(seconds: float, *, separator: str = ",") -> str:
@@ -100,6 +156,20 @@ class Transcript(Result):
     language: str = "en"
     model: str = ""
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.segments, list | tuple) or not all(
+            isinstance(s, Segment) for s in self.segments
+        ):
+            raise InputTypeError("Transcript.segments must be a list of Segment objects.")
+        self.segments = list(self.segments)
+        _real(self, "duration")
+        _text(self, "language")
+        _text(self, "model")
+        if not isinstance(self.settings, dict):
+            raise InputTypeError(
+                f"Transcript.settings must be a dict, got {type(self.settings).__name__}."
+            )
 
     @property
     def text(self) -> str:
@@ -168,7 +238,7 @@ class Transcript(Result):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if check_ax(ax) is None:
             _, ax = plt.subplots(figsize=(9, 2.6))
         for i, s in enumerate(self.segments):
             ax.axvspan(s.start, s.end, color="C0" if i % 2 == 0 else "C1", alpha=0.12, lw=0)
@@ -213,7 +283,8 @@ class Transcript(Result):
         Parameters
         ----------
         path : str or path-like
-            Target file (overwritten).
+            Target file in an existing folder (replaced atomically: a failed write leaves an
+            existing file as it was).
         format : {"srt", "vtt", "json", "txt"}, optional
             Defaults to the file suffix.
 
@@ -223,12 +294,20 @@ class Transcript(Result):
 
         Raises
         ------
+        InputTypeError
+            If ``path`` is not a path or ``format`` not a string.
+        InputError
+            If ``path`` is a folder or its folder is not writable.
+        ResourceNotFoundError
+            If the folder of ``path`` does not exist.
         UnknownNameError
             If the format (or suffix) is not one of :data:`EXPORT_FORMATS`.
         """
-        if not isinstance(path, str | os.PathLike):
-            raise InputTypeError(f"path must be a file path, got {type(path).__name__}.")
-        p = Path(path)
+        p = check_write_path(path)
+        if format is not None and not isinstance(format, str):
+            raise InputTypeError(
+                f"format must be one of {list(EXPORT_FORMATS)} or None, got {format!r}."
+            )
         fmt = (format or p.suffix.lstrip(".")).lower()
         check_choice(fmt, EXPORT_FORMATS, kind="export format")
         writers = {
@@ -237,8 +316,7 @@ class Transcript(Result):
             "json": self.to_json,
             "txt": self.to_text,
         }
-        p.write_text(writers[fmt](), encoding="utf-8")
-        return p
+        return atomic_write(p, writers[fmt]())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
@@ -287,13 +365,41 @@ class Transcript(Result):
 
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike[str]) -> Transcript:
-        """Read a transcript written by :meth:`to_json` or ``export(..., "json")``."""
-        if isinstance(text_or_path, os.PathLike) or (
-            isinstance(text_or_path, str) and not text_or_path.lstrip().startswith("{")
-        ):
+        """Read a transcript written by :meth:`to_json` or ``export(..., "json")``.
+
+        Parameters
+        ----------
+        text_or_path : str or path-like
+            JSON text (starting with ``{``) or the path of a JSON file.
+
+        Returns
+        -------
+        Transcript
+
+        Raises
+        ------
+        InputTypeError
+            If the argument is neither text nor a path.
+        ResourceNotFoundError
+            If the file does not exist.
+        InputError
+            If the file is not UTF-8 JSON or not a transcript.
+        """
+        if not isinstance(text_or_path, str | os.PathLike):
+            raise InputTypeError(
+                f"Pass transcript JSON text or a file path, got {type(text_or_path).__name__}."
+            )
+        if isinstance(text_or_path, os.PathLike) or not text_or_path.lstrip().startswith("{"):
             from workbench.core.validation import check_file
 
-            text = check_file(text_or_path).read_text(encoding="utf-8")
+            path = check_file(text_or_path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{path.name!r} is not UTF-8 text; pass a JSON file written by "
+                    "Transcript.export(..., 'json')."
+                ) from None
         else:
             text = text_or_path
         try:
