@@ -83,6 +83,7 @@ class OnnxRunner:
         self.onnx_bytes = onnx_bytes
         self.classes = classes
         self.features = list(features)
+        self._numeric = [j for j, f in enumerate(self.features) if f.kind == NUMERIC]
         self.column_mode = column_mode
         self.threads = int(threads)
         self.calls = 0
@@ -128,7 +129,7 @@ class OnnxRunner:
     def _check_numbers(self, cols: list[np.ndarray], null: np.ndarray | None) -> None:
         """Refuse NaN (unless the model passes it), infinity and float32 overflow; skip NULLs."""
         for f, col in zip(self.features, cols, strict=True):
-            if f.kind != NUMERIC:
+            if f.kind != NUMERIC or col.dtype.kind != "f":
                 continue
             with np.errstate(invalid="ignore"):
                 bad = ~(np.abs(col) <= FLOAT32_MAX)  # NaN, inf and overflow in one pass
@@ -165,20 +166,31 @@ class OnnxRunner:
                 m = a.is_null().to_numpy(zero_copy_only=False)
                 null = m if null is None else null | m
             cols.append(a.to_numpy(zero_copy_only=False))  # zero-copy for DOUBLE without NULLs
-        self._check_numbers(cols, null)
-        if not self.column_mode:
-            X = np.empty((n, len(cols)), dtype=np.float32)
-            for j, col in enumerate(cols):
-                X[:, j] = col  # the float64 -> float32 cast happens here, explicitly
-            return {MATRIX_INPUT: X}, null
-        feed = {}
-        for f, col in zip(self.features, cols, strict=True):
-            if f.kind == NUMERIC:
-                feed[f.name] = col.astype(np.float32).reshape(-1, 1)
+        numeric = self._numeric
+        # The float64 -> float32 cast happens here, explicitly; an overflow becomes inf there.
+        with np.errstate(over="ignore"):
+            if not self.column_mode:
+                block = np.empty((n, len(cols)), dtype=np.float32)
+                for j, col in enumerate(cols):
+                    block[:, j] = col
+                feed = {MATRIX_INPUT: block}
             else:
-                if null is not None:
-                    col = np.where(null, "", col)  # onnxruntime takes no None strings
-                feed[f.name] = col.astype(object).reshape(-1, 1)
+                # One row per numeric feature: each row is a contiguous (n, 1) input.
+                block = np.empty((len(numeric), n), dtype=np.float32)
+                feed = {}
+                for i, j in enumerate(numeric):
+                    block[i] = cols[j]
+                    feed[self.features[j].name] = block[i].reshape(-1, 1)
+                for f, col in zip(self.features, cols, strict=True):
+                    if f.kind != NUMERIC:
+                        if null is not None:
+                            col = np.where(null, "", col)  # onnxruntime takes no None strings
+                        feed[f.name] = col.astype(object).reshape(-1, 1)
+            flat = block.ravel()
+            # One float32 dot product: finite and small when no value is NaN, inf or above
+            # float32; otherwise (or when the sum of squares merely overflows) the exact check.
+            if numeric and not flat @ flat <= FLOAT32_MAX:
+                self._check_numbers(cols, null)
         return feed, null
 
     def batch(self, arrays: tuple[Any, ...], output: str) -> Any:
@@ -194,12 +206,12 @@ class OnnxRunner:
         outs = self.session.run(self._output_names(output), feed)
         if output == "value":
             vals = np.asarray(outs[0], dtype=np.float64).ravel()
-            self._check_answers(~np.isfinite(vals), null)
+            self._check_answers(vals, null)
             return pa.array(vals, mask=null if null is not None and null.any() else None)
         proba = np.asarray(outs[-1], dtype=np.float64)
         binary = proba.shape[1] == 2
         p1 = np.ascontiguousarray(proba[:, 1]) if binary else None
-        self._check_answers(~np.isfinite(proba).all(axis=1), null)
+        self._check_answers(proba, null)
         mask = null if null is not None and null.any() else None
         if output == "predict":
             labels = np.asarray(outs[0]).ravel()
@@ -214,7 +226,12 @@ class OnnxRunner:
         )
         return lists.cast(pa.list_(pa.float64()))
 
-    def _check_answers(self, nonfinite: np.ndarray, null: np.ndarray | None) -> None:
+    def _check_answers(self, answers: np.ndarray, null: np.ndarray | None) -> None:
+        if np.isfinite(answers.sum()):  # one reduction in the usual case
+            return
+        nonfinite = ~np.isfinite(answers)
+        if nonfinite.ndim == 2:
+            nonfinite = nonfinite.any(axis=1)
         if null is not None:
             nonfinite = nonfinite & ~null
         if nonfinite.any():
