@@ -64,7 +64,7 @@ def _copy(src: Path, dst: Path) -> Path:
 
 # ---------------------------------------------------------------- a writer killed with SIGKILL
 KILL_CHILD = """
-    import os, signal, sys
+    import os, signal, sys, time
     from tests.indb.helpers import Tripwire
     from workbench.indb import ModelStore, make_customers, train_model
 
@@ -73,10 +73,11 @@ KILL_CHILD = """
     trained = train_model(make_customers(400, random_state=1), "churned", features, "forest")
     store = ModelStore(path)
     kill = lambda: os.kill(os.getpid(), signal.SIGKILL)
-    if keyword == "timer":  # the parent kills us while close() checkpoints
+    if keyword == "timer":  # the parent kills us while close() checkpoints (or just after)
         store.register("churn", trained.model, trained.X_sample)
         print("closing", flush=True)
         store.close()
+        time.sleep(60)  # the kill always lands, however fast close() was
         sys.exit(0)
     store.con = Tripwire(store.con, keyword, when, kill)
     store.register("churn", trained.model, trained.X_sample)
