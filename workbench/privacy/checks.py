@@ -30,7 +30,6 @@ from workbench.privacy.outliers import OUTLIER_METHODS
 
 __all__ = [
     "MAX_EPSILONS",
-    "MAX_JOBS",
     "MAX_QUERIES",
     "MAX_SHADOWS",
     "MIN_PER_CLASS",
@@ -43,7 +42,6 @@ __all__ = [
     "check_classifier",
     "check_epsilons",
     "check_flag",
-    "check_jobs",
     "check_name",
     "check_records",
     "check_sizes",
@@ -57,8 +55,6 @@ MAX_SHADOWS = 1024
 MAX_QUERIES = 1000
 #: Most privacy budgets (each one a DP variant that is audited).
 MAX_EPSILONS = 20
-#: Most parallel workers.
-MAX_JOBS = 1024
 #: Fewest records per class in pooled mode (each model trains on half of the records).
 MIN_PER_CLASS = 4
 
@@ -77,16 +73,6 @@ def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
         allowed = "True, False or None" if optional else "True or False"
         raise InputTypeError(f"{name} must be {allowed}, got {value!r}.")
     return bool(value)
-
-
-def check_jobs(n_jobs: Any) -> int | None:
-    """Check ``n_jobs``: None, -1 or a non-zero integer of at most :data:`MAX_JOBS` workers."""
-    n = check_n_jobs(n_jobs)
-    if n is not None and abs(n) > MAX_JOBS:
-        raise InputError(
-            f"n_jobs={n} asks for more than {MAX_JOBS} workers; use -1 for every core."
-        )
-    return n
 
 
 def check_name(value: Any, choices: Iterable[str], *, kind: str) -> str:
@@ -327,7 +313,7 @@ def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
         n_queries=n_queries,
         noise_scale=noise_scale,
         random_state=check_random_state(kw["random_state"]),
-        n_jobs=check_jobs(kw["n_jobs"]),
+        n_jobs=check_n_jobs(kw["n_jobs"]),
         epsilons=check_epsilons(kw["epsilons"]),
     )
     n = Xa.shape[0]

@@ -27,7 +27,7 @@ _EXPORTS = {
     "RankEnsemble": "ensemble",
     "ValuationResult": "result",
     "CurveResult": "result",
-    "detection_scores": "evaluation",
+    "detection_scores": "detection",
     "point_removal_curve": "evaluation",
     "point_addition_curve": "evaluation",
     "score_without": "evaluation",

@@ -8,26 +8,14 @@ from typing import Any
 from workbench.core.errors import InputError, UnknownNameError
 from workbench.core.validation import check_choice
 from workbench.valuation.base import BaseValuation
+from workbench.valuation.catalog import MEMBER_METHODS
 from workbench.valuation.checks import check_method_params
-from workbench.valuation.confidence import LabelConfidence
 from workbench.valuation.ensemble import RankEnsemble
-from workbench.valuation.knn import KNNShapley
-from workbench.valuation.oob import DataOOB
 from workbench.valuation.result import ValuationResult
-from workbench.valuation.semivalues import BetaShapley, LeaveOneOut, MSRBanzhaf, TMCShapley
 
 __all__ = ["METHODS", "list_methods", "make_method", "value"]
 
-METHODS: dict[str, type[BaseValuation]] = {
-    "loo": LeaveOneOut,
-    "tmc_shapley": TMCShapley,
-    "beta_shapley": BetaShapley,
-    "banzhaf": MSRBanzhaf,
-    "knn_shapley": KNNShapley,
-    "data_oob": DataOOB,
-    "confidence": LabelConfidence,
-    "ensemble": RankEnsemble,
-}
+METHODS: dict[str, type[BaseValuation]] = {**MEMBER_METHODS, "ensemble": RankEnsemble}
 
 
 def list_methods() -> list[str]:

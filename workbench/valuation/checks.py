@@ -27,7 +27,6 @@ from workbench.core.validation import (
 
 __all__ = [
     "MAX_CURVE_POINTS",
-    "MAX_JOBS",
     "MAX_POINTS",
     "MAX_SAMPLES",
     "MAX_TIME_S",
@@ -35,7 +34,6 @@ __all__ = [
     "check_beta_args",
     "check_flag",
     "check_fractions",
-    "check_jobs",
     "check_mask",
     "check_method_params",
     "check_model",
@@ -46,8 +44,6 @@ __all__ = [
 MAX_SAMPLES = 1_000_000
 #: Longest time budget in seconds (one day).
 MAX_TIME_S = 86_400.0
-#: Most parallel workers (more than the machine's cores only adds overhead).
-MAX_JOBS = 1024
 #: Most training points a weight vector is built for.
 MAX_POINTS = 10_000_000
 #: Most fractions of a removal/addition curve (each one is a model fit).
@@ -93,16 +89,6 @@ def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
     return bool(value)
 
 
-def check_jobs(n_jobs: Any) -> int | None:
-    """Check ``n_jobs``: None, -1 or a non-zero integer of at most :data:`MAX_JOBS` workers."""
-    n = check_n_jobs(n_jobs)
-    if n is not None and abs(n) > MAX_JOBS:
-        raise InputError(
-            f"n_jobs={n} asks for more than {MAX_JOBS} workers; use -1 for every core."
-        )
-    return n
-
-
 def check_method_params(params: dict[str, Any]) -> None:
     """Check the constructor parameters of a valuation method (those it has).
 
@@ -127,7 +113,7 @@ def check_method_params(params: dict[str, Any]) -> None:
     if "random_state" in params:
         check_random_state(params["random_state"])
     if "n_jobs" in params:
-        check_jobs(params["n_jobs"])
+        check_n_jobs(params["n_jobs"])
     if "show_progress" in params:
         check_flag(params["show_progress"], name="show_progress", optional=True)
     if "keep_partial" in params:

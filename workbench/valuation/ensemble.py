@@ -11,6 +11,7 @@ import numpy as np
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.validation import check_choice
 from workbench.valuation.base import BaseValuation, ValuationData
+from workbench.valuation.catalog import MEMBER_METHODS
 from workbench.valuation.result import ValuationResult
 
 __all__ = ["RankEnsemble"]
@@ -70,15 +71,15 @@ class RankEnsemble(BaseValuation):
         self.show_progress = show_progress
 
     def _member_classes(self) -> dict[str, type[BaseValuation]]:
-        from workbench.valuation.api import METHODS
-
         if isinstance(self.members, str) or not hasattr(self.members, "__iter__"):
             raise InputTypeError("members must be a list of method names, e.g. ['knn_shapley'].")
         names = list(self.members)
         if not names:
             raise InputError("members is empty; name at least one method.")
-        allowed = [m for m in METHODS if m != "ensemble"]
-        return {m: METHODS[check_choice(m, allowed, kind="ensemble member")] for m in names}
+        return {
+            m: MEMBER_METHODS[check_choice(m, MEMBER_METHODS, kind="ensemble member")]
+            for m in names
+        }
 
     @property
     def needs_test(self) -> bool:  # type: ignore[override]

@@ -1,4 +1,4 @@
-"""How good are the values? Noisy-label detection scores and point removal/addition curves."""
+"""How good are the values? Test scores after removing or adding points in value order."""
 
 from __future__ import annotations
 
@@ -9,69 +9,25 @@ import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
 from workbench.core.parallel import parallel_map
-from workbench.core.params import check_random_state, check_size
-from workbench.core.validation import check_array, check_choice, check_consistent_length
+from workbench.core.params import check_random_state
+from workbench.core.validation import (
+    check_array,
+    check_choice,
+    check_consistent_length,
+    check_n_jobs,
+)
 from workbench.valuation.base import check_scorer, check_test, default_model
 from workbench.valuation.checks import (
-    MAX_POINTS,
     check_flag,
     check_fractions,
-    check_jobs,
-    check_mask,
     check_model,
     check_target,
 )
-from workbench.valuation.result import CurveResult, ValuationResult
+from workbench.valuation.detection import values_of
+from workbench.valuation.result import CurveResult
 from workbench.valuation.utility import FitLog, Utility, single_threaded
 
-__all__ = ["detection_scores", "point_addition_curve", "point_removal_curve", "score_without"]
-
-
-def _values_of(values: Any) -> np.ndarray:
-    if isinstance(values, ValuationResult):
-        values = values.values
-    return check_array(values, name="values", ndim=1)
-
-
-def detection_scores(values: Any, noisy: Any, k: int | None = None) -> dict[str, float]:
-    """Score values as a detector of noisy (e.g. flipped-label) points; low value = flagged.
-
-    Parameters
-    ----------
-    values : array-like of shape (n_points,) or ValuationResult
-    noisy : array-like of bool of shape (n_points,)
-        True for the truly noisy points (at least one of each kind).
-    k : int, optional
-        Points inspected for precision@k; default the number of noisy points.
-
-    Returns
-    -------
-    dict
-        ``auroc`` (area under the ROC curve of ``-values``), ``precision_at_k``, ``k`` and
-        ``f1_2means`` (OpenDataVal's rule: 2-means on the values, the low cluster is flagged).
-    """
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import f1_score, roc_auc_score
-
-    v = _values_of(values)
-    mask = check_mask(noisy, v.size)
-    if mask.all() or not mask.any():
-        raise InputError("noisy must mark at least one noisy and one clean point.")
-    k = int(mask.sum()) if k is None else k
-    k = min(check_size(k, name="k", high=MAX_POINTS, hint="k is a number of points."), v.size)
-    lowest = np.argsort(v, kind="stable")[:k]
-    if np.ptp(v) > 0:
-        km = KMeans(n_clusters=2, n_init=10, random_state=0).fit(v.reshape(-1, 1))
-        low = int(np.argmin(km.cluster_centers_.ravel()))
-        f1 = float(f1_score(mask, km.labels_ == low))
-    else:
-        f1 = 0.0
-    return {
-        "auroc": float(roc_auc_score(mask, -v)),
-        "precision_at_k": float(mask[lowest].mean()),
-        "k": k,
-        "f1_2means": f1,
-    }
+__all__ = ["point_addition_curve", "point_removal_curve", "score_without"]
 
 
 def _checked_data(
@@ -118,7 +74,7 @@ def _curve(
     n_jobs: int | None,
     show_progress: bool | None,
 ) -> CurveResult:
-    v = _values_of(values)
+    v = values_of(values)
     model, classification, Xa, ya, Xt, yt = _checked_data(
         model, X, y, X_test, y_test, scorer, f"point {kind} curve"
     )
@@ -127,7 +83,7 @@ def _curve(
     fr = check_fractions(fractions)
     check_choice(order, ["lowest", "highest", "random"], kind="order")
     rs = check_random_state(random_state)
-    check_jobs(n_jobs)
+    check_n_jobs(n_jobs)
     check_flag(show_progress, name="show_progress", optional=True)
     if order == "random":
         ranked = np.random.default_rng(rs).permutation(v.size)

@@ -142,7 +142,7 @@ class ValuationResult(Result):
 
     def detect(self, noisy: Any, k: int | None = None) -> dict[str, float]:
         """Noisy-label detection scores of these values; see :func:`detection_scores`."""
-        from workbench.valuation.evaluation import detection_scores
+        from workbench.valuation.detection import detection_scores
 
         return detection_scores(self.values, noisy, k=k)
 
