@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.core.paths import atomic_write
+
 __all__ = ["Result", "to_jsonable"]
 
 
@@ -68,11 +70,14 @@ class Result:
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
-        """Serialize :meth:`to_dict` as JSON; also write it to ``path`` when given."""
+        """Serialize :meth:`to_dict` as JSON; also write it to ``path`` when given.
+
+        The file is written atomically: a failed write leaves an existing file as it was.
+        """
         kwargs.setdefault("indent", 2)
         text = json.dumps(self.to_dict(), allow_nan=False, **kwargs)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            atomic_write(path, text, name="path")
         return text
 
     def to_frame(self) -> pd.DataFrame:
