@@ -73,8 +73,12 @@ def check_bounded(
     int or float
     """
     low, low_open = (1, False) if integer and strict else (0, strict)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > high:
-        # check_positive calls np.isfinite, which fails on ints beyond int64 such as 10**20.
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and (value > high or value < -(2**63))
+    ):
+        # check_positive calls np.isfinite, which fails on ints beyond int64 such as -10**20.
         return check_number(
             value, name=name, low=low, low_open=low_open, high=high, integer=True, hint=hint
         )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.coldstart.checks import check_bounded
 from workbench.core.errors import InputError
-from workbench.core.params import check_random_state, check_timestamp
+from workbench.core.params import check_number, check_random_state, check_timestamp
 
 __all__ = ["LaunchData", "bass_increments", "make_launches"]
 
@@ -158,7 +158,7 @@ def make_launches(
     item_noise : float, default=0.3
         Standard deviation of the unexplained log-level of each item (at most 5).
     dispersion : float, default=8.0
-        Negative-binomial size in (0, 1e6]; larger means less week-to-week noise.
+        Negative-binomial size in [0.01, 1e6]; larger means less week-to-week noise.
     random_state : int or None, default=0
         Seed of the generator.
 
@@ -194,6 +194,8 @@ def make_launches(
     )
     check_bounded(item_noise, name="item_noise", strict=False, high=5.0, hint="(log scale)")
     check_bounded(dispersion, name="dispersion", high=1e6)
+    # Below 0.01 the negative binomial's success probability rounds to 0 and numpy refuses it.
+    check_number(dispersion, name="dispersion", low=0.01, high=1e6)
     random_state = check_random_state(random_state)
     start_ts = check_timestamp(start, name="start")
     rng = np.random.default_rng(random_state)

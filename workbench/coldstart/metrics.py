@@ -34,7 +34,10 @@ def _scale(scale: Any, n: int) -> np.ndarray:
     """A positive scale per observation: one number or an array of length ``n``."""
     if scale is None or isinstance(scale, bool):
         raise InputTypeError(f"scale must be a positive number or array, got {scale!r}.")
-    sc = check_array(np.atleast_1d(np.asarray(scale, dtype=object)), name="scale", ndim=1)
+    try:
+        sc = check_array(np.atleast_1d(np.asarray(scale, dtype=object)), name="scale", ndim=1)
+    except OverflowError:  # an int beyond the float range
+        raise InputError(f"scale must be at most {FLOAT32_MAX:.3g}.") from None
     if sc.size not in (1, n):
         raise InputError(f"scale has {sc.size} values for {n} observations; pass one or {n}.")
     if np.any(sc < _TINY) or np.any(sc > FLOAT32_MAX):

@@ -10,11 +10,10 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, UnknownNameError
-from workbench.core.params import check_number
 from workbench.core.progress import progress
 from workbench.core.validation import check_n_jobs
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
-from workbench.transcribe.checks import check_flag, check_transcriber_params
+from workbench.transcribe.checks import check_bounded, check_flag, check_transcriber_params
 from workbench.transcribe.model import COMPUTE_TYPES, DEFAULT_MODEL, load_whisper_model
 from workbench.transcribe.transcript import MAX_SECONDS, Segment, Transcript, Word
 from workbench.transcribe.window import WindowDone, short_window_model
@@ -203,7 +202,7 @@ class Transcriber:
         """
         samples = load_audio(audio, sample_rate=sample_rate)
         check_flag(show_progress, name="show_progress", optional=True)
-        offset = check_number(offset, name="offset", low=0, high=MAX_SECONDS)
+        offset = check_bounded(offset, name="offset", strict=False, high=MAX_SECONDS)
         _check_decode_options(decode_options)
         self.load()
         try:

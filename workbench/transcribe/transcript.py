@@ -36,7 +36,12 @@ def _real(obj: Any, field: str, *, seconds: bool = True) -> float:
             f"{type(obj).__name__}.{field} must be a number of seconds or a score, got "
             f"{value!r} ({type(value).__name__})."
         )
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        value = math.inf
+    if not seconds and math.isinf(value):
+        raise InputError(f"{type(obj).__name__}.{field} must be finite or NaN, got {value!r}.")
     if seconds and not (math.isfinite(value) and 0 <= value <= MAX_SECONDS):
         raise InputError(
             f"{type(obj).__name__}.{field} must be a time in seconds in [0, {MAX_SECONDS:g}], "
