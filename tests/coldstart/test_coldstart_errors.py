@@ -274,6 +274,10 @@ def test_panel_shows_the_message_for_a_typed_price(data):
     assert panel.last_error is not None and "price" in panel.last_error
     assert "Unexpected error" not in panel.last_error and panel.forecast_ is None
     panel.attribute_widgets["price"].value = 4.0
+    panel.launch_date.value = None
+    panel.forecast_button.click()
+    assert "pick the product's launch in the date picker" in panel.last_error
+    panel.launch_date.value = dt.date(2025, 3, 3)
     panel.forecast_button.click()
     assert panel.last_error is None
     assert issubclass(UnknownNameError, WorkbenchError)

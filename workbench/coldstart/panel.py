@@ -13,7 +13,7 @@ from workbench.coldstart.data import LaunchData, make_launches
 from workbench.coldstart.forecaster import ColdStartForecaster
 from workbench.coldstart.models import BASELINES, METHODS
 from workbench.coldstart.results import Analogues, BacktestResult, Forecast
-from workbench.core.errors import InputTypeError
+from workbench.core.errors import InputError, InputTypeError
 from workbench.core.params import check_random_state
 from workbench.ui.base import ToolPanel
 
@@ -123,6 +123,10 @@ class ColdStartPanel(ToolPanel):
             model = self._model(self.method.value)
             item = self.new_item()
             launch = self.launch_date.value
+            if launch is None:
+                raise InputError(
+                    "launch_date is empty: pick the product's launch in the date picker."
+                )
             fc = model.predict(item, self.horizon.value, launch_date=launch)
             an = model.analogues(item, n_neighbors=self.n_analogues.value)
             return fc, an
