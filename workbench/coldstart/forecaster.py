@@ -55,9 +55,9 @@ default="ensemble"
         Categorical attribute whose levels get their own launch curve and seasonality
         (``None``: one global curve).
     n_neighbors : int, default=10
-        Analogue items per new item (``knn``).
+        Analogue items per new item (``knn``; at most 1,000).
     max_iter : int, default=100
-        Boosting iterations of the global gradient-boosting model (``gbm``).
+        Boosting iterations of the global gradient-boosting model (``gbm``; at most 5,000).
     freq : str, optional
         ``"D"``, ``"W"`` (any weekday), ``"MS"`` or ``"ME"``; inferred from the dates when omitted.
     missing : {"raise", "zero"}, default="raise"
@@ -75,7 +75,7 @@ default="ensemble"
     id_col, date_col, target_col : str
         Column names of the item id, the period date and the quantity.
     random_state : int or None, default=None
-        Seeds the calibration split and the gradient-boosting models.
+        Seeds the calibration split and the gradient-boosting models (``0 <= seed < 2**32``).
     n_jobs : int, optional
         Threads of the gradient-boosting models; ``None`` means 1 unless a
         ``joblib.parallel_config(n_jobs=...)`` is active, ``-1`` means all cores.
@@ -206,10 +206,12 @@ default="ensemble"
         Raises
         ------
         InputTypeError
-            If an input is not a DataFrame or a column has the wrong type.
+            If an input is not a DataFrame, a column has the wrong type (numbers as dates,
+            text mixed into a numeric column), or a parameter has the wrong type.
         InputError
-            On missing columns, missing dates or gaps (``missing="raise"``), negative or NaN
-            quantities, duplicated rows, items without attributes, too few items.
+            On missing columns, missing dates or gaps (``missing="raise"``), negative, NaN or
+            float32-overflowing quantities, duplicated rows, items without attributes, too few
+            items, or a parameter out of its range.
         """
         return self._fit(history, attributes, None)
 
@@ -486,7 +488,8 @@ default="ensemble"
             One row per new item: ``id_col`` and exactly the attribute columns seen in ``fit``
             (plus, optionally, a ``launch_date`` column).
         horizon : int
-            Periods to forecast from each item's launch (the launch period is age 0).
+            Periods to forecast from each item's launch (the launch period is age 0); at most
+            1,000.
         launch_date : date-like, sequence or mapping, optional
             One launch date for all items, one per row, or a mapping item id → date; when
             omitted, the ``launch_date`` column is used. Dates between periods move to the next
@@ -500,9 +503,12 @@ default="ensemble"
         ------
         NotFittedError
             Before ``fit``.
+        InputTypeError
+            On a launch date given as a number, text in a numeric attribute.
         InputError
-            On ``horizon <= 0``, unknown or missing attribute columns, unseen categorical levels
-            (with ``handle_unknown="error"``), duplicated items, or missing launch dates.
+            On ``horizon`` outside [1, 1000], unknown or missing attribute columns, unseen
+            categorical levels (with ``handle_unknown="error"``), duplicated items, missing
+            launch dates, or attribute values beyond the float32 range.
 
         Warns
         -----
@@ -542,7 +548,7 @@ default="ensemble"
         new_item_attributes : pandas.DataFrame
             One attribute row per young item.
         horizon : int
-            Periods to forecast after each item's last observed period.
+            Periods to forecast after each item's last observed period (at most 1,000).
         launch_date : date-like, sequence or mapping, optional
             Launch dates; by default each item's first date in ``recent_history``.
 
@@ -636,11 +642,16 @@ default="ensemble"
         new_item_attributes : pandas.DataFrame
             One row per new item (as in :meth:`predict`; no launch date needed).
         n_neighbors : int, optional
-            How many analogues; defaults to ``self.n_neighbors``.
+            How many analogues (at most 1,000); defaults to ``self.n_neighbors``.
 
         Returns
         -------
         Analogues
+
+        Raises
+        ------
+        InputError
+            As :meth:`predict`, and for ``n_neighbors`` outside [1, 1000].
         """
         self._check_fitted()
         k = (

@@ -71,7 +71,8 @@ def wape(y_true: Any, y_pred: Any) -> float:
     Raises
     ------
     InputError
-        On NaN, mismatched lengths, or when ``sum|y_true|`` is zero.
+        On NaN, infinite or float32-overflowing values, mismatched lengths, when
+        ``sum|y_true|`` is zero, or when the ratio overflows.
     """
     yt, yp = _pair(y_true, y_pred)
     denom = np.abs(yt).sum()
@@ -99,7 +100,10 @@ def mase(y_true: Any, y_pred: Any, scale: Any) -> float:
     Raises
     ------
     InputError
-        On NaN, mismatched lengths or a non-positive scale.
+        On NaN, infinite or float32-overflowing values, mismatched lengths, or a scale that is
+        not in [1.2e-38, 3.4e38] or has neither 1 nor ``n`` values.
+    InputTypeError
+        If ``scale`` is not numeric.
     """
     yt, yp = _pair(y_true, y_pred)
     sc = _scale(scale, yt.size)
@@ -121,6 +125,11 @@ def pinball_loss(y_true: Any, y_quantile: Any, quantile: float, scale: Any = 1.0
     Returns
     -------
     float
+
+    Raises
+    ------
+    InputError
+        As :func:`mase`, and for a ``quantile`` outside (0, 1).
     """
     q = check_probability(quantile, name="quantile")
     yt, yq = _pair(y_true, y_quantile, "y_quantile")
@@ -144,7 +153,8 @@ def coverage(y_true: Any, lower: Any, upper: Any) -> float:
     Raises
     ------
     InputError
-        If some ``lower`` exceeds its ``upper``.
+        If some ``lower`` exceeds its ``upper``, or on NaN, infinite or float32-overflowing
+        values and mismatched lengths.
     """
     yt, lo = _pair(y_true, lower, "lower")
     _, hi = _pair(y_true, upper, "upper")
