@@ -9,9 +9,14 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from workbench.core.errors import InputError, InputTypeError, ModelError
+from workbench.core.errors import InputError, InputTypeError
 from workbench.core.validation import check_array, check_choice, check_consistent_length
-from workbench.valuation.checks import check_method_params, check_model, check_target
+from workbench.valuation.checks import (
+    check_method_params,
+    check_model,
+    check_regression_scorer,
+    check_target,
+)
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import Budget
 from workbench.valuation.utility import Utility
@@ -159,12 +164,9 @@ class BaseValuation(BaseEstimator):
                 classifier_only=self.classification_only,
                 methods=self.model_methods,
             )
-            if not classification and getattr(self, "scorer", None) == "accuracy":
-                raise ModelError(
-                    f"scorer='accuracy' compares class labels, but model "
-                    f"({type(self._get_model()).__name__}) is a regressor; pass a regression "
-                    "scorer such as scorer='r2' or scorer='neg_mean_squared_error'."
-                )
+            check_regression_scorer(
+                self._get_model(), getattr(self, "scorer", None), classification=classification
+            )
         Xa = check_array(X, name="X", min_samples=self.min_points, float32=True)
         ya = check_target(y, classification=classification)
         check_consistent_length(X=Xa, y=ya)

@@ -37,6 +37,7 @@ __all__ = [
     "check_mask",
     "check_method_params",
     "check_model",
+    "check_regression_scorer",
     "check_target",
 ]
 
@@ -186,6 +187,16 @@ def check_model(
     if classifier_only:
         check_estimator(model, kind="classifier", name=name)
     return kind == "classifier"
+
+
+def check_regression_scorer(model: Any, scorer: Any, *, classification: bool) -> None:
+    """Refuse ``scorer='accuracy'`` for a regressor: it would score every fit as 0."""
+    if not classification and isinstance(scorer, str) and scorer == "accuracy":
+        raise ModelError(
+            f"scorer='accuracy' compares class labels, but model ({type(model).__name__}) is a "
+            "regressor; pass a regression scorer such as scorer='r2' or "
+            "scorer='neg_mean_squared_error'."
+        )
 
 
 def check_target(y: Any, *, classification: bool, name: str = "y", min_classes: int = 2) -> Any:

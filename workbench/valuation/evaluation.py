@@ -21,6 +21,7 @@ from workbench.valuation.checks import (
     check_flag,
     check_fractions,
     check_model,
+    check_regression_scorer,
     check_target,
 )
 from workbench.valuation.detection import values_of
@@ -37,11 +38,7 @@ def _checked_data(
     model = default_model() if model is None else model
     classification = check_model(model)
     check_scorer(scorer)
-    if not classification and scorer == "accuracy":
-        raise ModelError(
-            f"scorer='accuracy' compares class labels, but model ({type(model).__name__}) is a "
-            "regressor; pass scorer='r2' or another regression scorer."
-        )
+    check_regression_scorer(model, scorer, classification=classification)
     Xa = check_array(X, name="X", min_samples=2, float32=True)
     ya = check_target(y, classification=classification)
     check_consistent_length(X=Xa, y=ya)
