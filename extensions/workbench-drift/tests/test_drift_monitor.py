@@ -240,15 +240,15 @@ def test_windows_in_parallel_match_sequential(data):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"bins": 1}, InputError, "at least 2"),
+        ({"bins": 1}, InputError, r"bins must lie in \[2, 1000\]"),
         ({"bins": "ten"}, InputTypeError, "bins must be an integer"),
-        ({"psi_threshold": 0}, InputError, "psi_threshold must be > 0"),
+        ({"psi_threshold": 0}, InputError, r"psi_threshold must lie in \(0, inf\)"),
         ({"psi_threshold": "high"}, InputTypeError, "psi_threshold must be a number"),
         ({"p_value_threshold": 1.5}, InputError, "p_value_threshold must lie in"),
         ({"rule": "bothh"}, UnknownNameError, "Did you mean 'both'"),
         ({"correction": "holm"}, UnknownNameError, "Unknown correction 'holm'"),
-        ({"min_rows": 0}, InputError, "min_rows must be > 0"),
-        ({"eps": 0.0}, InputError, "eps must be in"),
+        ({"min_rows": 0}, InputError, r"min_rows must lie in \[1, "),
+        ({"eps": 0.0}, InputError, r"eps must lie in \[1e-12, 0.5\)"),
         ({"prediction_name": ""}, InputTypeError, "prediction_name"),
         ({"columns": "x"}, InputTypeError, "columns must be a list"),
         ({"columns": []}, InputError, "columns is empty"),
@@ -256,7 +256,7 @@ def test_windows_in_parallel_match_sequential(data):
         ({"categorical": ["nope"]}, UnknownNameError, "Unknown column 'nope'"),
         ({"prediction_columns": ["nope"]}, UnknownNameError, "Unknown column 'nope'"),
         ({"columns": ["x", "when"]}, InputTypeError, "holds dates"),
-        ({"model": object()}, InputTypeError, "has no predict method"),
+        ({"model": object()}, InputTypeError, "must be a scikit-learn style estimator"),
         ({"model": LogisticRegression()}, NotFittedError, "not fitted"),
     ],
 )

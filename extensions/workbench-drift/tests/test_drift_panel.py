@@ -74,7 +74,7 @@ def logfile(tmp_path_factory):
     [
         ("time_column", "time", "Unknown column 'time'"),
         ("table", "preds", "Unknown table 'preds'. Choose one of: predictions"),
-        ("psi_threshold", -1.0, "psi_threshold must be > 0"),
+        ("psi_threshold", -1.0, "psi_threshold must lie in (0, inf)"),
         ("p_value_threshold", 2.0, "p_value_threshold must lie in"),
         ("reference_windows", 4, "reference_windows=4 but the table spans only 4"),
         ("prediction_columns", "score, proba", "Unknown column 'proba'"),
@@ -97,3 +97,66 @@ def test_bad_demo_table_name_is_shown(panel):
     panel.table.value = "drop table"
     panel.run_button.click()
     assert "plain SQL name" in panel.last_error
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("folder", "is a folder; pass a DuckDB file inside it"),
+        ("text file", "is not a DuckDB database file"),
+        ("empty file", "is not a DuckDB database file"),
+    ],
+)
+def test_database_field_that_is_no_duckdb_file(panel, tmp_path, kind, message):
+    path = tmp_path / "log.duckdb"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("" if kind == "empty file" else "not a database\n")
+    panel.database.value = str(path)
+    panel.run_button.click()
+    assert message in panel.last_error and str(path) in panel.last_error
+    assert "Unexpected" not in panel.last_error and panel.timeline is None
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "message"),
+    [
+        ("psi_threshold", float("nan"), "psi_threshold must be a finite number"),
+        ("psi_threshold", float("inf"), "psi_threshold must be a finite number"),
+        ("p_value_threshold", 0.0, "p_value_threshold must lie in (0, 1)"),
+        ("time_column", "", "Unknown column ''"),
+        ("table", "", "table must be a non-empty string"),
+        ("prediction_columns", ",,", None),
+    ],
+)
+def test_typed_values_show_workbench_messages(panel, logfile, widget, value, message):
+    panel.database.value = logfile
+    getattr(panel, widget).value = value
+    panel.run_button.click()
+    if message is None:  # only separators: no prediction column, a valid check
+        assert panel.last_error is None and panel.timeline is not None
+        return
+    assert message in panel.last_error and "Unexpected" not in panel.last_error
+
+
+def test_error_then_good_run_clears_the_message(panel, logfile):
+    panel.database.value = logfile
+    panel.time_column.value = "when"
+    panel.run_button.click()
+    assert "Unknown column 'when'" in html.unescape(panel.status.value)
+    panel.time_column.value = "ts"
+    panel.run_button.click()
+    assert panel.last_error is None and "when" not in panel.status.value
+    assert "alert(s)" in panel.status.value
+
+
+def test_unknown_window_selection_is_shown(panel):
+    panel.run_button.click()
+    panel.window.options = [*panel.window.options, "1999-01-04"]
+    panel.window.value = "1999-01-04"
+    assert "Unknown window '1999-01-04'" in panel.last_error
+    panel.window.value = panel.window.options[0]
+    assert panel.last_error is None and panel.report.window_start == pd.Timestamp(
+        panel.window.options[0]
+    )

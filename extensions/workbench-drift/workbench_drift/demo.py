@@ -11,7 +11,6 @@ the model itself stays the same.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from typing import Any
 
 import duckdb
@@ -20,9 +19,16 @@ import pandas as pd
 
 from workbench.core.datasets import load_dataset
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_positive
+from workbench.core.params import check_number, check_random_state, check_size
+from workbench_drift.checks import check_time, open_duckdb
 
-__all__ = ["DEMO_FEATURES", "DemoLog", "make_demo_log"]
+__all__ = ["DEMO_FEATURES", "MAX_DEMO_ROWS", "MAX_DEMO_WEEKS", "DemoLog", "make_demo_log"]
+
+MAX_DEMO_WEEKS = 520
+"""Most weeks of traffic the demo log may span (ten years)."""
+
+MAX_DEMO_ROWS = 1_000_000
+"""Most rows the demo log may hold (``n_weeks * rows_per_week``)."""
 
 DEMO_FEATURES = [
     "mean_radius",
@@ -94,18 +100,22 @@ def make_demo_log(
     Parameters
     ----------
     n_weeks : int, default=10
-        Weeks of traffic.
+        Weeks of traffic, 1 to :data:`MAX_DEMO_WEEKS`.
     rows_per_week : int, default=300
-        Predictions logged per week.
+        Predictions logged per week; ``n_weeks * rows_per_week`` may not exceed
+        :data:`MAX_DEMO_ROWS`.
     drift_week : int or None, default=6
-        Zero-based week in which the shift starts; ``None`` for a log without drift.
+        Zero-based week in which the shift starts (at most :data:`MAX_DEMO_WEEKS`; past
+        ``n_weeks`` means no drift); ``None`` for a log without drift.
     drift_strength : float, default=1.0
-        Size of the shift (0 means none): the log-weight of a tumour's standardized radius in the
-        sampling, and how far the referral mix moves towards hospitals.
-    start : str, default="2026-01-05"
-        First day of the log (a Monday, so weekly windows line up with DuckDB's).
-    database : str, default=":memory:"
-        DuckDB database to write into (a file path keeps it).
+        Size of the shift, 0 (none) to 10: the log-weight of a tumour's standardized radius in
+        the sampling, and how far the referral mix moves towards hospitals.
+    start : str or datetime, default="2026-01-05"
+        First day of the log (a Monday, so weekly windows line up with DuckDB's). Numbers are
+        refused; a time zone is dropped.
+    database : str or os.PathLike, default=":memory:"
+        DuckDB database to write into (a file path keeps it; an existing file must be a DuckDB
+        database).
     table : str, default="predictions"
         Name of the log table (replaced if it exists).
     random_state : int, optional
@@ -114,27 +124,43 @@ def make_demo_log(
     Returns
     -------
     DemoLog
+
+    Raises
+    ------
+    InputTypeError
+        If an argument has the wrong type (e.g. a number for ``start``).
+    InputError
+        If a size or strength is out of range, or ``database`` is a folder or cannot be opened.
+    IntegrityError
+        If ``database`` is an existing file that is not a DuckDB database.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    check_positive(n_weeks, name="n_weeks", integer=True)
-    check_positive(rows_per_week, name="rows_per_week", integer=True)
-    check_positive(drift_strength, name="drift_strength", strict=False)
-    if drift_week is not None and (
-        isinstance(drift_week, bool) or not isinstance(drift_week, numbers.Integral)
-    ):
-        raise InputTypeError(f"drift_week must be an integer or None, got {drift_week!r}.")
-    if drift_week is not None and drift_week < 0:
-        raise InputError(f"drift_week must be >= 0, got {drift_week}.")
+    n_weeks = check_size(n_weeks, name="n_weeks", high=MAX_DEMO_WEEKS)
+    rows_per_week = check_size(
+        rows_per_week,
+        name="rows_per_week",
+        high=MAX_DEMO_ROWS // n_weeks,
+        hint=f"the demo log holds at most {MAX_DEMO_ROWS:,} rows; use fewer weeks or rows.",
+    )
+    drift_strength = check_number(drift_strength, name="drift_strength", low=0, high=10)
+    if drift_week is not None:
+        drift_week = check_size(drift_week, name="drift_week", low=0, high=MAX_DEMO_WEEKS)
     if not isinstance(table, str) or not table.isidentifier():
         raise InputError(f"table must be a plain SQL name (letters, digits, _), got {table!r}.")
-    try:
-        first = pd.Timestamp(start).normalize()
-    except (TypeError, ValueError):
-        raise InputError(f"start must be a date such as '2026-01-05', got {start!r}.") from None
+    random_state = check_random_state(random_state)
+    first = check_time(start, name="start")
+    if first is None:
+        raise InputTypeError("start must be a date such as '2026-01-05', got None.")
+    first = first.normalize()
+    if (first + pd.Timedelta(weeks=n_weeks)).year > 9999:
+        raise InputError(
+            f"start={start!r} plus {n_weeks} weeks runs past the year 9999; choose an earlier "
+            "start."
+        )
 
     ds = load_dataset("breast_cancer")
     frame = pd.DataFrame(ds.X, columns=[n.replace(" ", "_") for n in ds.feature_names])
@@ -171,7 +197,7 @@ def make_demo_log(
     log["score"] = model.predict_proba(log[DEMO_FEATURES])[:, 1].round(6)
     log["label"] = np.where(log["score"] >= 0.5, "malignant", "benign")
 
-    con = duckdb.connect(database)
+    con = open_duckdb(database, read_only=False, name="database")
     con.register("__workbench_demo", log)
     con.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM __workbench_demo')
     con.unregister("__workbench_demo")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,19 +18,23 @@ from workbench.core.errors import (
     UnknownNameError,
 )
 from workbench.core.parallel import parallel_map
-from workbench.core.validation import (
-    check_choice,
-    check_columns,
-    check_fitted,
-    check_has_methods,
-    check_positive,
-    check_probability,
+from workbench.core.params import check_number, check_size
+from workbench.core.validation import check_columns, check_consistent_length
+from workbench_drift.checks import (
+    as_frame,
+    check_bins,
+    check_eps,
+    check_model,
+    check_option,
+    check_parallel,
+    check_predictions,
+    check_time,
+    column_names,
 )
 from workbench_drift.report import COLUMN_FIELDS, DriftReport, DriftTimeline
-from workbench_drift.sources import Window, read_windows
+from workbench_drift.sources import MAX_WINDOWS, Window, read_windows
 from workbench_drift.statistics import (
     DEFAULT_EPS,
-    _check_bins,
     bin_counts,
     chi_square_from_counts,
     ks_test_sorted,
@@ -51,27 +54,6 @@ RULES = {
 """Ways to turn a column's PSI and test into its ``drifted`` flag."""
 
 CORRECTIONS = ("bonferroni", "none")
-
-
-def _as_frame(data: Any, name: str) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        frame = data
-    elif isinstance(data, np.ndarray):
-        if data.ndim != 2:
-            raise InputError(f"{name} must be 2-dimensional, got shape {data.shape}.")
-        frame = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
-    else:
-        raise InputTypeError(
-            f"{name} must be a pandas DataFrame (or a 2-D numpy array), got {type(data).__name__}."
-        )
-    if frame.empty:
-        raise InputError(f"{name} is empty; it needs rows and columns.")
-    if not all(isinstance(c, str) for c in frame.columns):
-        frame = frame.rename(columns=str)
-    if frame.columns.duplicated().any():
-        dup = frame.columns[frame.columns.duplicated()].tolist()
-        raise InputError(f"{name} has duplicated column names {dup}; rename them.")
-    return frame
 
 
 def _bin_labels(edges: np.ndarray) -> list[str]:
@@ -109,7 +91,7 @@ class DriftMonitor:
     prediction_name : str, default="prediction"
         Name of the column holding ``model``'s predictions.
     bins : int, default=10
-        Quantile bins of numeric columns for the PSI.
+        Quantile bins of numeric columns for the PSI, 2 to 1000.
     psi_threshold : float, default=0.2
         PSI at or above which a column counts as shifted (0.1–0.2 is usually read as moderate,
         above 0.2 as significant).
@@ -123,7 +105,7 @@ class DriftMonitor:
     min_rows : int, default=30
         Fewest rows a sample needs to be compared; smaller windows are skipped.
     eps : float, default=1e-4
-        Floor for empty-bin proportions in the PSI.
+        Floor for empty-bin proportions in the PSI, in ``[1e-12, 0.5)``.
 
     Attributes
     ----------
@@ -190,32 +172,27 @@ class DriftMonitor:
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        _check_bins(self.bins)
-        check_positive(self.psi_threshold, name="psi_threshold")
-        check_probability(self.p_value_threshold, name="p_value_threshold")
-        check_choice(self.rule, RULES, kind="drift rule")
-        check_choice(self.correction, CORRECTIONS, kind="correction")
-        check_positive(self.min_rows, name="min_rows", integer=True)
-        if isinstance(self.eps, bool) or not isinstance(self.eps, numbers.Real):
-            raise InputTypeError(f"eps must be a number, got {self.eps!r}.")
-        if not 0 < self.eps < 0.5:
-            raise InputError(f"eps must be in (0, 0.5), got {self.eps!r}.")
+        check_bins(self.bins)
+        check_number(self.psi_threshold, name="psi_threshold", low=0, low_open=True)
+        check_number(
+            self.p_value_threshold,
+            name="p_value_threshold",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
+        check_option(self.rule, RULES, kind="drift rule")
+        check_option(self.correction, CORRECTIONS, kind="correction")
+        check_size(self.min_rows, name="min_rows", high=10**9)
+        check_eps(self.eps)
         if not isinstance(self.prediction_name, str) or not self.prediction_name:
             raise InputTypeError("prediction_name must be a non-empty string.")
 
-    @staticmethod
-    def _names(value: Any, name: str) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str) or not isinstance(value, Sequence | pd.Index | np.ndarray):
-            raise InputTypeError(f"{name} must be a list of column names, got {value!r}.")
-        return [str(v) for v in value]
-
     # ------------------------------------------------------------------ model
     def _resolve_model(self) -> list[str]:
-        check_has_methods(self.model, ["predict"], name="model")
-        check_fitted(self.model, name="model")
-        cols = self._names(self.model_columns, "model_columns")
+        check_model(self.model)
+        cols = column_names(self.model_columns, name="model_columns")
         if not cols:
             names = getattr(self.model, "feature_names_in_", None)
             if names is None:
@@ -247,6 +224,7 @@ class DriftMonitor:
             raise ModelError(
                 f"model ({type(self.model).__name__}) failed to predict on {name}: {exc}"
             ) from exc
+        values = check_predictions(values, len(frame), model=self.model, sample=name)
         return pd.Series(values, index=frame.index, name=self.prediction_name)
 
     # ------------------------------------------------------------------ fit
@@ -258,8 +236,8 @@ class DriftMonitor:
         reference : pandas.DataFrame or 2-D numpy.ndarray
             The sample the model is known to work on (its validation data or the first weeks of
             production).
-        y : None
-            Ignored; present for scikit-learn pipeline compatibility.
+        y : array-like, optional
+            Ignored (scikit-learn pipeline compatibility); when given, one value per row.
 
         Returns
         -------
@@ -278,15 +256,19 @@ class DriftMonitor:
             If a named column does not exist, or ``rule``/``correction`` is unknown.
         """
         self._check_params()
-        frame = _as_frame(reference, "reference")
+        frame = as_frame(reference, "reference")
+        if y is not None:
+            if not hasattr(y, "__len__") or isinstance(y, str | bytes):
+                raise InputTypeError(f"y must be None or one value per row, got {y!r}.")
+            check_consistent_length(reference=frame, y=y)
         if len(frame) < self.min_rows:
             raise InputError(
                 f"reference has {len(frame)} rows but min_rows={self.min_rows}; pass a larger "
                 "reference sample or lower min_rows."
             )
-        columns = self._names(self.columns, "columns")
-        categorical = self._names(self.categorical, "categorical")
-        predictions = self._names(self.prediction_columns, "prediction_columns")
+        columns = column_names(self.columns, name="columns")
+        categorical = column_names(self.categorical, name="categorical")
+        predictions = column_names(self.prediction_columns, name="prediction_columns")
         if self.columns is not None and not columns:
             raise InputError("columns is empty; name at least one column or pass None for all.")
         for c in (*columns, *categorical, *predictions):
@@ -404,8 +386,9 @@ class DriftMonitor:
         ----------
         current : pandas.DataFrame or 2-D numpy.ndarray
             Recent data with the monitored columns (and the model's inputs when a model is set).
-        window_start, window_end : timestamp-like, optional
-            Recorded in the report when the sample is a time window.
+        window_start, window_end : str or datetime, optional
+            Recorded in the report when the sample is a time window (numbers are refused, time
+            zones dropped; the end must come after the start).
 
         Returns
         -------
@@ -421,7 +404,13 @@ class DriftMonitor:
             If a numeric column now holds text.
         """
         self._check_is_fitted()
-        frame = _as_frame(current, "current")
+        start, end = (
+            check_time(window_start, name="window_start"),
+            check_time(window_end, name="window_end"),
+        )
+        if start is not None and end is not None and end <= start:
+            raise InputError(f"window_end ({end}) must come after window_start ({start}).")
+        frame = as_frame(current, "current")
         needed = [
             c for c in self.columns_ if not (self.model is not None and c == self.prediction_name)
         ]
@@ -497,8 +486,8 @@ class DriftMonitor:
             correction=self.correction,
             n_reference=int(self.n_reference_),
             n_current=len(frame),
-            window_start=None if window_start is None else pd.Timestamp(window_start),
-            window_end=None if window_end is None else pd.Timestamp(window_end),
+            window_start=start,
+            window_end=end,
             _bins=bins,
         )
 
@@ -544,6 +533,7 @@ class DriftMonitor:
         reference: Sequence[Window] = (),
     ) -> DriftTimeline:
         checked = [w for w in windows if w.n_rows >= self.min_rows]
+        n_jobs, show_progress = check_parallel(n_jobs, show_progress, n_items=len(checked))
         reports = parallel_map(
             functools.partial(_compare_window, self),
             checked,
@@ -659,7 +649,8 @@ def monitor_table(
         monitor = DriftMonitor()
     if not isinstance(monitor, DriftMonitor):
         raise InputTypeError(f"monitor must be a DriftMonitor, got {type(monitor).__name__}.")
-    check_positive(reference_windows, name="reference_windows", integer=True)
+    check_size(reference_windows, name="reference_windows", high=MAX_WINDOWS)
+    check_parallel(n_jobs, show_progress)
     windows = read_windows(
         source, table, time_column=time_column, every=every, columns=columns, start=start, end=end
     )

@@ -183,7 +183,13 @@ class DriftPanel(ToolPanel):
     def _on_window(self, change: dict[str, Any]) -> None:
         if self.timeline is None or not change["new"]:
             return
-        self.report = self.timeline.report(change["new"])
+        try:
+            self.report = self.timeline.report(change["new"])
+        except Exception as exc:  # a callback's error would otherwise vanish into the JS console
+            self.show_exception(exc)
+            return
+        if self.last_error is not None:
+            self.clear_error()
         self._show()
 
     def _show(self) -> None:

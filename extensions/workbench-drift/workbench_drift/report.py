@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, UnknownNameError
+from workbench.core.params import check_size
+from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
+from workbench_drift.checks import check_axes, check_column, check_time, column_names
 
 __all__ = ["COLUMN_FIELDS", "DriftReport", "DriftTimeline"]
 
@@ -41,14 +45,39 @@ def _plt():
 
 
 def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
+    if check_axes(ax) is not None:
         return ax
     _, ax = _plt().subplots(figsize=figsize)
     return ax
 
 
+class _DriftResult(Result):
+    """Adds a checked, atomic file write to :meth:`Result.to_json`."""
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
+        """Serialize :meth:`to_dict` as strict JSON; also write it to ``path`` when given.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            File to write (replaced all at once; a failed write leaves the old file intact).
+        **kwargs
+            Passed to :func:`json.dumps` (``indent=2`` by default).
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        target = None if path is None else check_write_path(path, name="path")
+        text = super().to_json(None, **kwargs)
+        if target is not None:
+            atomic_write(target, text)
+        return text
+
+
 @dataclasses.dataclass(eq=False, repr=False)
-class DriftReport(Result):
+class DriftReport(_DriftResult):
     """Drift of every monitored column between the reference sample and one current sample.
 
     Attributes
@@ -160,7 +189,7 @@ class DriftReport(Result):
         pandas.DataFrame
             Columns ``bin``, ``reference`` and ``current`` (proportions summing to one).
         """
-        if column not in self._bins:
+        if check_column(column) not in self._bins:
             raise UnknownNameError("column", column, self._bins)
         labels, ref, cur = self._bins[column]
         ref = np.asarray(ref, dtype=float)
@@ -227,7 +256,7 @@ class DriftReport(Result):
 
 
 @dataclasses.dataclass(eq=False, repr=False)
-class DriftTimeline(Result):
+class DriftTimeline(_DriftResult):
     """Drift of every column in a sequence of time windows against one reference.
 
     Attributes
@@ -292,12 +321,9 @@ class DriftTimeline(Result):
             if not -n <= window_start < n:
                 raise InputError(f"Window index {window_start} is out of range for {n} reports.")
             return self._reports[int(window_start)]
-        try:
-            ts = pd.Timestamp(window_start)
-        except (TypeError, ValueError):
-            raise InputError(
-                f"window_start must be an index or a timestamp, got {window_start!r}."
-            ) from None
+        ts = check_time(window_start, name="window_start")
+        if ts is None:
+            raise InputError("window_start is None; pass an index such as -1 or a date.")
         for rep in self._reports:
             if rep.window_start is not None and pd.Timestamp(rep.window_start) == ts:
                 return rep
@@ -340,6 +366,7 @@ class DriftTimeline(Result):
         -------
         matplotlib.axes.Axes
         """
+        top = check_size(top, name="top", low=0, high=1000)
         matrix = self.psi_matrix()
         if columns is None:
             if matrix.empty:
@@ -350,6 +377,7 @@ class DriftTimeline(Result):
                 peaks = matrix.drop(columns=preds).max().sort_values(ascending=False)
                 columns = preds + peaks.index[:top].tolist()
         else:
+            columns = column_names(columns, name="columns")
             unknown = [c for c in columns if c not in matrix.columns]
             if unknown:
                 raise UnknownNameError("column", unknown[0], matrix.columns)

@@ -9,23 +9,40 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from workbench.core.errors import (
-    InputError,
-    InputTypeError,
-    ResourceNotFoundError,
-    UnknownNameError,
+from workbench.core.errors import InputError, InputTypeError, UnknownNameError
+from workbench_drift.checks import (
+    check_flag,
+    check_time,
+    column_names,
+    duckdb_errors,
+    open_duckdb,
 )
 
-__all__ = ["Window", "read_table", "read_windows", "table_columns"]
+__all__ = ["MAX_WINDOWS", "Window", "read_table", "read_windows", "table_columns"]
 
+MAX_WINDOWS = 10_000
+"""Most windows :func:`read_windows` cuts a table into (empty ones included when kept).
+
+Each window becomes a DataFrame and a drift report; beyond this a typo such as ``every='1 second'``
+would hang the kernel or exhaust memory, so it is refused with a coarser ``every`` to use instead.
+"""
+
+_MAX_EVERY_SECONDS = 200 * 365.25 * 86400  # longer windows overflow DuckDB's time_bucket
+_DAY = 86400.0
+_COARSER = {  # suggestions for a coarser `every`, with their length in seconds
+    "1 minute": 60.0,
+    "1 hour": 3600.0,
+    "1 day": _DAY,
+    "1 week": 7 * _DAY,
+    "1 month": 30 * _DAY,
+    "1 year": 365.25 * _DAY,
+}
 _WINDOW = "__workbench_window"
 
 
@@ -47,6 +64,20 @@ class Window:
     end: pd.Timestamp
     data: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        start = check_time(self.start, name="Window start")
+        end = check_time(self.end, name="Window end")
+        if start is None or end is None:
+            raise InputTypeError("A Window needs a start and an end date, got None.")
+        if end <= start:
+            raise InputError(f"Window end ({end}) must come after its start ({start}).")
+        if not isinstance(self.data, pd.DataFrame):
+            raise InputTypeError(
+                f"Window data must be a pandas DataFrame, got {type(self.data).__name__}."
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
     @property
     def n_rows(self) -> int:
         """Number of rows in the window."""
@@ -66,20 +97,7 @@ def _connection(source: Any) -> Iterator[duckdb.DuckDBPyConnection]:
     if isinstance(source, duckdb.DuckDBPyConnection):
         yield source
         return
-    if not isinstance(source, str | os.PathLike):
-        raise InputTypeError(
-            f"source must be a duckdb connection or the path of a DuckDB file, got "
-            f"{type(source).__name__}."
-        )
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise ResourceNotFoundError(
-            f"DuckDB file {str(path)!r} does not exist; check the path or pass a connection."
-        )
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise InputError(f"{str(path)!r} could not be opened as a DuckDB database: {exc}") from None
+    con = open_duckdb(source, read_only=True, name="source")
     try:
         yield con
     finally:
@@ -152,31 +170,18 @@ def _check_time_column(types: dict[str, str], time_column: Any, table: str) -> s
 def _select_list(types: dict[str, str], columns: Sequence[str] | None) -> list[str]:
     if columns is None:
         return list(types)
-    if isinstance(columns, str) or not isinstance(columns, Sequence):
-        raise InputTypeError(f"columns must be a list of column names, got {columns!r}.")
-    if not columns:
+    names = column_names(columns, name="columns")
+    if not names:
         raise InputError("columns is empty; name at least one column or pass None for all.")
-    for c in columns:
+    for c in names:
         if c not in types:
             raise UnknownNameError("column", c, types)
-    return list(dict.fromkeys(columns))
-
-
-def _time_bound(value: Any, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a date or timestamp, got {value!r}.") from None
-    if ts is pd.NaT:
-        raise InputError(f"{name} must be a date or timestamp, got {value!r}.")
-    return ts.tz_convert(None) if ts.tzinfo is not None else ts
+    return names
 
 
 def _where(time_column: str, start: Any, end: Any) -> tuple[str, list[Any]]:
-    lo = _time_bound(start, "start")
-    hi = _time_bound(end, "end")
+    lo = check_time(start, name="start")
+    hi = check_time(end, name="end")
     if lo is not None and hi is not None and lo >= hi:
         raise InputError(f"start ({lo}) must come before end ({hi}).")
     col = f"CAST({_quote(time_column)} AS TIMESTAMP)"
@@ -223,6 +228,8 @@ def read_table(
     ------
     ResourceNotFoundError
         If ``source`` names a missing file.
+    IntegrityError
+        If ``source`` names a file that is not a DuckDB database.
     UnknownNameError
         If the table or a column does not exist.
     InputTypeError
@@ -230,7 +237,7 @@ def read_table(
     InputError
         If ``start``/``end`` are given without ``time_column`` or are not ordered.
     """
-    with _connection(source) as con:
+    with _connection(source) as con, duckdb_errors(f"table {table!r}"):
         types = table_columns(con, table)
         select = _select_list(types, columns)
         sql = f"SELECT {', '.join(map(_quote, select))} FROM {_qualified(table)}"
@@ -249,7 +256,8 @@ def _qualified(table: str) -> str:
     return f"{_quote(schema)}.{_quote(name)}" if schema else _quote(name)
 
 
-def _check_every(con: duckdb.DuckDBPyConnection, every: Any) -> str:
+def _check_every(con: duckdb.DuckDBPyConnection, every: Any) -> tuple[str, float]:
+    """Check a window length; return it with its length in seconds (a month counts 30 days)."""
     if not isinstance(every, str):
         raise InputTypeError(f"every must be an interval string such as '1 week', got {every!r}.")
     try:
@@ -259,8 +267,29 @@ def _check_every(con: duckdb.DuckDBPyConnection, every: Any) -> str:
             f"every={every!r} is not a DuckDB interval; write e.g. '1 day', '7 days', '1 month'."
         ) from None
     if seconds is None or seconds <= 0:
-        raise InputError(f"every={every!r} must be a positive interval.")
-    return every
+        raise InputError(f"every={every!r} must be a positive interval such as '1 day'.")
+    if seconds > _MAX_EVERY_SECONDS:
+        raise InputError(f"every={every!r} is longer than 200 years; use e.g. '1 year'.")
+    try:
+        con.execute("SELECT time_bucket(CAST(? AS INTERVAL), TIMESTAMP '2000-01-01')", [every])
+    except duckdb.Error as exc:
+        raise InputError(
+            f"every={every!r} cannot cut time into windows ({exc}); use months/years alone or "
+            "days/hours/minutes alone, e.g. '1 month' or '30 days'."
+        ) from None
+    return every, float(seconds)
+
+
+def _check_window_count(n: int, every: str, seconds: float, span: tuple[Any, Any]) -> None:
+    if n <= MAX_WINDOWS:
+        return
+    total = (pd.Timestamp(span[1]) - pd.Timestamp(span[0])).total_seconds() + seconds
+    coarser = [c for c, length in _COARSER.items() if length * MAX_WINDOWS >= total]
+    hint = f" such as every={coarser[0]!r}" if coarser else ", or read a shorter range (start/end)"
+    raise InputError(
+        f"every={every!r} would cut the rows from {span[0]} to {span[1]} into about {n:,} "
+        f"windows; at most MAX_WINDOWS={MAX_WINDOWS:,} are supported. Use a coarser every{hint}."
+    )
 
 
 def read_windows(
@@ -288,7 +317,8 @@ def read_windows(
     time_column : str
         DATE or TIMESTAMP column that defines the windows.
     every : str, default="1 week"
-        Window length as a DuckDB interval ("1 day", "7 days", "1 month", "6 hours").
+        Window length as a DuckDB interval ("1 day", "7 days", "1 month", "6 hours"). At most
+        :data:`MAX_WINDOWS` windows may result.
     columns : list of str, optional
         Columns to read (the time column is always added); all by default.
     start, end : timestamp-like, optional
@@ -307,34 +337,56 @@ def read_windows(
     ResourceNotFoundError, UnknownNameError, InputTypeError
         As for :func:`read_table`.
     InputError
-        If ``every`` is not a positive interval or no row falls in the range.
+        If ``every`` is not a positive interval, would give more than :data:`MAX_WINDOWS`
+        windows (the message suggests a coarser one), no row falls in the range, or DuckDB fails
+        to read the table.
+    IntegrityError
+        If ``source`` names a file that is not a DuckDB database.
     """
-    with _connection(source) as con:
+    include_empty = check_flag(include_empty, name="include_empty")
+    with _connection(source) as con, duckdb_errors(f"table {table!r}"):
         types = table_columns(con, table)
         _check_time_column(types, time_column, table)
-        every = _check_every(con, every)
+        every, seconds = _check_every(con, every)
         select = _select_list(types, columns)
         if time_column not in select:
             select.append(time_column)
         where, params = _where(time_column, start, end)
         bucket = f"time_bucket(CAST(? AS INTERVAL), CAST({_quote(time_column)} AS TIMESTAMP))"
-        sql = (
-            f"SELECT {bucket} AS {_quote(_WINDOW)}, {', '.join(map(_quote, select))} "
-            f"FROM {_qualified(table)} WHERE {where} ORDER BY {_quote(time_column)}"
-        )
-        frame = con.execute(sql, [every, *params]).df()
-        if frame.empty:
+        source_sql = f"FROM {_qualified(table)} WHERE {where}"
+        # Count the windows before reading any row: a too fine `every` is refused at once.
+        first, last, n_full = con.execute(
+            f"SELECT min(b), max(b), count(DISTINCT b) FROM (SELECT {bucket} AS b {source_sql})",
+            [every, *params],
+        ).fetchall()[0]
+        if first is None:
             raise InputError(
                 f"Table {table!r} has no rows with a {time_column!r} in the range asked for "
                 f"(start={start}, end={end})."
             )
-        first, last = frame[_WINDOW].min(), frame[_WINDOW].max()
-        grid = con.execute(
-            "SELECT range AS s, range + CAST(? AS INTERVAL) AS e FROM "
-            "range(CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP) + CAST(? AS INTERVAL), "
-            "CAST(? AS INTERVAL))",
-            [every, first.to_pydatetime(), last.to_pydatetime(), every, every],
-        ).fetchall()
+        span = (first, last)
+        if include_empty:
+            n = int((pd.Timestamp(last) - pd.Timestamp(first)).total_seconds() // seconds) + 1
+            _check_window_count(n, every, seconds, span)
+            grid = con.execute(
+                "SELECT range AS s, range + CAST(? AS INTERVAL) AS e FROM "
+                "range(CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP) + CAST(? AS INTERVAL), "
+                "CAST(? AS INTERVAL))",
+                [every, first, last, every, every],
+            ).fetchall()
+            _check_window_count(len(grid), every, seconds, span)  # months are not 30 days
+        else:
+            _check_window_count(int(n_full), every, seconds, span)
+            grid = con.execute(
+                f"SELECT DISTINCT b AS s, b + CAST(? AS INTERVAL) AS e "
+                f"FROM (SELECT {bucket} AS b {source_sql}) ORDER BY s",
+                [every, every, *params],
+            ).fetchall()
+        frame = con.execute(
+            f"SELECT {bucket} AS {_quote(_WINDOW)}, {', '.join(map(_quote, select))} "
+            f"{source_sql} ORDER BY {_quote(time_column)}",
+            [every, *params],
+        ).df()
     groups = {pd.Timestamp(k): g for k, g in frame.groupby(_WINDOW, sort=True)}
     empty = frame.iloc[:0].drop(columns=_WINDOW)
     windows = []
@@ -342,9 +394,7 @@ def read_windows(
         key = pd.Timestamp(s)
         if key in groups:
             data = groups[key].drop(columns=_WINDOW).reset_index(drop=True)
-        elif include_empty:
-            data = empty.copy()
         else:
-            continue
+            data = empty.copy()
         windows.append(Window(start=key, end=pd.Timestamp(e), data=data))
     return windows

@@ -11,7 +11,6 @@ logarithm stays finite.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
@@ -20,6 +19,8 @@ import pandas as pd
 from scipy import stats
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.validation import check_array
+from workbench_drift.checks import check_bins, check_eps, check_flag
 
 __all__ = [
     "DEFAULT_EPS",
@@ -37,20 +38,6 @@ __all__ = [
 
 DEFAULT_EPS = 1e-4
 """Floor for empty-bin proportions in the PSI (a common choice; it caps one bin's term near 0.9)."""
-
-
-def _check_bins(bins: Any) -> int:
-    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral):
-        raise InputTypeError(f"bins must be an integer, got {bins!r}.")
-    if bins < 2:
-        raise InputError(f"bins must be at least 2, got {bins}; 10 is the usual choice.")
-    return int(bins)
-
-
-def _check_eps(eps: Any) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < 0.5:
-        raise InputError(f"eps must be a number in (0, 0.5), got {eps!r}.")
-    return float(eps)
 
 
 def _numeric_sample(values: Any, name: str) -> np.ndarray:
@@ -99,7 +86,8 @@ def numeric_bin_edges(reference: Any, bins: int = 10) -> np.ndarray:
     reference : array-like of shape (n_samples,)
         Numeric reference values; NaN values are ignored.
     bins : int, default=10
-        Number of quantile bins wanted. Repeated values can merge bins, so fewer may result.
+        Number of quantile bins wanted, 2 to :data:`~workbench_drift.checks.MAX_BINS`. Repeated
+        values can merge bins, so fewer may result.
 
     Returns
     -------
@@ -107,7 +95,7 @@ def numeric_bin_edges(reference: Any, bins: int = 10) -> np.ndarray:
         Sorted unique inner edges; bin ``i`` holds values ``edges[i-1] < x <= edges[i]`` and the
         outer bins are open-ended, so values outside the reference range still land in a bin.
     """
-    bins = _check_bins(bins)
+    bins = check_bins(bins)
     ref = _numeric_sample(reference, "reference")
     # Edges are observed values (the inverted-CDF quantile, in integer arithmetic so that n * i /
     # bins never rounds up), hence repeated values never straddle an edge.
@@ -132,7 +120,10 @@ def bin_counts(values: Any, edges: np.ndarray) -> np.ndarray:
     numpy.ndarray of int of shape (len(edges) + 1,)
     """
     arr = _numeric_sample(values, "values")
-    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), arr, side="left")
+    edges = check_array(edges, name="edges", ndim=1, min_samples=0)
+    if np.any(np.diff(edges) <= 0):
+        raise InputError("edges must be strictly increasing; take them from numeric_bin_edges().")
+    idx = np.searchsorted(edges, arr, side="left")
     return np.bincount(idx, minlength=len(edges) + 1)
 
 
@@ -174,23 +165,24 @@ def psi_from_proportions(reference: Any, current: Any, *, eps: float = DEFAULT_E
     reference, current : array-like of shape (n_bins,)
         Counts or proportions per bin (each is normalized to sum to one).
     eps : float, default=1e-4
-        Floor for empty bins.
+        Floor for empty bins, in ``[1e-12, 0.5)``.
 
     Returns
     -------
     float
         Non-negative; 0 means identical distributions.
     """
-    eps = _check_eps(eps)
-    r = np.asarray(reference, dtype=np.float64)
-    c = np.asarray(current, dtype=np.float64)
-    if r.ndim != 1 or r.shape != c.shape:
+    eps = check_eps(eps)
+    r = check_array(reference, name="reference", ndim=1)
+    c = check_array(current, name="current", ndim=1)
+    if r.shape != c.shape:
         raise InputError(
             f"reference and current proportions need the same 1-D shape, got {r.shape} and "
             f"{c.shape}."
         )
-    if (r < 0).any() or (c < 0).any() or r.sum() <= 0 or c.sum() <= 0:
+    if (r < 0).any() or (c < 0).any() or r.max() <= 0 or c.max() <= 0:
         raise InputError("Bin counts must be non-negative and not all zero.")
+    r, c = r / r.max(), c / c.max()  # sums of counts near 1e308 would overflow to inf
     r = np.maximum(r / r.sum(), eps)
     c = np.maximum(c / c.sum(), eps)
     return float(np.sum((c - r) * np.log(c / r)))
@@ -216,7 +208,7 @@ def population_stability_index(
     bins : int, default=10
         Number of quantile bins for numeric columns.
     eps : float, default=1e-4
-        Floor for empty bins.
+        Floor for empty bins, in ``[1e-12, 0.5)``.
 
     Returns
     -------
@@ -236,7 +228,7 @@ def population_stability_index(
     >>> round(population_stability_index(rng.normal(size=5000), rng.normal(1, 1, 5000)), 1)
     1.0
     """
-    if categorical:
+    if check_flag(categorical, name="categorical"):
         _, r, c = categorical_proportions(reference, current)
         return psi_from_proportions(r, c, eps=eps)
     edges = numeric_bin_edges(reference, bins)
