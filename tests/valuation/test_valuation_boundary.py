@@ -329,3 +329,8 @@ def test_panel_model_picker_follows_the_method():
     assert panel.model.disabled
     panel.method.value = "data_oob"
     assert not panel.model.disabled
+
+
+def test_curve_summary_when_every_fit_failed():
+    curve = CurveResult("removal", "lowest", np.array([0.0, 0.5]), np.array([np.nan, np.nan]))
+    assert curve.summary()["best_score"] is None and curve.summary()["first_score"] is None

@@ -221,12 +221,14 @@ class CurveResult(Result):
         return f"Point {self.kind} curve ({self.order} value first)"
 
     def summary(self) -> dict[str, Any]:
-        """First and last scores and the best one."""
+        """First score and the best one (None where every fit failed)."""
+        finite = self.scores[np.isfinite(self.scores)]  # failed fits are NaN
+        first = float(self.scores[0])
         return {
             "kind": self.kind,
             "order": self.order,
-            "first_score": round(float(self.scores[0]), 4),
-            "best_score": round(float(np.nanmax(self.scores)), 4),
+            "first_score": round(first, 4) if np.isfinite(first) else None,
+            "best_score": round(float(finite.max()), 4) if finite.size else None,
             "n_failed_fits": self.n_failed_fits,
         }
 
