@@ -281,3 +281,22 @@ def test_panel_shows_the_message_for_a_typed_price(data):
     panel.forecast_button.click()
     assert panel.last_error is None
     assert issubclass(UnknownNameError, WorkbenchError)
+
+
+# --------------------------------------------------- comparing methods on one fitted model
+def test_fit_several_methods_and_predict_each(parts):
+    hist, known, new, _ = parts
+    model = ColdStartForecaster(method="profile", random_state=0)
+    model.fit(hist, known, methods=["knn", "category_mean"])
+    assert {"profile", "knn", "category_mean"} <= set(model.fitted_methods_)
+    for m in ("profile", "knn", "category_mean"):
+        fc = model.predict(new, 3, LAUNCH, method=m)
+        assert fc.method == m and len(fc.frame) == 3 * len(new)
+    scale = model.mase_scale(new)
+    assert list(scale.index) == new["item_id"].tolist() and (scale > 0).all()
+    with pytest.raises(UnknownNameError, match="fitted method 'gbm'"):
+        model.predict(new, 3, LAUNCH, method="gbm")
+    with pytest.raises(InputTypeError, match="not one string"):
+        model.fit(hist, known, methods="knn")
+    with pytest.raises(UnknownNameError, match="prophet"):
+        model.fit(hist, known, methods=["prophet"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,11 +27,12 @@ from workbench.coldstart.checks import (
     check_flag,
     check_forecaster_params,
     check_horizon,
+    check_methods,
 )
 from workbench.coldstart.forecaster import ColdStartForecaster
 from workbench.coldstart.inputs import Calendar, check_frame, check_history
 from workbench.coldstart.models import BASELINES, METHODS
-from workbench.coldstart.results import BacktestResult, _quantile_col, metrics_table
+from workbench.coldstart.results import BacktestResult, metrics_table, quantile_column
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.parallel import parallel_map
 from workbench.core.params import check_random_state
@@ -123,7 +124,7 @@ def backtest(
         params["random_state"] = check_random_state(random_state)
     all_methods = [*METHODS, *BASELINES]
     check_forecaster_params(params, all_methods)
-    chosen = _check_methods(methods, all_methods)
+    chosen = list(all_methods) if methods is None else check_methods(methods, all_methods)
     h = check_horizon(horizon)
     check_choice(scheme, ["origin", "kfold"], kind="backtest scheme")
     check_bounded(n_folds, name="n_folds", integer=True, high=MAX_FOLDS)
@@ -223,57 +224,35 @@ def backtest(
     )
 
 
-def _check_methods(methods: Any, all_methods: list[str]) -> list[str]:
-    if methods is None:
-        return list(all_methods)
-    if isinstance(methods, str):
-        raise InputTypeError("methods must be a list of method names, not one string.")
-    if not isinstance(methods, Iterable):
-        raise InputTypeError(
-            f"methods must be a list of method names such as ['knn', 'category_mean'], got "
-            f"{type(methods).__name__}."
-        )
-    chosen = list(methods)
-    if not chosen:
-        raise InputError("methods is empty; name at least one method.")
-    for m in chosen:
-        check_choice(m, all_methods, kind="method")
-    if len(set(chosen)) < len(chosen):
-        raise InputError(f"methods lists a method twice ({chosen}); name each once.")
-    return [str(m) for m in chosen]
-
-
 def _run_fold(
     job: tuple[Any, ...], *, params: dict[str, Any], methods: list[str], horizon: int
 ) -> pd.DataFrame:
     name, train_hist, train_attrs, test_attrs, launch_dates, test = job
-    est = ColdStartForecaster(**params)
+    # Fitting every method at once shares one calibration split, as a single forecaster would.
+    est = ColdStartForecaster(**{**params, "method": methods[0]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        est._fit(train_hist, train_attrs, set(methods))
-        new = est._new_items(test_attrs, launch_dates)
-    ages = np.arange(horizon)
-    pos = pd.Series(np.arange(new.n), index=new.ids.astype(str))
-    row_item = pos.loc[test["item"].to_numpy()].to_numpy()
-    row_age = test["age"].to_numpy()
-    g = np.where(new.group >= 0, new.group, est.engine_.n_groups)
+        est.fit(train_hist, train_attrs, methods=methods)
+        forecasts = {m: est.predict(test_attrs, horizon, launch_dates, method=m) for m in methods}
+    items = test["item"].to_numpy()
+    rows = pd.MultiIndex.from_arrays([items, test["age"].to_numpy()])
+    scale = est.mase_scale(test_attrs).loc[items].to_numpy()
+    cols = [quantile_column(level) for level in est.quantiles_]
     out = []
-    with est._threads():
-        for m in methods:
-            mean = est.engine_.predict(m, new, ages)
-            q = est._intervals(m, mean, ages)
-            frame = pd.DataFrame(
-                {
-                    "fold": name,
-                    "method": m,
-                    "item_id": test["item"].to_numpy(),
-                    "age": row_age,
-                    "actual": test["y"].to_numpy(),
-                    "forecast": np.maximum(mean[row_item, row_age], 0.0),
-                    "scale": est.engine_.scale_[g[row_item]],
-                }
-            )
-            for j, level in enumerate(est.quantiles_):
-                frame[_quantile_col(level)] = q[row_item, row_age, j]
-            out.append(frame)
+    for m in methods:
+        fc = forecasts[m].frame.set_index(["item_id", "age"]).loc[rows]
+        frame = pd.DataFrame(
+            {
+                "fold": name,
+                "method": m,
+                "item_id": items,
+                "age": test["age"].to_numpy(),
+                "actual": test["y"].to_numpy(),
+                "forecast": fc["forecast"].to_numpy(),
+                "scale": scale,
+            }
+        )
+        for col in cols:
+            frame[col] = fc[col].to_numpy()
+        out.append(frame)
     return pd.concat(out, ignore_index=True)

@@ -27,6 +27,7 @@ __all__ = [
     "check_flag",
     "check_forecaster_params",
     "check_horizon",
+    "check_methods",
     "check_output",
 ]
 
@@ -116,6 +117,26 @@ def check_horizon(horizon: Any, *, name: str = "horizon") -> int:
         high=MAX_HORIZON,
         hint="Forecast fewer periods; a cold-start forecast far beyond a year or two is a guess.",
     )
+
+
+def check_methods(methods: Any, all_methods: Iterable[str], *, name: str = "methods") -> list[str]:
+    """A non-empty list of distinct method names, each one of ``all_methods``."""
+    if isinstance(methods, str):
+        raise InputTypeError(f"{name} must be a list of method names, not one string.")
+    if not isinstance(methods, Iterable):
+        raise InputTypeError(
+            f"{name} must be a list of method names such as ['knn', 'category_mean'], got "
+            f"{type(methods).__name__}."
+        )
+    chosen = list(methods)
+    if not chosen:
+        raise InputError(f"{name} is empty; name at least one method.")
+    options = list(all_methods)
+    for m in chosen:
+        check_choice(m, options, kind="method")
+    if len(set(chosen)) < len(chosen):
+        raise InputError(f"{name} lists a method twice ({chosen}); name each once.")
+    return [str(m) for m in chosen]
 
 
 def check_column_name(value: Any, *, name: str, optional: bool = False) -> str | None:

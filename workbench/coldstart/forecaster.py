@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from workbench.coldstart.calibration import AGE_BUCKETS, calibration_table, quantile_bands
 from workbench.coldstart.checks import (
     MAX_NEIGHBORS,
     check_bounded,
     check_forecaster_params,
     check_horizon,
+    check_methods,
     check_output,
 )
 from workbench.coldstart.inputs import (
@@ -28,16 +30,12 @@ from workbench.coldstart.inputs import (
     resolve_launch_dates,
 )
 from workbench.coldstart.models import BASELINES, ENSEMBLE_MEMBERS, METHODS, Engine, ItemTable
-from workbench.coldstart.results import Analogues, Forecast, _quantile_col
+from workbench.coldstart.results import Analogues, Forecast, quantile_column
 from workbench.core.errors import InputError, NotFittedError, UnknownNameError
 from workbench.core.parallel import effective_n_jobs
+from workbench.core.validation import check_choice
 
 __all__ = ["AGE_BUCKETS", "ColdStartForecaster"]
-
-AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
-"""Left edges (in periods since launch) of the age buckets that get their own interval widths."""
-
-_MIN_BUCKET = 40
 
 
 class ColdStartForecaster:
@@ -182,11 +180,14 @@ default="ensemble"
     def _check_params(self) -> list[float]:
         return check_forecaster_params(self.get_params(), [*METHODS, *BASELINES])
 
-    def _methods(self) -> set[str]:
-        return {self.method}
-
     # -------------------------------------------------------------------- fit
-    def fit(self, history: pd.DataFrame, attributes: pd.DataFrame) -> ColdStartForecaster:
+    def fit(
+        self,
+        history: pd.DataFrame,
+        attributes: pd.DataFrame,
+        *,
+        methods: Iterable[str] | None = None,
+    ) -> ColdStartForecaster:
         """Learn launch curves, levels and seasonality from the known items.
 
         Parameters
@@ -197,6 +198,9 @@ default="ensemble"
         attributes : pandas.DataFrame
             One row per item with ``id_col`` and the attribute columns (numeric and
             categorical); items without history are ignored with a warning.
+        methods : iterable of str, optional
+            Fit these methods too, on the same calibration split, so that
+            ``predict(..., method=m)`` can compare them (as :func:`backtest` does).
 
         Returns
         -------
@@ -213,11 +217,9 @@ default="ensemble"
             float32-overflowing quantities, duplicated rows, items without attributes, too few
             items, or a parameter out of its range.
         """
-        return self._fit(history, attributes, None)
-
-    def _fit(self, history: Any, attributes: Any, methods: set[str] | None) -> ColdStartForecaster:
         self.quantiles_ = self._check_params()
-        methods = self._methods() if methods is None else methods
+        extra = [] if methods is None else check_methods(methods, [*METHODS, *BASELINES])
+        methods = {self.method, *extra}
         self.__dict__.pop("ensemble_weights_", None)
         hist = check_history(
             history, id_col=self.id_col, date_col=self.date_col, target_col=self.target_col
@@ -371,9 +373,10 @@ default="ensemble"
         new = items.take(cal_idx)
         ages = np.arange(int(c_age.max()) + 1)
         out, wape = {}, {}
+        table_args = {"offset": self.offset_, "quantiles": self.quantiles_}
         for m in sorted((engine.methods | methods) - {"ensemble"}):
             pred = engine.predict(m, new, ages)[c_item, c_age]
-            out[m] = self._calibration_table(c_item, c_age, c_y, pred)
+            out[m] = calibration_table(c_item, c_age, c_y, pred, **table_args)
             wape[m] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
         if "ensemble" in engine.methods:
             # Members that forecast the held-out items badly get little say.
@@ -382,42 +385,8 @@ default="ensemble"
             self.ensemble_weights_ = {m: v / total for m, v in inv.items()}
             engine.ensemble_weights = self.ensemble_weights_
             pred = engine.predict("ensemble", new, ages)[c_item, c_age]
-            out["ensemble"] = self._calibration_table(c_item, c_age, c_y, pred)
+            out["ensemble"] = calibration_table(c_item, c_age, c_y, pred, **table_args)
         return out
-
-    def _calibration_table(
-        self, item: np.ndarray, age: np.ndarray, y: np.ndarray, pred: np.ndarray
-    ) -> dict[str, Any]:
-        d = self.offset_
-        r = np.log((y + d) / (np.maximum(pred, 0.0) + d))
-        bucket = np.searchsorted(AGE_BUCKETS, age, side="right") - 1
-        pooled = np.quantile(r, self.quantiles_, method="inverted_cdf")
-        offsets = np.tile(pooled, (len(AGE_BUCKETS), 1))
-        for b in range(len(AGE_BUCKETS)):
-            sel = bucket == b
-            if sel.sum() >= _MIN_BUCKET:
-                offsets[b] = np.quantile(r[sel], self.quantiles_, method="inverted_cdf")
-            elif b > 0:
-                offsets[b] = offsets[b - 1]
-        # Credibility (Buhlmann) constants: how fast observed sales should override the prior.
-        ratio = (y + d) / (np.maximum(pred, 0.0) + d)
-        early = age < 26
-        means, within, counts = [], [], []
-        for i in np.unique(item[early]):
-            ri = ratio[early & (item == i)]
-            means.append(ri.mean())
-            counts.append(len(ri))
-            if len(ri) >= 2:
-                within.append(ri.var(ddof=1))
-        within_var = float(np.mean(within)) if within else 1.0
-        between = float(np.var(means, ddof=1)) if len(means) > 1 else 1.0
-        between_var = max(between - within_var / max(float(np.mean(counts)), 1.0), 1e-4)
-        return {
-            "offsets": offsets,
-            "k": within_var / between_var,
-            "within_var": within_var,
-            "between_var": between_var,
-        }
 
     # ---------------------------------------------------------------- predict
     def _check_fitted(self) -> None:
@@ -445,14 +414,8 @@ default="ensemble"
         return self._encode(attrs.reset_index(drop=True), launch)
 
     def _intervals(self, method: str, pred: np.ndarray, ages: np.ndarray, spread: Any = 1.0):
-        table = self.calibration_[method]["offsets"]
-        bucket = np.searchsorted(AGE_BUCKETS, ages, side="right") - 1
-        off = table[bucket]  # (..., n_q)
-        spread = np.asarray(spread, dtype=float)[..., None] if np.ndim(spread) else spread
-        d = self.offset_
-        base = np.maximum(pred, 0.0)[..., None] + d
-        q = base * np.exp(off * spread) - d
-        return np.maximum(q, 0.0)
+        offsets = self.calibration_[method]["offsets"]
+        return quantile_bands(offsets, pred, ages, offset=self.offset_, spread=spread)
 
     def _frame(
         self,
@@ -474,11 +437,18 @@ default="ensemble"
         )
         check_output(frame["forecast"].to_numpy(), what="forecast")
         for j, level in enumerate(self.quantiles_):
-            frame[_quantile_col(level)] = check_output(q[..., j].ravel(), what="forecast interval")
+            frame[quantile_column(level)] = check_output(
+                q[..., j].ravel(), what="forecast interval"
+            )
         return frame
 
     def predict(
-        self, new_item_attributes: pd.DataFrame, horizon: int, launch_date: Any = None
+        self,
+        new_item_attributes: pd.DataFrame,
+        horizon: int,
+        launch_date: Any = None,
+        *,
+        method: str | None = None,
     ) -> Forecast:
         """Forecast items with no sales history from their attributes.
 
@@ -494,6 +464,8 @@ default="ensemble"
             One launch date for all items, one per row, or a mapping item id → date; when
             omitted, the ``launch_date`` column is used. Dates between periods move to the next
             period.
+        method : str, optional
+            One of ``fitted_methods_``; defaults to ``self.method``.
 
         Returns
         -------
@@ -516,15 +488,41 @@ default="ensemble"
             When a "new" item already has history in training.
         """
         self._check_fitted()
+        m = self.method
+        if method is not None:
+            m = check_choice(method, self.fitted_methods_, kind="fitted method")
         h = check_horizon(horizon)
         new = self._new_items(new_item_attributes, launch_date)
         ages = np.arange(h)
         with self._threads():
-            mean = self.engine_.predict(self.method, new, ages)
-        q = self._intervals(self.method, mean, ages)
+            mean = self.engine_.predict(m, new, ages)
+        q = self._intervals(m, mean, ages)
         return Forecast(
-            self._frame(new.ids, new.launch, ages, mean, q), self.method, list(self.quantiles_), h
+            self._frame(new.ids, new.launch, ages, mean, q), m, list(self.quantiles_), h
         )
+
+    def mase_scale(self, new_item_attributes: pd.DataFrame) -> pd.Series:
+        """The MASE scale of each new item, known before it sells.
+
+        It is the mean absolute one-step change of the known items of the item's category (of
+        all known items for a category unseen in training); see :func:`mase`.
+
+        Parameters
+        ----------
+        new_item_attributes : pandas.DataFrame
+            One row per new item (as in :meth:`predict`; no launch date needed).
+
+        Returns
+        -------
+        pandas.Series
+            Positive scales indexed by item id (as str).
+        """
+        self._check_fitted()
+        attrs = check_frame(new_item_attributes, name="new_item_attributes")
+        self.schema_.check(attrs, name="new_item_attributes", handle_unknown=self.handle_unknown)
+        new = self._encode(attrs.reset_index(drop=True), np.zeros(len(attrs), dtype=np.int64))
+        g = np.where(new.group >= 0, new.group, self.engine_.n_groups)
+        return pd.Series(self.engine_.scale_[g], index=new.ids.astype(str), name="scale")
 
     def update(
         self,

@@ -13,10 +13,11 @@ from workbench.core.errors import InputError
 from workbench.core.params import check_number
 from workbench.core.results import Result
 
-__all__ = ["Analogues", "BacktestResult", "Forecast"]
+__all__ = ["Analogues", "BacktestResult", "Forecast", "metrics_table", "quantile_column"]
 
 
-def _quantile_col(q: float) -> str:
+def quantile_column(q: float) -> str:
+    """Name of the column that holds quantile ``q`` in forecast tables, e.g. ``"q0.1"``."""
     return f"q{q:g}"
 
 
@@ -91,7 +92,7 @@ class Forecast(Result):
             _, ax = plt.subplots(figsize=(7, 3.5))
         key = self.frame["item_id"].iloc[0] if item_id is None else item_id
         rows = self.item(key)
-        cols = [_quantile_col(q) for q in self.quantiles]
+        cols = [quantile_column(q) for q in self.quantiles]
         n = len(cols)
         for i in range(n // 2):
             lo, hi = cols[i], cols[n - 1 - i]
@@ -266,7 +267,7 @@ class BacktestResult(Result):
 
 def metrics_table(predictions: pd.DataFrame, quantiles: list[float], by: list[str]) -> pd.DataFrame:
     """WAPE, bias, MASE, scaled pinball loss and coverage of ``predictions`` grouped by ``by``."""
-    qcols = [_quantile_col(q) for q in quantiles]
+    qcols = [quantile_column(q) for q in quantiles]
     rows = []
     for key, g in predictions.groupby(by, sort=False):
         y, f, sc = g["actual"].to_numpy(), g["forecast"].to_numpy(), g["scale"].to_numpy()
