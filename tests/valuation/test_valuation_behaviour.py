@@ -36,13 +36,31 @@ class AlwaysFails(LogisticRegression):
         raise RuntimeError("boom")
 
 
+#: Simulated seconds one fit takes in the time-budget tests (see the simulated_clock fixture).
+FIT_S = 0.01
+
+
 class CountingModel(GaussianNB):
-    """GaussianNB that records the wall-clock time of every fit."""
+    """GaussianNB that records when each fit starts; on a simulated clock each fit takes FIT_S."""
 
     calls: list[float] = []  # noqa: RUF012
+    clock = None
 
     def fit(self, X, y, sample_weight=None):
         CountingModel.calls.append(time.time())
+        if CountingModel.clock is not None:
+            CountingModel.clock.advance(FIT_S)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class TimedLR(LogisticRegression):
+    """LogisticRegression whose fits take FIT_S each on the simulated clock (a subclass: never
+    the batched fast path)."""
+
+    clock = None
+
+    def fit(self, X, y, sample_weight=None):
+        TimedLR.clock.advance(FIT_S)
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -126,29 +144,41 @@ def test_dask_local_cluster_gives_identical_values(noisy_cancer):
 
 
 @pytest.mark.parametrize("cls", [MSRBanzhaf, TMCShapley])
-def test_time_budget_is_honoured_and_counts_from_fit(noisy_cancer, cls):
+def test_time_budget_is_honoured_and_counts_from_fit(
+    noisy_cancer, cls, simulated_clock, monkeypatch
+):
+    # On a simulated clock where each fit takes FIT_S, so that the test does not depend on how
+    # busy the machine is.
     X, y, Xt, yt, _ = noisy_cancer
-    est = cls(CountingModel(), max_time=2.0, random_state=0)
-    time.sleep(1.0)  # the clock must start at fit(), not at construction
-    CountingModel.calls = []
+    budget = 2.0
+    monkeypatch.setattr(CountingModel, "clock", simulated_clock)
+    monkeypatch.setattr(CountingModel, "calls", [])
+    est = cls(CountingModel(), max_time=budget, random_state=0)
+    simulated_clock.advance(1000.0)  # the budget must count from fit(), not from construction
     t0 = time.time()
     res = est.fit(X, y, Xt, yt).result_
-    wall = time.time() - t0
+    elapsed = time.time() - t0
     assert res.n_samples > 0
     assert "time budget" in res.stop_reason
-    assert wall <= 2.0 * 1.05 + 0.05
-    assert max(CountingModel.calls) - t0 <= 2.0 * 1.03
+    assert elapsed == pytest.approx(FIT_S * len(CountingModel.calls))  # only fits take time
+    # The deadline is checked before every fit: none starts after it, and the run ends at most
+    # one fit after it.
+    assert max(CountingModel.calls) - t0 < budget
+    assert elapsed <= budget + FIT_S + 1e-9
     if cls is MSRBanzhaf:  # a subset is one fit: the budget is used, not wasted
-        assert wall >= 2.0 * 0.9
+        # (the sampler stops early only when less than half a sample's cost is left)
+        assert elapsed >= budget - FIT_S
 
 
-def test_partial_permutations_only_on_request(noisy_cancer):
+def test_partial_permutations_only_on_request(noisy_cancer, simulated_clock, monkeypatch):
     X, y, Xt, yt, _ = noisy_cancer
-    # One 150-fit permutation of a logistic regression takes far longer than 0.1 s.
+    monkeypatch.setattr(TimedLR, "clock", simulated_clock)
+    # A 150-fit permutation takes 150 FIT_S = 1.5 s on the simulated clock: none can finish
+    # within 0.1 s.
     kw = {"max_time": 0.1, "truncation_rtol": 0.0, "scorer": "neg_log_loss"}
     with pytest.raises(ModelError, match="keep_partial=True"):
-        TMCShapley(LogisticRegression(), **kw).fit(X, y, Xt, yt)
-    res = TMCShapley(LogisticRegression(), keep_partial=True, **kw).fit(X, y, Xt, yt).result_
+        TMCShapley(TimedLR(), **kw).fit(X, y, Xt, yt)
+    res = TMCShapley(TimedLR(), keep_partial=True, **kw).fit(X, y, Xt, yt).result_
     assert res.n_samples >= 1
     assert 0 < (res.counts > 0).sum() < 150  # only the evaluated prefixes were updated
 
