@@ -273,3 +273,35 @@ def test_check_choice_refuses_arrays_and_objects_cleanly():
     for bad in (np.array(["a"]), ["a"], None, True, object()):
         with pytest.raises(UnknownNameError, match="Unknown mode"):
             check_choice(bad, ["a", "b"], kind="mode")
+
+
+def test_huge_python_ints_get_a_workbench_error():
+    from workbench.core.validation import check_positive
+
+    for bad in (-(10**20), 10**400):
+        with pytest.raises(InputError):
+            check_positive(bad, name="n")
+        with pytest.raises(InputError):
+            check_number(bad, name="n", low=0, high=10)
+    with pytest.raises(InputError, match="overflows float32"):
+        check_number(10**400, name="n", float32=True)
+
+
+def test_flags_and_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workbench.core.params import check_ax, check_flag
+
+    assert check_flag(np.bool_(True), name="f") is True
+    assert check_flag(None, name="f", optional=True) is None
+    for bad in ("no", 1, None):
+        with pytest.raises(InputTypeError):
+            check_flag(bad, name="f")
+    fig, ax = plt.subplots()
+    assert check_ax(ax) is ax and check_ax(None) is None
+    with pytest.raises(InputTypeError, match="matplotlib Axes"):
+        check_ax("axes")
+    plt.close(fig)

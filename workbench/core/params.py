@@ -18,7 +18,9 @@ from workbench.core.errors import InputError, InputTypeError
 __all__ = [
     "FLOAT32_MAX",
     "MAX_SEED",
+    "check_ax",
     "check_finite",
+    "check_flag",
     "check_number",
     "check_random_state",
     "check_size",
@@ -65,6 +67,14 @@ def check_random_state(random_state: Any, *, name: str = "random_state") -> int 
     if not 0 <= random_state <= MAX_SEED:
         raise InputError(f"{name} must lie in [0, 2**32 - 1], got {random_state}; pick e.g. 0.")
     return int(random_state)
+
+
+def _finite(value: Any) -> bool:
+    """Whether a real number is finite; Python ints beyond the float range count as infinite."""
+    try:
+        return bool(np.isfinite(float(value)))
+    except OverflowError:
+        return False
 
 
 def check_number(
@@ -115,9 +125,9 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise InputTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__}).")
-    if not integer and not np.isfinite(float(value)):
+    if not integer and not _finite(value):
         raise InputError(f"{name} must be a finite number, got {value!r}.")
-    if float32 and abs(float(value)) > FLOAT32_MAX:
+    if float32 and not (_finite(value) and abs(float(value)) <= FLOAT32_MAX):
         raise InputError(
             f"{name}={value!r} overflows float32 (largest {FLOAT32_MAX:.3g}); rescale it."
         )
@@ -258,3 +268,30 @@ def check_timedelta(value: Any, *, name: str, minimum: str | None = None) -> Any
     if minimum is not None and td < pd.Timedelta(minimum):
         raise InputError(f"{name}={value!r} is shorter than the smallest supported {minimum!r}.")
     return td
+
+
+def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
+    """Check a boolean switch (numpy booleans accepted); None too when ``optional``.
+
+    A truthy string such as ``"no"`` is refused rather than read as True.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, bool | np.bool_):
+        allowed = "True, False or None" if optional else "True or False"
+        raise InputTypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
+    return bool(value)
+
+
+def check_ax(ax: Any, *, name: str = "ax") -> Any:
+    """Check a plotting target: None (a new figure) or a matplotlib ``Axes``."""
+    if ax is None:
+        return None
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InputTypeError(
+            f"{name} must be a matplotlib Axes (e.g. from plt.subplots()) or None, got "
+            f"{type(ax).__name__}."
+        )
+    return ax

@@ -199,7 +199,11 @@ def check_positive(value: Any, *, name: str, strict: bool = True, integer: bool 
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise InputTypeError(f"{name} must be {what}, got {value!r}.")
-    if not np.isfinite(value) or value < 0 or (strict and value == 0):
+    try:
+        finite = bool(np.isfinite(float(value)))
+    except OverflowError:  # a Python int beyond the float range
+        finite = False
+    if not finite or value < 0 or (strict and value == 0):
         bound = "> 0" if strict else ">= 0"
         raise InputError(f"{name} must be {bound}, got {value!r}.")
     return value
