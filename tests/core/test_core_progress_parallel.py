@@ -1,5 +1,6 @@
 import os
 import time
+from pathlib import Path
 
 import joblib
 import pytest
@@ -21,8 +22,21 @@ def test_parallel_map_keeps_order_with_two_workers():
     assert out == [x * x for x in range(20)]
 
 
-def test_parallel_map_uses_two_processes():
-    pids = parallel.parallel_map(_pid, range(8), n_jobs=2, show_progress=False, batch_size=1)
+def _pid_once_both_workers_run(folder):
+    """Sign in, then wait until two processes have signed in (not a fixed sleep: a loaded
+    machine can start the second worker seconds after the first; 120 s only ends a hang)."""
+    folder = Path(folder)
+    (folder / str(os.getpid())).touch()
+    deadline = time.monotonic() + 120
+    while len(list(folder.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.getpid()
+
+
+def test_parallel_map_uses_two_processes(tmp_path):
+    pids = parallel.parallel_map(
+        _pid_once_both_workers_run, [str(tmp_path)] * 8, n_jobs=2, show_progress=False, batch_size=1
+    )
     assert len(set(pids)) == 2
     assert os.getpid() not in pids
 
