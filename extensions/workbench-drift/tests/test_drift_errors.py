@@ -360,7 +360,7 @@ def test_window_checks_its_fields(frames, kwargs, error, message):
 def test_parallel_options(month_log):
     windows = wd.read_windows(month_log, "log", time_column="ts", every="1 week")
     mon = wd.DriftMonitor(columns=["x"]).fit(windows[0].data)
-    with pytest.raises(InputTypeError, match="show_progress must be True or False"):
+    with pytest.raises(InputTypeError, match="show_progress must be True, False or None"):
         mon.compare_windows(windows, show_progress=pd.DataFrame())
     with pytest.raises(InputTypeError, match="show_progress"):
         wd.monitor_table(month_log, "log", time_column="ts", show_progress="yes")

@@ -2,8 +2,9 @@
 
 The shared checks (numbers, sizes, seeds, dates, paths, estimators) live in :mod:`workbench.core`;
 this module holds what only the drift tool needs on top of them: its bounds (bins, ``eps``), its
-inputs (tables, column names, axes, flags) and opening a DuckDB file safely. Every helper returns
-the cleaned value or raises a :class:`~workbench.core.errors.WorkbenchError` subclass.
+inputs (column names, dates, model outputs, parallel options) and opening a DuckDB file safely.
+Every helper returns the cleaned value or raises a :class:`~workbench.core.errors.WorkbenchError`
+subclass.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from workbench.core.errors import (
     ModelError,
     ResourceNotFoundError,
 )
-from workbench.core.params import check_number, check_size, check_timestamp
+from workbench.core.params import check_flag, check_number, check_size, check_timestamp
 from workbench.core.paths import check_write_path
 from workbench.core.validation import check_choice, check_estimator, check_fitted, check_n_jobs
 
@@ -34,11 +35,9 @@ __all__ = [
     "MAX_BINS",
     "MIN_EPS",
     "as_frame",
-    "check_axes",
     "check_bins",
     "check_column",
     "check_eps",
-    "check_flag",
     "check_model",
     "check_option",
     "check_parallel",
@@ -72,13 +71,6 @@ def check_eps(eps: Any) -> float:
     )
 
 
-def check_flag(value: Any, *, name: str) -> bool:
-    """Check a yes/no option: ``True`` or ``False`` (numpy booleans accepted)."""
-    if not isinstance(value, bool | np.bool_):
-        raise InputTypeError(f"{name} must be True or False, got {value!r}.")
-    return bool(value)
-
-
 def check_option(value: Any, choices: Iterable[str], *, kind: str) -> str:
     """Check a named option (a string among ``choices``), suggesting the closest one."""
     if not isinstance(value, str):
@@ -95,8 +87,7 @@ def check_parallel(
     windows runs three workers.
     """
     n_jobs = check_n_jobs(n_jobs)
-    if show_progress is not None:
-        show_progress = check_flag(show_progress, name="show_progress")
+    show_progress = check_flag(show_progress, name="show_progress", optional=True)
     if n_jobs is not None and n_items is not None and n_jobs > 1:
         n_jobs = max(1, min(n_jobs, n_items))
     return n_jobs, show_progress
@@ -184,20 +175,6 @@ def check_predictions(values: Any, n_rows: int, *, model: Any, sample: str) -> n
             "model so that predict returns a 1-D array."
         )
     return arr
-
-
-def check_axes(ax: Any) -> Any:
-    """Check an optional matplotlib ``Axes`` to draw into."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise InputTypeError(
-            f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got "
-            f"{type(ax).__name__}."
-        )
-    return ax
 
 
 def _database_path(path: Any, name: str) -> Path:

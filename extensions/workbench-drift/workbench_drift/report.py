@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, UnknownNameError
-from workbench.core.params import check_size
+from workbench.core.params import check_ax, check_size
 from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
-from workbench_drift.checks import check_axes, check_column, check_time, column_names
+from workbench_drift.checks import check_column, check_time, column_names
 
 __all__ = ["COLUMN_FIELDS", "DriftReport", "DriftTimeline"]
 
@@ -45,7 +45,7 @@ def _plt():
 
 
 def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if check_axes(ax) is not None:
+    if check_ax(ax) is not None:
         return ax
     _, ax = _plt().subplots(figsize=figsize)
     return ax

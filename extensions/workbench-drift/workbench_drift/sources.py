@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError, UnknownNameError
+from workbench.core.params import check_flag
 from workbench_drift.checks import (
-    check_flag,
     check_time,
     column_names,
     duckdb_errors,

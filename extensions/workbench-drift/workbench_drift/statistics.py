@@ -19,8 +19,9 @@ import pandas as pd
 from scipy import stats
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_flag
 from workbench.core.validation import check_array
-from workbench_drift.checks import check_bins, check_eps, check_flag
+from workbench_drift.checks import check_bins, check_eps
 
 __all__ = [
     "DEFAULT_EPS",
