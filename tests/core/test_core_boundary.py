@@ -305,3 +305,19 @@ def test_flags_and_axes():
     with pytest.raises(InputTypeError, match="matplotlib Axes"):
         check_ax("axes")
     plt.close(fig)
+
+
+def test_check_fitted_refuses_duck_typed_objects_cleanly():
+    from workbench.core.validation import check_fitted
+
+    class Duck:
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return X
+
+    with pytest.raises(InputTypeError, match="not a scikit-learn estimator"):
+        check_fitted(Duck())
+    with pytest.raises(InputTypeError):
+        check_fitted("model")

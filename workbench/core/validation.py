@@ -275,9 +275,11 @@ def check_fitted(estimator: Any, *, name: str = "model") -> None:
         raise NotFittedError(
             f"{name} ({type(estimator).__name__}) is not fitted; call .fit(X, y) first."
         ) from None
-    except TypeError:
+    except (TypeError, AttributeError):
+        # scikit-learn 1.9 raises AttributeError for duck-typed models without its base class.
         raise InputTypeError(
-            f"{name} ({type(estimator).__name__}) is not a scikit-learn estimator."
+            f"{name} ({type(estimator).__name__}) is not a scikit-learn estimator; pass one, "
+            "or a class derived from sklearn.base.BaseEstimator."
         ) from None
 
 
