@@ -9,48 +9,22 @@ The public names are imported lazily so that importing :mod:`workbench_drift.spe
 launcher for every installed tool) stays cheap.
 """
 
-from __future__ import annotations
+from workbench.core.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-__all__ = [
-    "DemoLog",
-    "DriftMonitor",
-    "DriftReport",
-    "DriftTimeline",
-    "Window",
-    "chi_square_test",
-    "ks_test",
-    "make_demo_log",
-    "monitor_table",
-    "population_stability_index",
-    "read_table",
-    "read_windows",
-]
-
-_HOME = {
-    "DemoLog": "demo",
-    "make_demo_log": "demo",
-    "DriftMonitor": "monitor",
-    "monitor_table": "monitor",
-    "DriftReport": "report",
-    "DriftTimeline": "report",
-    "Window": "sources",
-    "read_table": "sources",
-    "read_windows": "sources",
-    "chi_square_test": "statistics",
-    "ks_test": "statistics",
-    "population_stability_index": "statistics",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _HOME:
-        module = importlib.import_module(f"{__name__}.{_HOME[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "DemoLog": "demo",
+        "make_demo_log": "demo",
+        "DriftMonitor": "monitor",
+        "monitor_table": "monitor",
+        "DriftReport": "report",
+        "DriftTimeline": "report",
+        "Window": "sources",
+        "read_table": "sources",
+        "read_windows": "sources",
+        "chi_square_test": "statistics",
+        "ks_test": "statistics",
+        "population_stability_index": "statistics",
+    },
+)
