@@ -1,67 +1,42 @@
-"""The drift monitor: fit on a reference sample, compare later samples or time windows with it."""
+"""The drift monitor: fit on a reference sample, compare later samples or time windows with it.
+
+:class:`DriftMonitor` holds the options and the fitted reference; the work is done by
+:mod:`~workbench_drift.profiles` (reference profiles), :mod:`~workbench_drift.predictions` (the
+model's outputs as a column), :mod:`~workbench_drift.comparison` (one sample) and
+:mod:`~workbench_drift.timeline` (many windows in parallel).
+"""
 
 from __future__ import annotations
 
-import functools
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import (
-    InputError,
-    InputTypeError,
-    ModelError,
-    NotFittedError,
-    UnknownNameError,
-)
-from workbench.core.parallel import parallel_map
+from workbench.core.errors import InputError, InputTypeError, NotFittedError, UnknownNameError
 from workbench.core.params import check_number, check_size
 from workbench.core.validation import check_columns, check_consistent_length
 from workbench_drift.checks import (
     as_frame,
     check_bins,
     check_eps,
-    check_model,
     check_option,
     check_parallel,
-    check_predictions,
     check_time,
     column_names,
 )
-from workbench_drift.report import COLUMN_FIELDS, DriftReport, DriftTimeline
+from workbench_drift.comparison import CORRECTIONS, RULES, compare_column, flag_drift
+from workbench_drift.predictions import model_input_columns, predict_column, predicts_labels
+from workbench_drift.profiles import ColumnProfile, column_kind, column_values, profile_column
+from workbench_drift.report import BinCounts, DriftReport, DriftTimeline
 from workbench_drift.sources import MAX_WINDOWS, Window, read_windows
-from workbench_drift.statistics import (
-    DEFAULT_EPS,
-    bin_counts,
-    chi_square_from_counts,
-    ks_test_sorted,
-    numeric_bin_edges,
-    psi_from_proportions,
-    sorted_bin_counts,
-)
+from workbench_drift.statistics import DEFAULT_EPS
+from workbench_drift.timeline import check_windows, timeline_of
 
+# RULES is defined with the comparison it configures; it is listed here too because it names the
+# accepted values of DriftMonitor's ``rule`` (the panel offers them).
 __all__ = ["RULES", "DriftMonitor", "monitor_table"]
-
-RULES = {
-    "psi": "PSI at or above psi_threshold",
-    "test": "adjusted p-value below p_value_threshold",
-    "both": "PSI at or above the threshold and a significant test",
-    "either": "PSI at or above the threshold or a significant test",
-}
-"""Ways to turn a column's PSI and test into its ``drifted`` flag."""
-
-CORRECTIONS = ("bonferroni", "none")
-
-
-def _bin_labels(edges: np.ndarray) -> list[str]:
-    e = [f"{v:.3g}" for v in edges]
-    if not e:
-        return ["all"]
-    pairs = itertools.pairwise(e)
-    return [f"<= {e[0]}", *(f"{a} to {b}" for a, b in pairs), f"> {e[-1]}"]
 
 
 class DriftMonitor:
@@ -170,7 +145,6 @@ class DriftMonitor:
             f"p_value_threshold={self.p_value_threshold}, rule={self.rule!r})"
         )
 
-    # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
         check_bins(self.bins)
         check_number(self.psi_threshold, name="psi_threshold", low=0, low_open=True)
@@ -189,45 +163,16 @@ class DriftMonitor:
         if not isinstance(self.prediction_name, str) or not self.prediction_name:
             raise InputTypeError("prediction_name must be a non-empty string.")
 
-    # ------------------------------------------------------------------ model
-    def _resolve_model(self) -> list[str]:
-        check_model(self.model)
-        cols = column_names(self.model_columns, name="model_columns")
-        if not cols:
-            names = getattr(self.model, "feature_names_in_", None)
-            if names is None:
-                raise InputError(
-                    "model was fitted without column names; fit it on a DataFrame or pass "
-                    "model_columns=[...] in the order the model expects."
-                )
-            cols = [str(n) for n in names]
-        return cols
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "columns_"):
+            raise NotFittedError("This DriftMonitor is not fitted; call .fit(reference) first.")
 
-    def _predict(self, frame: pd.DataFrame, name: str) -> pd.Series:
-        check_columns(frame.columns, self.model_columns_, what=f"{name} (model inputs)")
-        X: Any = frame[self.model_columns_]
-        if X.isna().to_numpy().any():
-            raise InputError(
-                f"{name} has missing values in the model's input columns; the model cannot "
-                "predict them. Impute or drop those rows first."
-            )
-        if getattr(self.model, "feature_names_in_", None) is None:
-            X = X.to_numpy()  # a model fitted on an array warns when given named columns
-        try:
-            proba = getattr(self.model, "predict_proba", None)
-            classes = getattr(self.model, "classes_", None)
-            if callable(proba) and classes is not None and len(classes) == 2:
-                values = np.asarray(proba(X))[:, 1]
-            else:
-                values = np.asarray(self.model.predict(X))
-        except Exception as exc:
-            raise ModelError(
-                f"model ({type(self.model).__name__}) failed to predict on {name}: {exc}"
-            ) from exc
-        values = check_predictions(values, len(frame), model=self.model, sample=name)
-        return pd.Series(values, index=frame.index, name=self.prediction_name)
+    def _with_predictions(self, frame: pd.DataFrame, sample: str) -> pd.DataFrame:
+        predictions = predict_column(
+            self.model, frame, columns=self.model_columns_, sample=sample, name=self.prediction_name
+        )
+        return frame.assign(**{self.prediction_name: predictions})
 
-    # ------------------------------------------------------------------ fit
     def fit(self, reference: Any, y: Any = None) -> DriftMonitor:
         """Learn the reference distribution of every monitored column.
 
@@ -283,18 +228,16 @@ class DriftMonitor:
                 columns.append(c)
         self.model_columns_: list[str] = []
         if self.model is not None:
-            self.model_columns_ = self._resolve_model()
+            self.model_columns_ = model_input_columns(self.model, self.model_columns)
             if self.prediction_name in frame.columns:
                 raise InputError(
                     f"reference already has a column {self.prediction_name!r}; pass another "
                     "prediction_name for the model's predictions."
                 )
-            frame = frame.assign(**{self.prediction_name: self._predict(frame, "reference")})
+            frame = self._with_predictions(frame, "reference")
             columns.append(self.prediction_name)
             predictions.append(self.prediction_name)
-            classes = getattr(self.model, "classes_", None)
-            if classes is not None and len(classes) != 2:
-                # predicted class labels are categories even when they are integers
+            if predicts_labels(self.model):
                 categorical.append(self.prediction_name)
         if not columns:
             raise InputError("reference has no column to monitor (only datetime columns).")
@@ -306,76 +249,16 @@ class DriftMonitor:
         self.reference_counts_: dict[str, pd.Series] = {}
         self._reference_values: dict[str, np.ndarray] = {}
         for c in columns:
-            series = frame[c]
-            kind = self._kind(series, c in categorical, "reference")
-            values = self._values(series, kind, "reference")
+            kind = column_kind(frame[c], categorical=c in categorical, sample="reference")
+            values = column_values(frame[c], kind, sample="reference")
+            profile = profile_column(values, kind, bins=self.bins)
             self.kinds_[c] = kind
-            if kind == "numeric":
-                edges = numeric_bin_edges(values, self.bins)
-                self.bin_edges_[c] = edges
-                self._reference_values[c] = np.sort(values)
-                self.reference_counts_[c] = pd.Series(
-                    bin_counts(values, edges), index=_bin_labels(edges)
-                )
-            else:
-                counts = pd.Series(values).value_counts()
-                order = sorted(counts.index, key=lambda k: (-counts[k], k))
-                self.reference_counts_[c] = counts.reindex(order)
+            self.reference_counts_[c] = profile.counts
+            if profile.edges is not None and profile.sorted_values is not None:
+                self.bin_edges_[c] = profile.edges
+                self._reference_values[c] = profile.sorted_values
         self.n_reference_ = len(frame)
         return self
-
-    @staticmethod
-    def _kind(series: pd.Series, force_categorical: bool, name: str) -> str:
-        if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(
-            series
-        ):
-            raise InputTypeError(
-                f"Column {series.name!r} of {name} holds dates or durations, which are not "
-                "monitored; leave it out of columns (use it as the time column of windows)."
-            )
-        if force_categorical or pd.api.types.is_bool_dtype(series):
-            return "categorical"
-        if pd.api.types.is_numeric_dtype(series):
-            return "numeric"
-        return "categorical"
-
-    @staticmethod
-    def _values(series: pd.Series, kind: str, name: str) -> np.ndarray:
-        present = series[~series.isna()]
-        if kind == "numeric":
-            numeric = pd.api.types.is_numeric_dtype(series)
-            if pd.api.types.is_bool_dtype(series) or (not numeric and not present.empty):
-                try:
-                    # object columns of numbers (e.g. decimals) are fine; text or flags are not
-                    if (
-                        pd.api.types.is_bool_dtype(series)
-                        or present.map(lambda v: isinstance(v, bool | str | bytes)).any()
-                    ):
-                        raise TypeError
-                    present = pd.to_numeric(present)
-                except (TypeError, ValueError):
-                    raise InputTypeError(
-                        f"Column {series.name!r} of {name} is {series.dtype}, but the reference "
-                        "had numbers; fix the column's type upstream."
-                    ) from None
-            values = present.to_numpy(dtype=np.float64)
-            if np.isinf(values).any():
-                raise InputError(
-                    f"Column {series.name!r} of {name} contains infinite values; clip or drop them."
-                )
-        else:
-            values = present.astype(str).to_numpy()
-        if name == "reference" and values.size == 0:
-            raise InputError(
-                f"Column {series.name!r} of the reference has no non-missing value; drop it "
-                "from columns."
-            )
-        return values
-
-    # ------------------------------------------------------------------ compare
-    def _check_is_fitted(self) -> None:
-        if not hasattr(self, "columns_"):
-            raise NotFittedError("This DriftMonitor is not fitted; call .fit(reference) first.")
 
     def compare(
         self, current: Any, *, window_start: Any = None, window_end: Any = None
@@ -421,64 +304,28 @@ class DriftMonitor:
                 "sample (a longer window) or lower min_rows."
             )
         if self.model is not None:
-            frame = frame.assign(**{self.prediction_name: self._predict(frame, "current")})
+            frame = self._with_predictions(frame, "current")
 
         rows: list[dict[str, Any]] = []
-        bins: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        bins: dict[str, BinCounts] = {}
         for c in self.columns_:
-            series = frame[c]
-            kind = self.kinds_[c]
-            values = self._values(series, kind, "current")
-            row: dict[str, Any] = {
-                "column": c,
-                "role": self.roles_[c],
-                "type": kind,
-                "n_reference": int(self.reference_counts_[c].sum()),
-                "n_current": int(values.size),
-                "missing_current": float(series.isna().mean()),
-            }
-            ref_counts = self.reference_counts_[c]
-            if values.size == 0:
-                row.update(test="missing", psi=np.nan, statistic=np.nan, p_value=np.nan)
-                bins[c] = (
-                    list(map(str, ref_counts.index)),
-                    ref_counts.to_numpy(),
-                    np.zeros(len(ref_counts)),
-                )
-            elif kind == "numeric":
-                values = np.sort(values)
-                cur_counts = sorted_bin_counts(values, self.bin_edges_[c])
-                stat, p = ks_test_sorted(self._reference_values[c], values)
-                psi = psi_from_proportions(ref_counts.to_numpy(), cur_counts, eps=self.eps)
-                row.update(test="ks", psi=psi, statistic=stat, p_value=p)
-                bins[c] = (list(ref_counts.index), ref_counts.to_numpy(), cur_counts)
-            else:
-                cur = pd.Series(values).value_counts()
-                labels = list(ref_counts.index) + sorted(
-                    k for k in cur.index if k not in ref_counts.index
-                )
-                r = ref_counts.reindex(labels, fill_value=0).to_numpy(dtype=np.int64)
-                k = cur.reindex(labels, fill_value=0).to_numpy(dtype=np.int64)
-                stat, p = chi_square_from_counts(r, k)
-                psi = psi_from_proportions(r, k, eps=self.eps)
-                row.update(test="chi2", psi=psi, statistic=stat, p_value=p)
-                bins[c] = (labels, r, k)
-            rows.append(row)
-
-        table = pd.DataFrame(rows)
-        m = len(self.columns_) if self.correction == "bonferroni" else 1
-        table["p_adjusted"] = np.minimum(table["p_value"].astype(float) * m, 1.0)
-        shifted = table["psi"].astype(float) >= self.psi_threshold
-        significant = table["p_adjusted"].astype(float) < self.p_value_threshold
-        flag = {
-            "psi": shifted,
-            "test": significant,
-            "both": shifted & significant,
-            "either": shifted | significant,
-        }[self.rule]
-        table["drifted"] = flag | (table["test"] == "missing")
-        table = table[COLUMN_FIELDS]
-        return DriftReport(
+            profile = ColumnProfile(
+                self.kinds_[c],
+                self.reference_counts_[c],
+                edges=self.bin_edges_.get(c),
+                sorted_values=self._reference_values.get(c),
+            )
+            scores, bins[c] = compare_column(frame[c], profile, eps=self.eps)
+            rows.append({"column": c, "role": self.roles_[c], **scores})
+        table = flag_drift(
+            pd.DataFrame(rows),
+            rule=self.rule,
+            correction=self.correction,
+            psi_threshold=self.psi_threshold,
+            p_value_threshold=self.p_value_threshold,
+        )
+        return DriftReport.with_bins(
+            bins,
             columns=table,
             psi_threshold=float(self.psi_threshold),
             p_value_threshold=float(self.p_value_threshold),
@@ -488,7 +335,6 @@ class DriftMonitor:
             n_current=len(frame),
             window_start=start,
             window_end=end,
-            _bins=bins,
         )
 
     def compare_windows(
@@ -515,83 +361,8 @@ class DriftMonitor:
         DriftTimeline
         """
         self._check_is_fitted()
-        if isinstance(windows, Window) or not isinstance(windows, Sequence):
-            raise InputTypeError("windows must be a list of Window objects (see read_windows).")
-        if not windows:
-            raise InputError("windows is empty; pass at least one Window.")
-        bad = [type(w).__name__ for w in windows if not isinstance(w, Window)]
-        if bad:
-            raise InputTypeError(f"windows must hold Window objects, found {bad[0]}.")
-        return self._timeline_of(windows, n_jobs=n_jobs, show_progress=show_progress)
-
-    def _timeline_of(
-        self,
-        windows: Sequence[Window],
-        *,
-        n_jobs: int | None,
-        show_progress: bool | None,
-        reference: Sequence[Window] = (),
-    ) -> DriftTimeline:
-        checked = [w for w in windows if w.n_rows >= self.min_rows]
-        n_jobs, show_progress = check_parallel(n_jobs, show_progress, n_items=len(checked))
-        reports = parallel_map(
-            functools.partial(_compare_window, self),
-            checked,
-            n_jobs=n_jobs,
-            desc="drift windows",
-            show_progress=show_progress,
-        )
-        ready = dict(zip(map(id, checked), reports, strict=True))
-        return _timeline(self, windows, ready, reference)
-
-
-def _compare_window(monitor: DriftMonitor, window: Window) -> DriftReport:
-    return monitor.compare(window.data, window_start=window.start, window_end=window.end)
-
-
-def _timeline(
-    monitor: DriftMonitor,
-    windows: Sequence[Window],
-    reports: dict[int, DriftReport],
-    reference: Sequence[Window] = (),
-) -> DriftTimeline:
-    rows = []
-    for w in reference:
-        rows.append(_window_row(w, "reference", None))
-    for w in windows:
-        rep = reports.get(id(w))
-        rows.append(_window_row(w, "checked" if rep else "too few rows", rep))
-    ordered = [reports[id(w)] for w in windows if id(w) in reports]
-    scores = (
-        pd.concat(
-            [r.columns.assign(window_start=r.window_start) for r in ordered], ignore_index=True
-        )
-        if ordered
-        else pd.DataFrame(columns=["window_start", *COLUMN_FIELDS])
-    )
-    scores = scores[["window_start", *COLUMN_FIELDS]]
-    return DriftTimeline(
-        windows=pd.DataFrame(rows),
-        scores=scores,
-        psi_threshold=float(monitor.psi_threshold),
-        reference_start=reference[0].start if reference else None,
-        reference_end=reference[-1].end if reference else None,
-        _reports=ordered,
-    )
-
-
-def _window_row(window: Window, status: str, report: DriftReport | None) -> dict[str, Any]:
-    psi = report.columns["psi"].to_numpy(dtype=float) if report else np.array([])
-    return {
-        "window_start": window.start,
-        "window_end": window.end,
-        "n_rows": window.n_rows,
-        "status": status,
-        "n_drifted": len(report.drifted_columns) if report else 0,
-        "max_psi": float(np.nanmax(psi)) if np.isfinite(psi).any() else np.nan,
-        "drifted_columns": ", ".join(report.drifted_columns) if report else "",
-        "alert": bool(report.alert) if report else False,
-    }
+        windows = check_windows(windows)
+        return timeline_of(self, windows, n_jobs=n_jobs, show_progress=show_progress)
 
 
 def monitor_table(
@@ -664,6 +435,6 @@ def monitor_table(
     ]
     reference, checked = windows[:reference_windows], windows[reference_windows:]
     monitor.fit(pd.concat([w.data for w in reference], ignore_index=True))
-    return monitor._timeline_of(
-        checked, n_jobs=n_jobs, show_progress=show_progress, reference=reference
+    return timeline_of(
+        monitor, checked, n_jobs=n_jobs, show_progress=show_progress, reference=reference
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 from typing import Any
 
 import numpy as np
@@ -12,11 +11,10 @@ import pandas as pd
 
 from workbench.core.errors import InputError, UnknownNameError
 from workbench.core.params import check_ax, check_size
-from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
 from workbench_drift.checks import check_column, check_time, column_names
 
-__all__ = ["COLUMN_FIELDS", "DriftReport", "DriftTimeline"]
+__all__ = ["COLUMN_FIELDS", "BinCounts", "DriftReport", "DriftTimeline"]
 
 COLUMN_FIELDS = [
     "column",
@@ -33,6 +31,9 @@ COLUMN_FIELDS = [
     "missing_current",
 ]
 """Columns of :attr:`DriftReport.columns`, one row per monitored column."""
+
+BinCounts = tuple[list[str], np.ndarray, np.ndarray]
+"""What the PSI of one column compared: bin labels, reference counts, current counts."""
 
 _DRIFT_COLOR = "#c0392b"
 _OK_COLOR = "#5b8db8"
@@ -51,33 +52,8 @@ def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
     return ax
 
 
-class _DriftResult(Result):
-    """Adds a checked, atomic file write to :meth:`Result.to_json`."""
-
-    def to_json(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
-        """Serialize :meth:`to_dict` as strict JSON; also write it to ``path`` when given.
-
-        Parameters
-        ----------
-        path : str or os.PathLike, optional
-            File to write (replaced all at once; a failed write leaves the old file intact).
-        **kwargs
-            Passed to :func:`json.dumps` (``indent=2`` by default).
-
-        Returns
-        -------
-        str
-            The JSON text.
-        """
-        target = None if path is None else check_write_path(path, name="path")
-        text = super().to_json(None, **kwargs)
-        if target is not None:
-            atomic_write(target, text)
-        return text
-
-
 @dataclasses.dataclass(eq=False, repr=False)
-class DriftReport(_DriftResult):
+class DriftReport(Result):
     """Drift of every monitored column between the reference sample and one current sample.
 
     Attributes
@@ -111,9 +87,24 @@ class DriftReport(_DriftResult):
     n_current: int
     window_start: pd.Timestamp | None = None
     window_end: pd.Timestamp | None = None
-    _bins: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = dataclasses.field(
-        default_factory=dict
-    )
+    _bins: dict[str, BinCounts] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def with_bins(cls, bins: dict[str, BinCounts], **fields: Any) -> DriftReport:
+        """Build a report that keeps each column's binned counts for :meth:`bins` and plots.
+
+        Parameters
+        ----------
+        bins : dict of str to BinCounts
+            Per monitored column: bin labels, reference counts and current counts.
+        **fields
+            The report's public fields (:attr:`columns`, the thresholds, sizes and window).
+
+        Returns
+        -------
+        DriftReport
+        """
+        return cls(**fields, _bins=dict(bins))
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -256,7 +247,7 @@ class DriftReport(_DriftResult):
 
 
 @dataclasses.dataclass(eq=False, repr=False)
-class DriftTimeline(_DriftResult):
+class DriftTimeline(Result):
     """Drift of every column in a sequence of time windows against one reference.
 
     Attributes
@@ -280,6 +271,24 @@ class DriftTimeline(_DriftResult):
     reference_start: pd.Timestamp | None = None
     reference_end: pd.Timestamp | None = None
     _reports: list[DriftReport] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def with_reports(cls, reports: list[DriftReport], **fields: Any) -> DriftTimeline:
+        """Build a timeline that keeps the report of every checked window.
+
+        Parameters
+        ----------
+        reports : list of DriftReport
+            One per checked window, in time order (served by :attr:`reports` and :meth:`report`).
+        **fields
+            The timeline's public fields (:attr:`windows`, :attr:`scores`, the threshold and the
+            reference range).
+
+        Returns
+        -------
+        DriftTimeline
+        """
+        return cls(**fields, _reports=list(reports))
 
     @property
     def reports(self) -> list[DriftReport]:
