@@ -22,9 +22,7 @@ import pandas as pd
 
 from workbench.coldstart.checks import (
     MAX_HORIZON,
-    check_bounded,
     check_column_name,
-    check_flag,
     check_forecaster_params,
     check_horizon,
     check_methods,
@@ -35,7 +33,7 @@ from workbench.coldstart.models import BASELINES, METHODS
 from workbench.coldstart.results import BacktestResult, metrics_table, quantile_column
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.parallel import parallel_map
-from workbench.core.params import check_random_state
+from workbench.core.params import check_flag, check_random_state, check_size
 from workbench.core.validation import check_choice, check_n_jobs
 
 __all__ = ["backtest"]
@@ -127,9 +125,9 @@ def backtest(
     chosen = list(all_methods) if methods is None else check_methods(methods, all_methods)
     h = check_horizon(horizon)
     check_choice(scheme, ["origin", "kfold"], kind="backtest scheme")
-    check_bounded(n_folds, name="n_folds", integer=True, high=MAX_FOLDS)
+    check_size(n_folds, name="n_folds", high=MAX_FOLDS)
     check_n_jobs(n_jobs)
-    check_flag(show_progress, name="show_progress")
+    check_flag(show_progress, name="show_progress", optional=True)
     id_col, date_col, target_col = params["id_col"], params["date_col"], params["target_col"]
     hist = check_history(history, id_col=id_col, date_col=date_col, target_col=target_col)
     attrs = check_frame(attributes, name="attributes")
@@ -149,7 +147,7 @@ def backtest(
         stp = (
             max(4, calendar.season_length // 4)
             if step is None
-            else check_bounded(step, name="step", integer=True, high=MAX_HORIZON)
+            else check_size(step, name="step", high=MAX_HORIZON)
         )
         t_start, t_end = int(hist["t"].min()), int(hist["t"].max())
         last = t_end - (h - 1) - (stp - 1)

@@ -1,19 +1,30 @@
 """Conformal quantile offsets and credibility constants of the cold-start forecaster.
 
-During ``fit`` some known items are held out and forecast as if new. The log-ratios of their
-actual sales to those forecasts, bucketed by age since launch, give the quantile offsets that
-turn a point forecast into intervals; the spread of the ratios within and between items gives
+During ``fit`` some known items are held out and forecast as if new
+(:func:`holdout_calibration`). The log-ratios of their actual sales to those forecasts, bucketed
+by age since launch, give the quantile offsets that turn a point forecast into intervals
+(:func:`quantile_bands`); the spread of the ratios within and between items gives
 the credibility weight with which :meth:`ColdStartForecaster.update` trusts early sales.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AGE_BUCKETS", "calibration_table", "quantile_bands"]
+from workbench.coldstart.models import ENSEMBLE_MEMBERS, Engine, ItemTable
+from workbench.core.errors import InputError
+
+__all__ = [
+    "AGE_BUCKETS",
+    "Calibration",
+    "calibration_table",
+    "holdout_calibration",
+    "quantile_bands",
+]
 
 AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
 """Left edges (in periods since launch) of the age buckets that get their own interval widths."""
@@ -110,3 +121,120 @@ def quantile_bands(
     base = np.maximum(pred, 0.0)[..., None] + offset
     q = base * np.exp(off * spread) - offset
     return np.maximum(q, 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """What the held-out items taught: per-method calibration tables and ensemble weights.
+
+    Attributes
+    ----------
+    tables : dict of str to dict
+        Per method, the output of :func:`calibration_table`.
+    ensemble_weights : dict of str to float or None
+        Weights of the ensemble members, proportional to the inverse squared WAPE of each on
+        the held-out items (None when the ensemble was not fitted).
+    """
+
+    tables: dict[str, dict[str, Any]]
+    ensemble_weights: dict[str, float] | None
+
+
+def holdout_calibration(
+    items: ItemTable,
+    item: np.ndarray,
+    t: np.ndarray,
+    y: np.ndarray,
+    *,
+    methods: set[str],
+    make_engine: Callable[[set[str]], Engine],
+    calibration_size: float,
+    random_state: int | None,
+    offset: float,
+    quantiles: Sequence[float],
+    groups: np.ndarray | None = None,
+    group_name: str | None = None,
+) -> Calibration:
+    """Hold out whole items, forecast them as new, and turn their errors into quantiles.
+
+    Parameters
+    ----------
+    items : ItemTable
+        The known items.
+    item, t, y : numpy.ndarray
+        Sales rows: item position, period and quantity.
+    methods : set of str
+        Methods to calibrate (with the members of the ensemble when it is one of them).
+    make_engine : callable
+        Builds an unfitted :class:`~workbench.coldstart.models.Engine` for a set of methods.
+    calibration_size : float
+        Share of the items held out, in (0, 1).
+    random_state : int or None
+        Seeds the choice of held-out items (or groups).
+    offset : float
+        Small constant added before taking log-ratios.
+    quantiles : sequence of float
+        Quantile levels, ascending.
+    groups : numpy.ndarray of str, optional
+        Group of each item; whole groups are held out together.
+    group_name : str, optional
+        The attribute column ``groups`` comes from (for the messages).
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    InputError
+        If ``groups`` has a single level or too few items would be left to train on.
+    """
+    rng = np.random.default_rng(random_state)
+    n = items.n
+    n_cal = max(2, round(calibration_size * n))
+    cal = np.zeros(n, bool)
+    if groups is None:
+        cal[rng.choice(n, n_cal, replace=False)] = True
+    else:
+        uniq = np.unique(groups)
+        if len(uniq) < 2:
+            raise InputError(
+                f"calibration_group={group_name!r} has a single level; it needs at least two "
+                "groups to hold one out."
+            )
+        for grp in rng.permutation(uniq):
+            if cal.sum() >= n_cal:
+                break
+            cal[groups == grp] = True
+    if n - cal.sum() < 6:
+        raise InputError(
+            f"{n} known items are too few to hold out {int(cal.sum())} for calibration; pass "
+            "more items or a smaller calibration_size."
+        )
+    train_rows = ~cal[item]
+    remap = np.cumsum(~cal) - 1
+    engine = make_engine(methods).fit(
+        items.take(np.nonzero(~cal)[0]), remap[item[train_rows]], t[train_rows], y[train_rows]
+    )
+    rows = cal[item]
+    c_item = np.cumsum(cal)[item[rows]] - 1
+    c_age = t[rows] - items.launch[item[rows]]
+    c_y = y[rows]
+    new = items.take(np.nonzero(cal)[0])
+    ages = np.arange(int(c_age.max()) + 1)
+    tables, wape = {}, {}
+    table_args = {"offset": offset, "quantiles": quantiles}
+    for m in sorted((engine.methods | methods) - {"ensemble"}):
+        pred = engine.predict(m, new, ages)[c_item, c_age]
+        tables[m] = calibration_table(c_item, c_age, c_y, pred, **table_args)
+        wape[m] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
+    weights = None
+    if "ensemble" in engine.methods:
+        # Members that forecast the held-out items badly get little say.
+        inv = {m: 1.0 / max(wape[m], 1e-6) ** 2 for m in ENSEMBLE_MEMBERS}
+        total = sum(inv.values())
+        weights = {m: v / total for m, v in inv.items()}
+        engine.ensemble_weights = weights
+        pred = engine.predict("ensemble", new, ages)[c_item, c_age]
+        tables["ensemble"] = calibration_table(c_item, c_age, c_y, pred, **table_args)
+    return Calibration(tables=tables, ensemble_weights=weights)

@@ -15,16 +15,13 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.params import check_number, check_random_state, check_size, check_text
-from workbench.core.validation import check_choice, check_n_jobs, check_positive, check_probability
+from workbench.core.params import check_random_state, check_size, check_text
+from workbench.core.validation import check_choice, check_n_jobs, check_probability
 
 __all__ = [
     "MAX_HORIZON",
     "MAX_NEIGHBORS",
-    "check_ax",
-    "check_bounded",
     "check_column_name",
-    "check_flag",
     "check_forecaster_params",
     "check_horizon",
     "check_methods",
@@ -38,61 +35,6 @@ MAX_NEIGHBORS = 1000
 MAX_ITER = 5000
 """Most boosting iterations of the global gradient-boosting model (scikit-learn's default: 100)."""
 MAX_QUANTILES = 99
-
-
-def check_bounded(
-    value: Any,
-    *,
-    name: str,
-    high: float,
-    integer: bool = False,
-    strict: bool = True,
-    hint: str = "",
-) -> Any:
-    """A positive (``strict``) or non-negative number no larger than ``high``.
-
-    The lower bound and the type are checked first, with the message of
-    :func:`~workbench.core.validation.check_positive` (``"n must be > 0"``); the upper bound
-    with :func:`~workbench.core.params.check_number`.
-
-    Parameters
-    ----------
-    value : int or float
-    name : str
-        Argument name used in the message.
-    high : float
-        Largest accepted value.
-    integer : bool, default=False
-        Require an integer.
-    strict : bool, default=True
-        Refuse zero too.
-    hint : str, default=""
-        Why the upper bound exists.
-
-    Returns
-    -------
-    int or float
-    """
-    low, low_open = (1, False) if integer and strict else (0, strict)
-    if (
-        isinstance(value, numbers.Integral)
-        and not isinstance(value, bool)
-        and (value > high or value < -(2**63))
-    ):
-        # check_positive calls np.isfinite, which fails on ints beyond int64 such as -10**20.
-        return check_number(
-            value, name=name, low=low, low_open=low_open, high=high, integer=True, hint=hint
-        )
-    check_positive(value, name=name, strict=strict, integer=integer)
-    return check_number(
-        value,
-        name=name,
-        low=low,
-        low_open=low_open,
-        high=high,
-        integer=integer,
-        hint=hint,
-    )
 
 
 def check_horizon(horizon: Any, *, name: str = "horizon") -> int:
@@ -149,16 +91,6 @@ def check_column_name(value: Any, *, name: str, optional: bool = False) -> str |
     return check_text(value, name=name)
 
 
-def check_flag(value: Any, *, name: str, optional: bool = True) -> bool | None:
-    """A boolean (numpy booleans accepted), or None when ``optional``."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        allowed = "True, False or None" if optional else "True or False"
-        raise InputTypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
-    return bool(value)
-
-
 def check_quantiles(quantiles: Any) -> list[float]:
     """Distinct ascending levels in (0, 1), at most ``MAX_QUANTILES`` of them."""
     if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Iterable):
@@ -191,10 +123,8 @@ def check_forecaster_params(params: dict[str, Any], methods: Iterable[str]) -> l
     check_choice(p["method"], methods, kind="method")
     check_choice(p["missing"], ["raise", "zero"], kind="missing policy")
     check_choice(p["handle_unknown"], ["error", "ignore"], kind="handle_unknown policy")
-    check_bounded(p["n_neighbors"], name="n_neighbors", integer=True, high=MAX_NEIGHBORS)
-    check_bounded(
-        p["max_iter"], name="max_iter", integer=True, high=MAX_ITER, hint="100-500 is plenty."
-    )
+    check_size(p["n_neighbors"], name="n_neighbors", high=MAX_NEIGHBORS)
+    check_size(p["max_iter"], name="max_iter", high=MAX_ITER, hint="100-500 is plenty.")
     check_probability(p["calibration_size"], name="calibration_size")
     check_n_jobs(p["n_jobs"])
     check_random_state(p["random_state"])
@@ -208,20 +138,6 @@ def check_forecaster_params(params: dict[str, Any], methods: Iterable[str]) -> l
             f"{p['id_col']!r}, {p['date_col']!r}, {p['target_col']!r}."
         )
     return check_quantiles(p["quantiles"])
-
-
-def check_ax(ax: Any) -> Any:
-    """None or a matplotlib ``Axes`` to draw on."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise InputTypeError(
-            f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got "
-            f"{type(ax).__name__}."
-        )
-    return ax
 
 
 def check_output(values: np.ndarray, *, what: str) -> np.ndarray:

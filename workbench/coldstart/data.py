@@ -14,9 +14,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from workbench.coldstart.checks import check_bounded
 from workbench.core.errors import InputError
-from workbench.core.params import check_number, check_random_state, check_timestamp
+from workbench.core.params import check_number, check_random_state, check_size, check_timestamp
 
 __all__ = ["LaunchData", "bass_increments", "make_launches"]
 
@@ -174,10 +173,10 @@ def make_launches(
     InputError
         If a count or scale is out of range, or ``start`` is not a date.
     """
-    check_bounded(n_items, name="n_items", integer=True, high=MAX_ITEMS)
-    check_bounded(n_periods, name="n_periods", integer=True, high=MAX_PERIODS, hint="(20 years)")
-    check_bounded(n_categories, name="n_categories", integer=True, high=len(_CATEGORIES))
-    check_bounded(n_brands, name="n_brands", integer=True, high=len(_BRANDS))
+    check_size(n_items, name="n_items", high=MAX_ITEMS)
+    check_size(n_periods, name="n_periods", high=MAX_PERIODS, hint="(20 years)")
+    check_size(n_categories, name="n_categories", high=len(_CATEGORIES))
+    check_size(n_brands, name="n_brands", high=len(_BRANDS))
     if n_items * n_periods > MAX_ROWS:
         raise InputError(
             f"n_items * n_periods = {n_items * n_periods:,} rows is more than {MAX_ROWS:,}; "
@@ -185,15 +184,13 @@ def make_launches(
         )
     if launch_window is None:
         launch_window = n_periods
-    check_bounded(
+    check_size(
         launch_window,
         name="launch_window",
-        integer=True,
         high=n_periods,
         hint=f"Launches must fall inside the n_periods={n_periods} weeks.",
     )
-    check_bounded(item_noise, name="item_noise", strict=False, high=5.0, hint="(log scale)")
-    check_bounded(dispersion, name="dispersion", high=1e6)
+    check_number(item_noise, name="item_noise", low=0.0, high=5.0, hint="(log scale)")
     # Below 0.01 the negative binomial's success probability rounds to 0 and numpy refuses it.
     check_number(dispersion, name="dispersion", low=0.01, high=1e6)
     random_state = check_random_state(random_state)

@@ -2,43 +2,35 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from workbench.coldstart.calibration import AGE_BUCKETS, calibration_table, quantile_bands
+from workbench.coldstart.calibration import AGE_BUCKETS, holdout_calibration, quantile_bands
 from workbench.coldstart.checks import (
     MAX_NEIGHBORS,
-    check_bounded,
     check_forecaster_params,
     check_horizon,
     check_methods,
-    check_output,
 )
-from workbench.coldstart.inputs import (
-    LAUNCH_COL,
-    AttributeSchema,
-    Calendar,
-    check_frame,
-    check_gaps,
-    check_history,
-    resolve_launch_dates,
-)
-from workbench.coldstart.models import BASELINES, ENSEMBLE_MEMBERS, METHODS, Engine, ItemTable
-from workbench.coldstart.results import Analogues, Forecast, quantile_column
-from workbench.core.errors import InputError, NotFittedError, UnknownNameError
+from workbench.coldstart.items import known_items, new_items
+from workbench.coldstart.models import BASELINES, METHODS, Engine, ItemTable
+from workbench.coldstart.nowcast import align_sales, check_recent_sales, credibility_update
+from workbench.coldstart.results import Analogues, Forecast, analogue_tables, forecast_frame
+from workbench.core.errors import NotFittedError, UnknownNameError
 from workbench.core.parallel import effective_n_jobs
+from workbench.core.params import check_size
 from workbench.core.validation import check_choice
 
 __all__ = ["AGE_BUCKETS", "ColdStartForecaster"]
 
 
-class ColdStartForecaster:
+class ColdStartForecaster(BaseEstimator):
     """Forecast sales of new products from their attributes and the launches of similar products.
 
     Parameters
@@ -98,6 +90,16 @@ default="ensemble"
         Small constant added before taking log-ratios of quantities.
     season_length_ : int
         Periods per seasonal cycle.
+    quantiles_ : list of float
+        The checked quantile levels, ascending.
+    fitted_methods_ : list of str
+        Methods :meth:`predict` accepts as ``method`` (``method`` and those passed to ``fit``).
+
+    Notes
+    -----
+    A scikit-learn estimator (:class:`~sklearn.base.BaseEstimator`): the constructor stores its
+    arguments unchanged, :meth:`fit` checks them, and ``get_params``, ``set_params`` and
+    :func:`sklearn.base.clone` work as usual.
 
     Examples
     --------
@@ -146,39 +148,33 @@ default="ensemble"
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    # ----------------------------------------------------------------- params
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters (scikit-learn convention).
+    def set_params(self, **params: Any) -> ColdStartForecaster:
+        """Set constructor parameters (scikit-learn convention).
+
+        Unlike scikit-learn's, an unknown name raises :class:`UnknownNameError` (a
+        :class:`~workbench.core.errors.WorkbenchError`) that lists the valid ones; values are
+        checked in :meth:`fit`.
 
         Parameters
         ----------
-        deep : bool, default=True
-            Unused; there are no nested estimators.
-
-        Returns
-        -------
-        dict
-        """
-        names = inspect.signature(type(self).__init__).parameters
-        return {k: getattr(self, k) for k in names if k != "self"}
-
-    def set_params(self, **params: Any) -> ColdStartForecaster:
-        """Set constructor parameters; unknown names raise :class:`UnknownNameError`.
+        **params
+            Parameter names and their new values.
 
         Returns
         -------
         ColdStartForecaster
             ``self``.
+
+        Raises
+        ------
+        UnknownNameError
+            For a name that is not a constructor parameter.
         """
-        valid = self.get_params()
-        for k, v in params.items():
+        valid = self.get_params(deep=False)
+        for k in params:
             if k not in valid:
                 raise UnknownNameError("parameter", k, valid)
-            setattr(self, k, v)
-        return self
-
-    def _check_params(self) -> list[float]:
-        return check_forecaster_params(self.get_params(), [*METHODS, *BASELINES])
+        return super().set_params(**params)
 
     # -------------------------------------------------------------------- fit
     def fit(
@@ -217,77 +213,48 @@ default="ensemble"
             float32-overflowing quantities, duplicated rows, items without attributes, too few
             items, or a parameter out of its range.
         """
-        self.quantiles_ = self._check_params()
+        self.quantiles_ = check_forecaster_params(self.get_params(), [*METHODS, *BASELINES])
         extra = [] if methods is None else check_methods(methods, [*METHODS, *BASELINES])
         methods = {self.method, *extra}
         self.__dict__.pop("ensemble_weights_", None)
-        hist = check_history(
-            history, id_col=self.id_col, date_col=self.date_col, target_col=self.target_col
-        )
-        attrs = check_frame(attributes, name="attributes")
-        if self.id_col not in attrs.columns:
-            raise InputError(f"attributes lacks the item id column {self.id_col!r}.")
-        calendar = Calendar.infer(pd.DatetimeIndex(hist["date"]), self.freq)
-        frame = check_gaps(
-            hist,
-            calendar.index(pd.DatetimeIndex(hist["date"])),
+        known = known_items(
+            history,
+            attributes,
+            id_col=self.id_col,
+            date_col=self.date_col,
+            target_col=self.target_col,
+            freq=self.freq,
             missing=self.missing,
-            name="history",
+            category=self.category,
+            calibration_group=self.calibration_group,
+            stacklevel=2,
         )
-        ids_attr = attrs[self.id_col].astype(str)
-        missing_attr = sorted(set(frame["item"]) - set(ids_attr))
-        if missing_attr:
-            raise InputError(
-                f"{len(missing_attr)} item(s) in history have no attribute row (e.g. "
-                f"{missing_attr[:3]}); add them to attributes."
-            )
-        unused = ~ids_attr.isin(frame["item"].unique())
-        if unused.any():
-            warnings.warn(
-                f"{int(unused.sum())} item(s) in attributes have no history and are ignored in "
-                "fit; forecast them with predict().",
-                UserWarning,
-                stacklevel=3,
-            )
-            attrs = attrs[~unused.to_numpy()]
-        schema = AttributeSchema.learn(attrs, self.id_col)
-        schema.check(attrs, name="attributes", handle_unknown="error")
-        if self.category is not None and self.category not in schema.categorical:
-            where = "numeric" if self.category in schema.numeric else "missing"
-            raise InputError(
-                f"category={self.category!r} must be a categorical attribute column, but it is "
-                f"{where} (categorical columns: {schema.categorical}). Pass category=None for "
-                "one global launch curve."
-            )
-        if self.calibration_group is not None and self.calibration_group not in schema.columns:
-            raise InputError(
-                f"calibration_group={self.calibration_group!r} is not an attribute column; "
-                f"choose one of {schema.columns}."
-            )
-        self.schema_ = schema
-        self.calendar_ = calendar
-        self.season_length_ = calendar.season_length
-        attrs = attrs.assign(**{self.id_col: attrs[self.id_col].astype(str)}).set_index(self.id_col)
-        codes, uniq = pd.factorize(frame["item"], sort=True)
-        self.item_ids_ = np.asarray(uniq, dtype=object)
-        n = len(uniq)
-        if n < 8:
-            raise InputError(f"fit needs at least 8 known items with history, got {n}.")
-        t = frame["t"].to_numpy(np.int64)
-        y = frame["y"].to_numpy(float)
-        launch = np.full(n, np.iinfo(np.int64).max)
-        np.minimum.at(launch, codes, t)
-        items = self._encode(attrs.loc[self.item_ids_].reset_index(), launch)
-        positive = y[y > 0]
+        self.schema_ = known.schema
+        self.calendar_ = known.calendar
+        self.season_length_ = known.calendar.season_length
+        self.item_ids_ = known.ids
+        positive = known.y[known.y > 0]
         self.offset_ = float(0.1 * np.median(positive)) if len(positive) else 1e-6
-        self._train = (codes, t, y)
+        self._train = (known.item, known.t, known.y)
         with self._threads():
-            groups = None
-            if self.calibration_group is not None:
-                groups = attrs.loc[self.item_ids_, self.calibration_group].astype(str).to_numpy()
-            self.calibration_ = self._calibrate(items, codes, t, y, methods, groups)
-            self.engine_ = self._engine(methods).fit(items, codes, t, y)
-        if hasattr(self, "ensemble_weights_"):
+            calibration = holdout_calibration(
+                known.items,
+                known.item,
+                known.t,
+                known.y,
+                methods=methods,
+                make_engine=self._engine,
+                calibration_size=self.calibration_size,
+                random_state=self.random_state,
+                offset=self.offset_,
+                quantiles=self.quantiles_,
+                groups=known.groups,
+                group_name=self.calibration_group,
+            )
+            self.calibration_ = calibration.tables
+            self.engine_ = self._engine(methods).fit(known.items, known.item, known.t, known.y)
+        if calibration.ensemble_weights is not None:
+            self.ensemble_weights_ = calibration.ensemble_weights
             self.engine_.ensemble_weights = self.ensemble_weights_
         self.fitted_methods_ = sorted(self.engine_.methods | methods)
         return self
@@ -307,87 +274,6 @@ default="ensemble"
             random_state=self.random_state,
         )
 
-    def _encode(self, attrs: pd.DataFrame, launch: np.ndarray) -> ItemTable:
-        schema = self.schema_
-        codes = schema.codes(attrs)
-        if self.category is not None:
-            group = codes[:, schema.categorical.index(self.category)]
-        else:
-            group = np.zeros(len(attrs), dtype=np.int64)
-        cat_mask = np.array(
-            [False] * len(schema.numeric)
-            + [len(schema.levels[c]) <= 250 for c in schema.categorical]
-        )
-        return ItemTable(
-            ids=attrs[self.id_col].astype(str).to_numpy(dtype=object),
-            num=schema.numeric_matrix(attrs),
-            codes=codes,
-            group=group,
-            dist=schema.distance_matrix(attrs, self.category),
-            launch=np.asarray(launch, dtype=np.int64),
-            cat_mask=cat_mask,
-        )
-
-    def _calibrate(
-        self,
-        items: ItemTable,
-        item: np.ndarray,
-        t: np.ndarray,
-        y: np.ndarray,
-        methods: set[str],
-        groups: np.ndarray | None = None,
-    ) -> dict[str, dict[str, Any]]:
-        """Hold out whole items, forecast them as new, and turn their errors into quantiles."""
-        rng = np.random.default_rng(self.random_state)
-        n = items.n
-        n_cal = max(2, round(self.calibration_size * n))
-        cal = np.zeros(n, bool)
-        if groups is None:
-            cal[rng.choice(n, n_cal, replace=False)] = True
-        else:
-            uniq = np.unique(groups)
-            if len(uniq) < 2:
-                raise InputError(
-                    f"calibration_group={self.calibration_group!r} has a single level; it needs "
-                    "at least two groups to hold one out."
-                )
-            for grp in rng.permutation(uniq):
-                if cal.sum() >= n_cal:
-                    break
-                cal[groups == grp] = True
-        if n - cal.sum() < 6:
-            raise InputError(
-                f"{n} known items are too few to hold out {int(cal.sum())} for calibration; pass "
-                "more items or a smaller calibration_size."
-            )
-        train_rows = ~cal[item]
-        remap = np.cumsum(~cal) - 1
-        engine = self._engine(methods).fit(
-            items.take(np.nonzero(~cal)[0]), remap[item[train_rows]], t[train_rows], y[train_rows]
-        )
-        cal_idx = np.nonzero(cal)[0]
-        rows = cal[item]
-        c_item = np.cumsum(cal)[item[rows]] - 1
-        c_age = t[rows] - items.launch[item[rows]]
-        c_y = y[rows]
-        new = items.take(cal_idx)
-        ages = np.arange(int(c_age.max()) + 1)
-        out, wape = {}, {}
-        table_args = {"offset": self.offset_, "quantiles": self.quantiles_}
-        for m in sorted((engine.methods | methods) - {"ensemble"}):
-            pred = engine.predict(m, new, ages)[c_item, c_age]
-            out[m] = calibration_table(c_item, c_age, c_y, pred, **table_args)
-            wape[m] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
-        if "ensemble" in engine.methods:
-            # Members that forecast the held-out items badly get little say.
-            inv = {m: 1.0 / max(wape[m], 1e-6) ** 2 for m in ENSEMBLE_MEMBERS}
-            total = sum(inv.values())
-            self.ensemble_weights_ = {m: v / total for m, v in inv.items()}
-            engine.ensemble_weights = self.ensemble_weights_
-            pred = engine.predict("ensemble", new, ages)[c_item, c_age]
-            out["ensemble"] = calibration_table(c_item, c_age, c_y, pred, **table_args)
-        return out
-
     # ---------------------------------------------------------------- predict
     def _check_fitted(self) -> None:
         if not hasattr(self, "engine_"):
@@ -395,52 +281,31 @@ default="ensemble"
                 "This ColdStartForecaster is not fitted; call .fit(history, attributes) first."
             )
 
-    def _new_items(
-        self, attributes: Any, launch_date: Any, *, name: str = "new_item_attributes"
-    ) -> ItemTable:
-        attrs = check_frame(attributes, name=name)
-        self.schema_.check(attrs, name=name, handle_unknown=self.handle_unknown)
-        dates = resolve_launch_dates(attrs, launch_date, id_col=self.id_col)
-        launch = self.calendar_.index(dates)
-        known = attrs[self.id_col].astype(str).isin(set(self.item_ids_))
-        if known.any():
-            warnings.warn(
-                f"{int(known.sum())} item(s) in {name} already have history in training (e.g. "
-                f"{attrs.loc[known.to_numpy(), self.id_col].astype(str).tolist()[:3]}); they are "
-                "forecast as new, ignoring that history. Use update() to use their sales.",
-                UserWarning,
-                stacklevel=3,
-            )
-        return self._encode(attrs.reset_index(drop=True), launch)
+    def _new_items(self, attributes: Any, launch_date: Any, *, dated: bool = True) -> ItemTable:
+        return new_items(
+            attributes,
+            launch_date,
+            schema=self.schema_,
+            calendar=self.calendar_,
+            known_ids=self.item_ids_,
+            id_col=self.id_col,
+            category=self.category,
+            handle_unknown=self.handle_unknown,
+            dated=dated,
+            stacklevel=3,
+        )
 
-    def _intervals(self, method: str, pred: np.ndarray, ages: np.ndarray, spread: Any = 1.0):
+    def _intervals(
+        self, method: str, pred: np.ndarray, ages: np.ndarray, spread: Any = 1.0
+    ) -> np.ndarray:
         offsets = self.calibration_[method]["offsets"]
         return quantile_bands(offsets, pred, ages, offset=self.offset_, spread=spread)
 
     def _frame(
-        self,
-        ids: np.ndarray,
-        launch: np.ndarray,
-        ages: np.ndarray,
-        mean: np.ndarray,
-        q: np.ndarray,
+        self, new: ItemTable, ages: np.ndarray, mean: np.ndarray, q: np.ndarray
     ) -> pd.DataFrame:
-        n, h = mean.shape
-        t = launch[:, None] + ages
-        frame = pd.DataFrame(
-            {
-                "item_id": np.repeat(ids.astype(str), h),
-                "date": self.calendar_.dates(t.ravel()),
-                "age": ages.ravel() if ages.ndim == 2 else np.tile(ages, n),
-                "forecast": np.maximum(mean, 0.0).ravel(),
-            }
-        )
-        check_output(frame["forecast"].to_numpy(), what="forecast")
-        for j, level in enumerate(self.quantiles_):
-            frame[quantile_column(level)] = check_output(
-                q[..., j].ravel(), what="forecast interval"
-            )
-        return frame
+        dates = self.calendar_.dates((new.launch[:, None] + ages).ravel())
+        return forecast_frame(new.ids, dates, ages, mean, q, self.quantiles_)
 
     def predict(
         self,
@@ -497,9 +362,7 @@ default="ensemble"
         with self._threads():
             mean = self.engine_.predict(m, new, ages)
         q = self._intervals(m, mean, ages)
-        return Forecast(
-            self._frame(new.ids, new.launch, ages, mean, q), m, list(self.quantiles_), h
-        )
+        return Forecast(self._frame(new, ages, mean, q), m, list(self.quantiles_), h)
 
     def mase_scale(self, new_item_attributes: pd.DataFrame) -> pd.Series:
         """The MASE scale of each new item, known before it sells.
@@ -518,9 +381,7 @@ default="ensemble"
             Positive scales indexed by item id (as str).
         """
         self._check_fitted()
-        attrs = check_frame(new_item_attributes, name="new_item_attributes")
-        self.schema_.check(attrs, name="new_item_attributes", handle_unknown=self.handle_unknown)
-        new = self._encode(attrs.reset_index(drop=True), np.zeros(len(attrs), dtype=np.int64))
+        new = self._new_items(new_item_attributes, None, dated=False)
         g = np.where(new.group >= 0, new.group, self.engine_.n_groups)
         return pd.Series(self.engine_.scale_[g], index=new.ids.astype(str), name="scale")
 
@@ -563,72 +424,28 @@ default="ensemble"
         """
         self._check_fitted()
         h = check_horizon(horizon)
-        recent = check_history(
+        attrs, sales, launch_date = check_recent_sales(
             recent_history,
+            new_item_attributes,
+            launch_date,
+            calendar=self.calendar_,
             id_col=self.id_col,
             date_col=self.date_col,
             target_col=self.target_col,
-            name="recent_history",
-        )
-        attrs = check_frame(new_item_attributes, name="new_item_attributes")
-        if self.id_col not in attrs.columns:
-            raise InputError(f"new_item_attributes lacks the item id column {self.id_col!r}.")
-        ids = attrs[self.id_col].astype(str)
-        extra = sorted(set(recent["item"]) - set(ids))
-        if extra:
-            raise InputError(
-                f"recent_history has item(s) {extra[:3]} without a row in new_item_attributes."
-            )
-        frame = check_gaps(
-            recent,
-            self.calendar_.index(
-                pd.DatetimeIndex(recent["date"]), exact=True, name="recent_history dates"
-            ),
             missing=self.missing,
-            name="recent_history",
         )
-        first = frame.groupby("item")["t"].min()
-        if launch_date is None and LAUNCH_COL not in attrs.columns:
-            no_sales = sorted(set(ids) - set(first.index))
-            if no_sales:
-                raise InputError(
-                    f"item(s) {no_sales[:3]} have no recent sales and no launch date; pass "
-                    "launch_date or forecast them with predict()."
-                )
-            launch_date = {i: self.calendar_.dates(np.array([first[i]]))[0] for i in ids}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             new = self._new_items(attrs, launch_date)
-        pos = pd.Series(np.arange(new.n), index=ids.to_numpy())
-        n_obs = np.zeros(new.n, dtype=np.int64)
-        last_age = np.full(new.n, -1, dtype=np.int64)
-        obs_item = pos.loc[frame["item"].to_numpy()].to_numpy()
-        obs_age = frame["t"].to_numpy() - new.launch[obs_item]
-        if (obs_age < 0).any():
-            bad = frame["item"].to_numpy()[obs_age < 0][:3].tolist()
-            raise InputError(f"recent_history has sales before the launch date of {bad}.")
-        np.add.at(n_obs, obs_item, 1)
-        np.maximum.at(last_age, obs_item, obs_age)
-        ages = np.arange(int(last_age.max()) + 1 + h)
+        early = align_sales(sales, attrs[self.id_col].astype(str), new)
+        ages = np.arange(int(early.last_age.max()) + 1 + h)
         with self._threads():
             prior = self.engine_.predict(self.method, new, ages)
-        d = self.offset_
-        ratio = (frame["y"].to_numpy() + d) / (np.maximum(prior[obs_item, obs_age], 0) + d)
-        mean_ratio = np.ones(new.n)
-        sums = np.bincount(obs_item, weights=ratio, minlength=new.n)
-        mean_ratio[n_obs > 0] = sums[n_obs > 0] / n_obs[n_obs > 0]
-        cal = self.calibration_[self.method]
-        z = n_obs / (n_obs + cal["k"])
-        mult = 1.0 + z * (mean_ratio - 1.0)
-        total = cal["within_var"] + cal["between_var"]
-        spread = np.sqrt((cal["within_var"] + (1 - z) * cal["between_var"]) / total)
-        fut = (last_age + 1)[:, None] + np.arange(h)[None, :]
-        prior_fut = np.take_along_axis(prior, fut, axis=1)
-        post = np.maximum((prior_fut + d) * mult[:, None] - d, 0.0)
-        q = self._intervals(self.method, post, fut, spread[:, None])
-        return Forecast(
-            self._frame(new.ids, new.launch, fut, post, q), self.method, list(self.quantiles_), h
+        fut, post, spread = credibility_update(
+            prior, early, self.calibration_[self.method], offset=self.offset_, horizon=h
         )
+        q = self._intervals(self.method, post, fut, spread[:, None])
+        return Forecast(self._frame(new, fut, post, q), self.method, list(self.quantiles_), h)
 
     def analogues(
         self, new_item_attributes: pd.DataFrame, n_neighbors: int | None = None
@@ -655,33 +472,13 @@ default="ensemble"
         k = (
             self.n_neighbors
             if n_neighbors is None
-            else check_bounded(n_neighbors, name="n_neighbors", integer=True, high=MAX_NEIGHBORS)
+            else check_size(n_neighbors, name="n_neighbors", high=MAX_NEIGHBORS)
         )
-        attrs = check_frame(new_item_attributes, name="new_item_attributes")
-        self.schema_.check(attrs, name="new_item_attributes", handle_unknown=self.handle_unknown)
-        new = self._encode(attrs.reset_index(drop=True), np.zeros(len(attrs), dtype=np.int64))
+        new = self._new_items(new_item_attributes, None, dated=False)
         idx, dist = self.engine_.neighbors(new, k)
-        kk = idx.shape[1]
-        neighbors = pd.DataFrame(
-            {
-                "new_item": np.repeat(new.ids.astype(str), kk),
-                "rank": np.tile(np.arange(1, kk + 1), new.n),
-                "item_id": self.item_ids_[idx.ravel()].astype(str),
-                "distance": np.round(check_output(dist.ravel(), what="analogue distance"), 6),
-            }
-        )
-        codes, t, y = self._train
-        chosen = np.unique(idx)
-        rows = np.isin(codes, chosen)
-        launch = self.engine_.items_.launch
-        curves = pd.DataFrame(
-            {
-                "item_id": self.item_ids_[codes[rows]].astype(str),
-                "age": t[rows] - launch[codes[rows]],
-                "quantity": y[rows],
-            }
-        )
-        return Analogues(neighbors, curves)
+        item, t, y = self._train
+        age = t - self.engine_.items_.launch[item]
+        return analogue_tables(new.ids, idx, dist, self.item_ids_, item, age, y)
 
     def __repr__(self) -> str:
         return f"ColdStartForecaster(method={self.method!r})"

@@ -8,17 +8,75 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.coldstart.checks import check_ax
+from workbench.coldstart.checks import check_output
 from workbench.core.errors import InputError
-from workbench.core.params import check_number
+from workbench.core.params import check_ax, check_number
 from workbench.core.results import Result
 
-__all__ = ["Analogues", "BacktestResult", "Forecast", "metrics_table", "quantile_column"]
+__all__ = [
+    "Analogues",
+    "BacktestResult",
+    "Forecast",
+    "analogue_tables",
+    "forecast_frame",
+    "metrics_table",
+    "quantile_column",
+]
 
 
 def quantile_column(q: float) -> str:
     """Name of the column that holds quantile ``q`` in forecast tables, e.g. ``"q0.1"``."""
     return f"q{q:g}"
+
+
+def forecast_frame(
+    ids: np.ndarray,
+    dates: pd.DatetimeIndex,
+    ages: np.ndarray,
+    mean: np.ndarray,
+    q: np.ndarray,
+    quantiles: list[float],
+) -> pd.DataFrame:
+    """The table of a :class:`Forecast`: one row per item and forecast period.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray
+        Item ids, one per row of ``mean``.
+    dates : pandas.DatetimeIndex
+        Date of every forecast, row-major over ``mean``.
+    ages : numpy.ndarray of int
+        Periods since launch: shape ``(horizon,)`` shared by every item, or ``mean.shape``.
+    mean : numpy.ndarray of shape (n_items, horizon)
+        Point forecasts (negative values are clipped to 0).
+    q : numpy.ndarray of shape (n_items, horizon, n_quantiles)
+        Quantile forecasts.
+    quantiles : list of float
+        Quantile levels, ascending.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item_id``, ``date``, ``age``, ``forecast`` and one per quantile.
+
+    Raises
+    ------
+    InputError
+        If a forecast overflowed to NaN or infinity.
+    """
+    n, h = mean.shape
+    frame = pd.DataFrame(
+        {
+            "item_id": np.repeat(ids.astype(str), h),
+            "date": dates,
+            "age": ages.ravel() if ages.ndim == 2 else np.tile(ages, n),
+            "forecast": np.maximum(mean, 0.0).ravel(),
+        }
+    )
+    check_output(frame["forecast"].to_numpy(), what="forecast")
+    for j, level in enumerate(quantiles):
+        frame[quantile_column(level)] = check_output(q[..., j].ravel(), what="forecast interval")
+    return frame
 
 
 @dataclasses.dataclass(repr=False)
@@ -184,6 +242,57 @@ class Analogues(Result):
         ax.set_ylabel("quantity")
         ax.legend(fontsize=7, ncol=2)
         return ax
+
+
+def analogue_tables(
+    new_ids: np.ndarray,
+    neighbors: np.ndarray,
+    distances: np.ndarray,
+    known_ids: np.ndarray,
+    item: np.ndarray,
+    age: np.ndarray,
+    quantity: np.ndarray,
+) -> Analogues:
+    """The :class:`Analogues` of new items from their nearest known items and the known sales.
+
+    Parameters
+    ----------
+    new_ids : numpy.ndarray
+        Ids of the new items.
+    neighbors, distances : numpy.ndarray of shape (n_new, k)
+        Positions (in ``known_ids``) and distances of each new item's analogues, nearest first.
+    known_ids : numpy.ndarray
+        Ids of the known items.
+    item, age, quantity : numpy.ndarray
+        The known sales rows: item position, periods since launch and quantity.
+
+    Returns
+    -------
+    Analogues
+
+    Raises
+    ------
+    InputError
+        If a distance overflowed to NaN or infinity.
+    """
+    k = neighbors.shape[1]
+    table = pd.DataFrame(
+        {
+            "new_item": np.repeat(new_ids.astype(str), k),
+            "rank": np.tile(np.arange(1, k + 1), len(new_ids)),
+            "item_id": known_ids[neighbors.ravel()].astype(str),
+            "distance": np.round(check_output(distances.ravel(), what="analogue distance"), 6),
+        }
+    )
+    rows = np.isin(item, np.unique(neighbors))
+    curves = pd.DataFrame(
+        {
+            "item_id": known_ids[item[rows]].astype(str),
+            "age": age[rows],
+            "quantity": quantity[rows],
+        }
+    )
+    return Analogues(table, curves)
 
 
 @dataclasses.dataclass(repr=False)
