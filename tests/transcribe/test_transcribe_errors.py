@@ -55,7 +55,7 @@ class _Fake(Transcriber):
     def load(self) -> _Fake:
         return self
 
-    def _segments(self, samples, *, show_progress, offset, **options):
+    def decode(self, samples, *, show_progress, offset, **options):
         self.options.append(options)
         return iter(())
 

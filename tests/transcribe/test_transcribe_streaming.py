@@ -46,7 +46,7 @@ class _Scripted(Transcriber):
     def load(self):
         return self
 
-    def _segments(self, samples, *, show_progress, offset, **options):
+    def decode(self, samples, *, show_progress, offset, **options):
         _Scripted.clock.advance(self.pass_s)
         self.prompts.append(options.get("initial_prompt"))
         words = self.script.pop(0)
@@ -59,13 +59,13 @@ class _Scripted(Transcriber):
 def _passes_take_pass_s(simulated_clock, monkeypatch):
     """Each decoding pass, scripted or by the real model, takes PASS_S on the simulated clock."""
     monkeypatch.setattr(_Scripted, "clock", simulated_clock)
-    real = Transcriber._segments
+    real = Transcriber.decode
 
     def timed(self, *args, **kwargs):
         simulated_clock.advance(PASS_S)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Transcriber, "_segments", timed)
+    monkeypatch.setattr(Transcriber, "decode", timed)
 
 
 def _second(n=1):
@@ -205,12 +205,12 @@ def test_session_stats_and_transcript(transcriber, clips):
 class _Recording(_Scripted):
     """A scripted Transcriber that also records the decoding options of each pass."""
 
-    def _segments(self, samples, *, show_progress, offset, **options):
+    def decode(self, samples, *, show_progress, offset, **options):
         self.options = [
             *getattr(self, "options", []),
             {**options, "seconds": samples.size / SAMPLE_RATE},
         ]
-        yield from super()._segments(samples, show_progress=show_progress, offset=offset, **options)
+        yield from super().decode(samples, show_progress=show_progress, offset=offset, **options)
 
 
 def test_passes_use_one_short_window_and_a_bounded_output():

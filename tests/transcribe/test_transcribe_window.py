@@ -21,7 +21,7 @@ def _decode(transcriber, audio, **window):
     """Segments and encoder frames of one decoding with the short-window options ``window``."""
     stats: dict = {"frames": []}
     segments = list(
-        transcriber._segments(audio, show_progress=False, offset=0.0, window_stats=stats, **window)
+        transcriber.decode(audio, show_progress=False, offset=0.0, window_stats=stats, **window)
     )
     return segments, stats["frames"]
 

@@ -15,49 +15,36 @@ Main entry points
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from workbench.core.lazy import lazy_exports
 
-_EXPORTS = {
-    "SAMPLE_RATE": "audio",
-    "load_audio": "audio",
-    "resample": "audio",
-    "write_wav": "audio",
-    "COMPUTE_TYPES": "model",
-    "default_model_path": "model",
-    "resolve_model": "model",
-    "Segment": "transcript",
-    "Transcript": "transcript",
-    "Word": "transcript",
-    "Transcriber": "transcriber",
-    "StreamStats": "streaming",
-    "StreamUpdate": "streaming",
-    "StreamingSession": "streaming",
-    "iter_chunks": "streaming",
-    "KeyPhrase": "summary",
-    "Sentence": "summary",
-    "Summary": "summary",
-    "key_phrases": "summary",
-    "split_sentences": "summary",
-    "summarize": "summary",
-    "normalize_text": "metrics",
-    "word_error_rate": "metrics",
-    "demo_clip": "speech",
-    "demo_text": "speech",
-    "synthesize": "speech",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "SAMPLE_RATE": "audio",
+        "load_audio": "audio",
+        "resample": "audio",
+        "write_wav": "audio",
+        "COMPUTE_TYPES": "model",
+        "default_model_path": "model",
+        "resolve_model": "model",
+        "Segment": "transcript",
+        "Transcript": "transcript",
+        "Word": "transcript",
+        "Transcriber": "transcriber",
+        "StreamStats": "stream_results",
+        "StreamUpdate": "stream_results",
+        "StreamingSession": "streaming",
+        "iter_chunks": "chunks",
+        "KeyPhrase": "summary",
+        "Sentence": "summary",
+        "Summary": "summary",
+        "key_phrases": "summary",
+        "split_sentences": "summary",
+        "summarize": "summary",
+        "normalize_text": "metrics",
+        "word_error_rate": "metrics",
+        "demo_clip": "speech",
+        "demo_text": "speech",
+        "synthesize": "speech",
+    },
+)

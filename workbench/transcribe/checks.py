@@ -1,4 +1,4 @@
-"""Boundary checks of the transcription tool: bounded sizes, flags, names, text and plot axes.
+"""Boundary checks of the transcription tool: bounded sizes, settings and lists of text.
 
 Public functions call these once, before loading a model or decoding, so ``'x'``, ``NaN``,
 ``10**7`` or a list where text belongs get a :class:`~workbench.core.errors.WorkbenchError`
@@ -13,17 +13,13 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.params import check_number
+from workbench.core.params import check_flag, check_number
 from workbench.core.validation import check_choice, check_positive
 
 __all__ = [
     "MAX_SENTENCES",
-    "check_ax",
     "check_bounded",
-    "check_flag",
     "check_text_list",
     "check_transcriber_params",
 ]
@@ -48,13 +44,16 @@ def check_bounded(
 ) -> Any:
     """A positive (``strict``) or non-negative number no larger than ``high``.
 
-    The type and lower bound are checked with
-    :func:`~workbench.core.validation.check_positive` (message ``"n must be > 0"``), the upper
-    bound with :func:`~workbench.core.params.check_number`.
+    The one bound check of this tool, kept because its messages are part of the tool since its
+    first release: a value below the bound reads ``"n must be > 0"`` (or ``">= 0"``), as
+    :func:`~workbench.core.validation.check_positive` words it, where
+    :func:`~workbench.core.params.check_number` alone would say ``"n must lie in (0, 32]"``.
+    The upper bound, and integers above it however large, go to ``check_number``.
 
     Parameters
     ----------
     value : int or float
+        The number given by the user.
     name : str
         Argument name used in the message.
     high : float
@@ -73,16 +72,9 @@ def check_bounded(
     int or float
     """
     low, low_open = (1, False) if integer and strict else (0, strict)
-    if (
-        isinstance(value, numbers.Integral)
-        and not isinstance(value, bool)
-        and (value > high or value < -(2**63))
-    ):
-        # check_positive calls np.isfinite, which fails on ints beyond int64 such as -10**20.
-        return check_number(
-            value, name=name, low=low, low_open=low_open, high=high, integer=True, hint=hint
-        )
-    check_positive(value, name=name, strict=strict, integer=integer)
+    too_big = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > high
+    if not too_big:
+        check_positive(value, name=name, strict=strict, integer=integer)
     return check_number(
         value,
         name=name,
@@ -90,19 +82,10 @@ def check_bounded(
         low_open=low_open,
         high=high,
         high_open=high_open,
-        integer=integer,
+        # An int beyond the float range is out of range, not "not a finite number".
+        integer=integer or too_big,
         hint=hint,
     )
-
-
-def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
-    """A boolean (numpy booleans accepted), or None when ``optional``."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        allowed = "True, False or None" if optional else "True or False"
-        raise InputTypeError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__}).")
-    return bool(value)
 
 
 def check_text_list(texts: Any, *, name: str) -> list[str]:
@@ -122,20 +105,6 @@ def check_text_list(texts: Any, *, name: str) -> list[str]:
                 "each item with str() or drop it."
             )
     return out
-
-
-def check_ax(ax: Any) -> Any:
-    """None or a matplotlib ``Axes`` to draw on."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise InputTypeError(
-            f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got "
-            f"{type(ax).__name__}."
-        )
-    return ax
 
 
 def check_transcriber_params(params: dict[str, Any], compute_types: Iterable[str]) -> None:

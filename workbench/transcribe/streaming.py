@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
-from workbench.transcribe.chunks import MAX_BUFFER_S, check_session_params, iter_chunks
+from workbench.transcribe.chunks import MAX_BUFFER_S, check_session_params
+from workbench.transcribe.decoder import WhisperDecoder
 from workbench.transcribe.stream_results import StreamStats, StreamUpdate
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
 from workbench.transcribe.window import FRAMES_PER_SECOND
 
-if TYPE_CHECKING:
-    from workbench.transcribe.transcriber import Transcriber
-
-__all__ = ["StreamStats", "StreamUpdate", "StreamingSession", "iter_chunks"]
+__all__ = ["StreamingSession"]
 
 _NORM = re.compile(r"[^a-z0-9']+")
 _MAX_BUFFER_S = MAX_BUFFER_S  # Whisper sees 30 s windows; never let the buffer outgrow one
@@ -63,7 +61,8 @@ class StreamingSession:
     Parameters
     ----------
     transcriber : Transcriber
-        Supplies the model and decoding settings (its ``word_timestamps`` is forced on).
+        Supplies the model and decoding settings (its ``word_timestamps`` is forced on); any
+        :class:`~workbench.transcribe.decoder.WhisperDecoder` will do.
     sample_rate : int, optional
         Rate of the chunks (default 16,000; other rates are resampled chunk by chunk).
     min_chunk_s : float, default=1.0
@@ -93,7 +92,7 @@ class StreamingSession:
 
     def __init__(
         self,
-        transcriber: Transcriber,
+        transcriber: WhisperDecoder,
         *,
         sample_rate: int | None = None,
         min_chunk_s: float = 1.0,
@@ -103,9 +102,8 @@ class StreamingSession:
         encoder_window: str = "short",
         window_margin_s: float = 2.0,
     ) -> None:
-        from workbench.transcribe.transcriber import Transcriber
-
-        if not isinstance(transcriber, Transcriber):
+        # Any WhisperDecoder decodes (a Transcriber is one); streaming needs nothing else of it.
+        if not isinstance(transcriber, WhisperDecoder):
             raise InputTypeError(
                 f"transcriber must be a Transcriber, got {type(transcriber).__name__}."
             )
@@ -222,7 +220,7 @@ class StreamingSession:
         if self._buffer.size >= SAMPLE_RATE // 10:
             start = time.perf_counter()
             buffered = self._buffer.size / SAMPLE_RATE
-            segments = self.transcriber._segments(
+            segments = self.transcriber.decode(
                 self._buffer,
                 show_progress=False,
                 offset=self._offset,

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, InputTypeError, UnknownNameError
-from workbench.core.progress import progress
+from workbench.core.errors import InputError, InputTypeError
+from workbench.core.parallel import parallel_map
+from workbench.core.params import check_flag
 from workbench.core.validation import check_n_jobs
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
-from workbench.transcribe.checks import check_bounded, check_flag, check_transcriber_params
-from workbench.transcribe.model import COMPUTE_TYPES, DEFAULT_MODEL, load_whisper_model
-from workbench.transcribe.transcript import MAX_SECONDS, Segment, Transcript, Word
-from workbench.transcribe.window import WindowDone, short_window_model
+from workbench.transcribe.checks import check_bounded, check_transcriber_params
+from workbench.transcribe.chunks import check_chunk_source
+from workbench.transcribe.decoder import WhisperDecoder, check_decode_options
+from workbench.transcribe.model import COMPUTE_TYPES
+from workbench.transcribe.stream_results import StreamUpdate
+from workbench.transcribe.streaming import StreamingSession
+from workbench.transcribe.transcript import MAX_SECONDS, Segment, Transcript
 
 __all__ = ["Transcriber"]
 
 
-class Transcriber:
+class Transcriber(WhisperDecoder):
     """Transcribe speech offline with a Whisper model in CTranslate2 format (faster-whisper).
 
     Parameters
@@ -58,111 +62,17 @@ class Transcriber:
     load_seconds_ : float
         Wall time of loading the model (0 if it came from the in-process cache).
 
+    See Also
+    --------
+    workbench.transcribe.decoder.WhisperDecoder : the settings, :meth:`load` and the decoding
+        step this class shares with :class:`StreamingSession`.
+
     Examples
     --------
     >>> from workbench.transcribe import Transcriber, demo_clip
     >>> t = Transcriber().transcribe(demo_clip())  # doctest: +SKIP
     >>> t.to_srt()  # doctest: +SKIP
     """
-
-    def __init__(
-        self,
-        model: str | os.PathLike[str] = DEFAULT_MODEL,
-        *,
-        compute_type: str = "int8",
-        cpu_threads: int = 2,
-        beam_size: int = 1,
-        language: str = "en",
-        vad_filter: bool = False,
-        word_timestamps: bool = True,
-        vad_min_silence_ms: int = 500,
-        temperature: float | tuple[float, ...] = 0.0,
-    ) -> None:
-        self.model = model
-        self.compute_type = compute_type
-        self.cpu_threads = cpu_threads
-        self.beam_size = beam_size
-        self.language = language
-        self.vad_filter = vad_filter
-        self.word_timestamps = word_timestamps
-        self.vad_min_silence_ms = vad_min_silence_ms
-        self.temperature = temperature
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, scikit-learn style (rebuilds an equal Transcriber)."""
-        return {
-            "model": self.model,
-            "compute_type": self.compute_type,
-            "cpu_threads": self.cpu_threads,
-            "beam_size": self.beam_size,
-            "language": self.language,
-            "vad_filter": self.vad_filter,
-            "word_timestamps": self.word_timestamps,
-            "vad_min_silence_ms": self.vad_min_silence_ms,
-            "temperature": self.temperature,
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"Transcriber(model={str(self.model)!r}, compute_type={self.compute_type!r}, "
-            f"beam_size={self.beam_size}, vad_filter={self.vad_filter})"
-        )
-
-    def _check_params(self) -> None:
-        check_transcriber_params(self.get_params(), COMPUTE_TYPES)
-
-    def load(self) -> Transcriber:
-        """Load the model now (otherwise the first transcription does it).
-
-        Returns
-        -------
-        Transcriber
-            ``self``, with ``model_``, ``model_path_`` and ``load_seconds_`` set.
-
-        Raises
-        ------
-        ModelError
-            If the model cannot be loaded.
-        """
-        self._check_params()
-        if getattr(self, "_loaded_key", None) == self._key():
-            return self
-        self.model_, self.model_path_, seconds = load_whisper_model(
-            self.model, compute_type=self.compute_type, cpu_threads=self.cpu_threads
-        )
-        self.load_seconds_ = seconds
-        self._loaded_key = self._key()
-        model_lang = getattr(self.model_.model, "is_multilingual", True)
-        if not model_lang and self.language != "en":
-            raise InputError(
-                f"The model {self.model_path_!r} is English-only; use language='en' or a "
-                "multilingual model."
-            )
-        languages = getattr(self.model_, "supported_languages", None)
-        if languages and self.language not in languages:
-            raise UnknownNameError("language", self.language, languages)
-        return self
-
-    def _key(self) -> tuple[Any, ...]:
-        return (str(self.model), self.compute_type, self.cpu_threads)
-
-    def _decode_options(self, **overrides: Any) -> dict[str, Any]:
-        opts: dict[str, Any] = {
-            "language": self.language,
-            "beam_size": self.beam_size,
-            "word_timestamps": self.word_timestamps,
-            "vad_filter": self.vad_filter,
-            "condition_on_previous_text": False,
-            "temperature": (
-                list(self.temperature)
-                if isinstance(self.temperature, tuple | list)
-                else float(self.temperature)
-            ),
-        }
-        if self.vad_filter:
-            opts["vad_parameters"] = {"min_silence_duration_ms": self.vad_min_silence_ms}
-        opts.update(overrides)
-        return opts
 
     def iter_segments(
         self,
@@ -203,10 +113,10 @@ class Transcriber:
         samples = load_audio(audio, sample_rate=sample_rate)
         check_flag(show_progress, name="show_progress", optional=True)
         offset = check_bounded(offset, name="offset", strict=False, high=MAX_SECONDS)
-        _check_decode_options(decode_options)
+        check_decode_options(decode_options)
         self.load()
         try:
-            yield from self._segments(
+            yield from self.decode(
                 samples, show_progress=show_progress, offset=offset, **decode_options
             )
         except (TypeError, ValueError) as exc:
@@ -216,60 +126,6 @@ class Transcriber:
                 f"faster-whisper refused the decode options {sorted(decode_options)} "
                 f"({type(exc).__name__}: {str(exc)[:200]}); check their types and values."
             ) from exc
-
-    def _segments(
-        self,
-        samples: np.ndarray,
-        *,
-        show_progress: bool | None,
-        offset: float,
-        short_window_margin_s: float | None = None,
-        one_window: bool = False,
-        window_stats: dict | None = None,
-        **decode_options: Any,
-    ) -> Iterator[Segment]:
-        # show_progress=False means no bar at all (streaming passes): observers see nothing.
-        # short_window_margin_s: decode one window whose encoder sees only the audio plus this
-        # margin (the streaming fast path, see workbench.transcribe.window).
-        duration = samples.size / SAMPLE_RATE
-        whisper = self.model_
-        if short_window_margin_s is not None:
-            whisper = short_window_model(
-                whisper, margin_s=short_window_margin_s, one_window=one_window, stats=window_stats
-            )
-        raw, _info = whisper.transcribe(samples, **self._decode_options(**decode_options))
-        total = max(1, round(duration))
-        bar = None
-        if show_progress is not False:
-            disable = None if show_progress is None else False
-            bar = progress(total=total, desc="Transcribing (audio s)", disable=disable)
-        done = 0
-        try:
-            for i, s in enumerate(_until_window_done(raw)):
-                words = tuple(
-                    Word(
-                        float(w.start) + offset, float(w.end) + offset, w.word, float(w.probability)
-                    )
-                    for w in (s.words or ())
-                )
-                yield Segment(
-                    id=i,
-                    start=float(s.start) + offset,
-                    end=float(s.end) + offset,
-                    text=s.text.strip(),
-                    avg_logprob=float(s.avg_logprob),
-                    no_speech_prob=float(s.no_speech_prob),
-                    words=words,
-                )
-                step = min(total, round(s.end)) - done
-                if bar is not None and step > 0:
-                    bar.update(step)
-                    done += step
-            if bar is not None and total > done:
-                bar.update(total - done)
-        finally:
-            if bar is not None:
-                bar.close()
 
     def transcribe(
         self,
@@ -314,7 +170,7 @@ class Transcriber:
             raise InputTypeError(f"on_segment must be callable, got {type(on_segment).__name__}.")
         self.load()
         segments = []
-        for segment in self._segments(samples, show_progress=show_progress, offset=0.0):
+        for segment in self.decode(samples, show_progress=show_progress, offset=0.0):
             segments.append(segment)
             if on_segment is not None:
                 on_segment(segment)
@@ -362,11 +218,7 @@ class Transcriber:
         list of Transcript
             In input order.
         """
-        from functools import partial
-
-        from workbench.core.parallel import parallel_map
-
-        self._check_params()
+        check_transcriber_params(self.get_params(), COMPUTE_TYPES)
         if isinstance(audios, str | bytes | bytearray | np.ndarray | os.PathLike) or not isinstance(
             audios, Iterable
         ):
@@ -396,7 +248,7 @@ class Transcriber:
         buffer_trim_s: float = 10.0,
         summary_sentences: int = 3,
         encoder_window: str = "short",
-    ) -> Iterator[Any]:
+    ) -> Iterator[StreamUpdate]:
         """Transcribe audio chunks as they arrive, yielding confirmed and tentative text.
 
         A local-agreement policy (as in whisper_streaming): after each new chunk the whole
@@ -436,9 +288,6 @@ class Transcriber:
         --------
         StreamingSession : the same as an object you push chunks into (e.g. from a widget).
         """
-        from workbench.transcribe.chunks import check_chunk_source
-        from workbench.transcribe.streaming import StreamingSession
-
         check_chunk_source(chunks)
         session = StreamingSession(
             self,
@@ -451,29 +300,12 @@ class Transcriber:
         return _updates(session, chunks)
 
 
-def _updates(session: Any, chunks: Iterable[Any]) -> Iterator[Any]:
+def _updates(session: StreamingSession, chunks: Iterable[Any]) -> Iterator[StreamUpdate]:
     for chunk in chunks:
         update = session.push(chunk)
         if update is not None:
             yield update
     yield session.finish()
-
-
-def _check_decode_options(options: dict[str, Any]) -> None:
-    from faster_whisper import WhisperModel
-
-    known = set(inspect.signature(WhisperModel.transcribe).parameters) - {"self", "audio"}
-    for key in options:
-        if key not in known:
-            raise UnknownNameError("decode option", key, known)
-
-
-def _until_window_done(segments: Iterable[Any]) -> Iterator[Any]:
-    # A short-window view ends its pass by raising WindowDone where a second window would start.
-    try:
-        yield from segments
-    except WindowDone:
-        return
 
 
 def _transcribe_with(params: dict[str, Any], audio: Any) -> Transcript:

@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_ax
 from workbench.core.paths import atomic_write, check_write_path
 from workbench.core.results import Result
 from workbench.core.validation import check_choice
-from workbench.transcribe.checks import check_ax
 
 __all__ = ["EXPORT_FORMATS", "MAX_SECONDS", "Segment", "Transcript", "Word", "format_timestamp"]
 
