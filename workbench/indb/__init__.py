@@ -6,53 +6,30 @@ Importing this package is cheap: the public names are loaded on first use, and
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-__all__ = [
-    "MODEL_TYPES",
-    "TABLE",
-    "Feature",
-    "ModelInfo",
-    "ModelStore",
-    "TrainResult",
-    "compile_sql",
-    "connect",
-    "create_customers_table",
-    "get_store",
-    "load_ipython_extension",
-    "make_customers",
-    "set_store",
-    "train_model",
-]
+from workbench.core.lazy import lazy_exports
 
-_LAZY = {
-    "Feature": "workbench.indb.features",
-    "ModelInfo": "workbench.indb.results",
-    "ModelStore": "workbench.indb.store",
-    "connect": "workbench.indb.session",
-    "get_store": "workbench.indb.session",
-    "set_store": "workbench.indb.session",
-    "compile_sql": "workbench.indb.sql_compile",
-    "make_customers": "workbench.indb.demo",
-    "create_customers_table": "workbench.indb.demo",
-    "TABLE": "workbench.indb.store_integrity",
-    "MODEL_TYPES": "workbench.indb.training",
-    "TrainResult": "workbench.indb.training",
-    "train_model": "workbench.indb.training",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'workbench.indb' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Feature": "features",
+        "ModelInfo": "results",
+        "ModelStore": "store",
+        "StoreLockedError": "database",
+        "connect": "session",
+        "get_store": "session",
+        "set_store": "session",
+        "compile_sql": "sql_compile",
+        "make_customers": "demo",
+        "create_customers_table": "demo",
+        "TABLE": "store_integrity",
+        "MODEL_TYPES": "training",
+        "TrainResult": "training",
+        "train_model": "training",
+    },
+    eager=("load_ipython_extension",),
+)
 
 
 def load_ipython_extension(ipython: Any) -> None:
