@@ -334,3 +334,42 @@ def test_panel_model_picker_follows_the_method():
 def test_curve_summary_when_every_fit_failed():
     curve = CurveResult("removal", "lowest", np.array([0.0, 0.5]), np.array([np.nan, np.nan]))
     assert curve.summary()["best_score"] is None and curve.summary()["first_score"] is None
+
+
+def test_make_method_checks_a_given_model():
+    with pytest.raises(InputTypeError, match="estimator instance"):
+        make_method("banzhaf", model="x")
+    with pytest.raises(ModelError, match="neither a classifier nor a regressor"):
+        make_method("tmc_shapley", model=KMeans(n_clusters=2, n_init=1))
+
+
+def test_float_labels_too_large_to_be_classes(data):
+    X, y, _, _ = data
+    with pytest.raises(InputError, match=r"integers below 2\*\*53"):
+        LabelConfidence(GaussianNB(), cv=2).fit(X, y * 1e30 + 1e30)
+
+
+def test_huge_features_leave_the_batched_solver(data):
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.valuation import MSRBanzhaf
+
+    X, y, Xt, yt = data
+    res = MSRBanzhaf(LogisticRegression(), n_samples=5, random_state=0).fit(
+        X * 1e30 + 1e30, y, Xt * 1e30 + 1e30, yt
+    )
+    assert res.utility_backend_ == "sklearn" and np.isfinite(res.values_).all()
+
+
+def test_result_fields_must_have_the_right_types(data):
+    X, y, Xt, yt = data
+    with pytest.raises(InputTypeError, match="values must hold numbers"):
+        ValuationResult("m", ["a", "b"], np.zeros(2), np.ones(2))
+    with pytest.raises(InputTypeError, match="method must be a string"):
+        ValuationResult(float("nan"), np.zeros(2), np.zeros(2), np.ones(2))
+    with pytest.raises(InputError, match="counts must be finite"):
+        ValuationResult("m", np.zeros(2), np.zeros(2), np.array([1.0, np.inf]))
+    with pytest.raises(UnknownNameError, match="curve kind"):
+        CurveResult("sideways", "lowest", np.array([0.0]), np.array([0.5]))
+    with pytest.raises(InputError, match="default_score must be finite"):
+        Utility(GaussianNB(), X, y, Xt, yt, default_score=10**30 * 10**300)

@@ -149,6 +149,12 @@ def check_records(X: Any, y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, 
     """Check audit records: finite float32-safe features and class labels of equal length."""
     Xa = check_array(X, name="X", min_samples=min_samples, float32=True)
     ya = check_classification_target(y)
+    if ya.dtype.kind == "f" and float(np.abs(ya).max()) > 2.0**53:
+        # scikit-learn reads whole floats this large as a continuous target
+        raise InputError(
+            f"y holds float labels up to {float(np.abs(ya).max()):.3g}; class labels must be "
+            "integers below 2**53 or strings. Encode the classes (e.g. LabelEncoder)."
+        )
     check_consistent_length(X=Xa, y=ya)
     return Xa, ya
 

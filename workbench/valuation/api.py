@@ -9,7 +9,7 @@ from workbench.core.errors import InputError, UnknownNameError
 from workbench.core.validation import check_choice
 from workbench.valuation.base import BaseValuation
 from workbench.valuation.catalog import MEMBER_METHODS
-from workbench.valuation.checks import check_method_params
+from workbench.valuation.checks import check_method_params, check_model
 from workbench.valuation.ensemble import RankEnsemble
 from workbench.valuation.result import ValuationResult
 
@@ -58,6 +58,10 @@ def make_method(method: str, **params: Any) -> BaseValuation:
             f"Method {method!r} trains no model, so model={type(params['model']).__name__} "
             f"would be ignored. Drop model=, or pick a method that retrains it: {uses}."
         )
+    if params.get("model") is not None:
+        check_model(
+            params["model"], classifier_only=cls.classification_only, methods=cls.model_methods
+        )
     # Dropped common parameters are still checked: a bad seed or budget is a mistake anyway.
     check_method_params({k: v for k, v in params.items() if k in _COMMON and v is not None})
     unknown = sorted(
@@ -98,7 +102,8 @@ def value(
         model-based methods (default ``LogisticRegression(max_iter=1000)``). ``knn_shapley``,
         the default method, trains no model and refuses one: pass ``method=`` too. A plain L2/lbfgs
         ``LogisticRegression`` scored by accuracy is fitted on many subsets at once by a batched
-        numpy solver of the same objective (``result.utility_backend`` says which path ran).
+        numpy solver of the same objective when the features lie within +-1e6
+        (``result.utility_backend`` says which path ran).
     method : str, default="knn_shapley"
         ``"loo"``, ``"tmc_shapley"``, ``"beta_shapley"``, ``"banzhaf"`` (MSR), ``"knn_shapley"``,
         ``"data_oob"``, ``"confidence"`` or ``"ensemble"``.

@@ -21,7 +21,17 @@ from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import Budget
 from workbench.valuation.utility import Utility
 
-__all__ = ["BaseValuation", "ValuationData", "check_scorer", "check_test", "default_model"]
+__all__ = [
+    "FAST_MAX_ABS",
+    "BaseValuation",
+    "ValuationData",
+    "check_scorer",
+    "check_test",
+    "default_model",
+]
+
+#: Largest feature magnitude the batched LogisticRegression solver takes (sklearn fits the rest).
+FAST_MAX_ABS = 1e6
 
 
 def default_model() -> Any:
@@ -185,7 +195,8 @@ class BaseValuation(BaseEstimator):
             from workbench.valuation.logistic_batch import LogisticUtility, logistic_spec
 
             spec = logistic_spec(model)
-            if spec is not None:
+            # Far beyond this magnitude the batched Newton solves go singular (seen from 1e10).
+            if spec is not None and float(np.abs(data.X).max()) <= FAST_MAX_ABS:
                 fast = LogisticUtility(
                     spec,
                     data.X,

@@ -34,6 +34,7 @@ __all__ = [
     "check_beta_args",
     "check_flag",
     "check_fractions",
+    "check_label_size",
     "check_mask",
     "check_method_params",
     "check_model",
@@ -202,8 +203,22 @@ def check_regression_scorer(model: Any, scorer: Any, *, classification: bool) ->
 def check_target(y: Any, *, classification: bool, name: str = "y", min_classes: int = 2) -> Any:
     """Check labels (classification) or a finite numeric target (regression)."""
     if classification:
-        return check_classification_target(y, name=name, min_classes=min_classes)
+        ya = check_classification_target(y, name=name, min_classes=min_classes)
+        check_label_size(ya, name=name)
+        return ya
     return check_regression_target(y, name=name, float32=True)
+
+
+def check_label_size(y: np.ndarray, *, name: str = "y") -> None:
+    """Refuse float labels beyond 2**53, where whole numbers stop being exact integers.
+
+    scikit-learn reads such labels as a continuous target, so its fits would fail one by one.
+    """
+    if y.dtype.kind == "f" and y.size and float(np.abs(y).max()) > 2.0**53:
+        raise InputError(
+            f"{name} holds float labels up to {float(np.abs(y).max()):.3g}; class labels must be "
+            "integers below 2**53 or strings. Encode the classes (e.g. LabelEncoder)."
+        )
 
 
 def check_mask(mask: Any, n: int, *, name: str = "noisy") -> np.ndarray:

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError, ModelError
-from workbench.core.params import check_size
+from workbench.core.errors import InputError, InputTypeError, ModelError
+from workbench.core.params import check_size, check_text
 from workbench.core.results import Result
-from workbench.core.validation import check_array
+from workbench.core.validation import check_array, check_choice
 from workbench.valuation.checks import MAX_POINTS, check_ax, check_mask
 
 __all__ = ["CurveResult", "ValuationResult"]
@@ -70,7 +70,8 @@ class ValuationResult(Result):
     utility_backend: str = ""
 
     def __post_init__(self) -> None:
-        values = np.asarray(self.values, dtype=float)
+        check_text(self.method, name="method")
+        values = _floats(self.values, "values")
         if values.ndim != 1:
             raise InputError(f"values must be 1-dimensional, got shape {values.shape}.")
         bad = ~np.isfinite(values)
@@ -82,13 +83,15 @@ class ValuationResult(Result):
             )
         self.values = values
         n = values.size
-        stderr = np.asarray(self.stderr, dtype=float).ravel()
-        counts = np.asarray(self.counts, dtype=float).ravel()
+        stderr = _floats(self.stderr, "stderr").ravel()
+        counts = _floats(self.counts, "counts").ravel()
         if stderr.size != n or counts.size != n:
             raise InputError(
                 f"values, stderr and counts need one entry per point ({n}); got "
                 f"{stderr.size} and {counts.size}."
             )
+        if not np.isfinite(counts).all():
+            raise InputError("counts must be finite numbers of updates.")
         # An undefined standard error (fewer than two updates) is reported as NaN, never inf.
         self.stderr = np.where(np.isfinite(stderr), stderr, np.nan)
         self.counts = counts
@@ -208,8 +211,10 @@ class CurveResult(Result):
     n_failed_fits: int = 0
 
     def __post_init__(self) -> None:
+        check_choice(self.kind, ["removal", "addition"], kind="curve kind")
+        check_choice(self.order, ["lowest", "highest", "random"], kind="order")
         self.fractions = check_array(self.fractions, name="fractions", ndim=1)
-        self.scores = np.asarray(self.scores, dtype=float).ravel()
+        self.scores = _floats(self.scores, "scores").ravel()
         if self.scores.size != self.fractions.size:
             raise InputError(
                 f"scores has {self.scores.size} entries but fractions {self.fractions.size}."
@@ -260,6 +265,13 @@ class CurveResult(Result):
         ax.set_title(f"Point {self.kind} curve")
         ax.legend()
         return ax
+
+
+def _floats(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputTypeError(f"{name} must hold numbers only.") from None
 
 
 def _check_k(k: Any, n: int) -> int:

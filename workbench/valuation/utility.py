@@ -8,6 +8,8 @@ reason and the caller reports the totals in its result.
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -140,8 +142,14 @@ class Utility:
             if self.X_test.shape[1] != self.X.shape[1]:
                 raise InputError("X_test and X have different numbers of features.")
         d = self.default_score
-        if isinstance(d, bool) or not isinstance(d, int | float | np.number) or np.isinf(d):
-            raise InputTypeError(f"default_score must be a finite number (or NaN), got {d!r}.")
+        if isinstance(d, bool) or not isinstance(d, numbers.Real):
+            raise InputTypeError(f"default_score must be a number (or NaN), got {d!r}.")
+        try:
+            infinite = math.isinf(float(d))
+        except OverflowError:  # an int too large for a float
+            infinite = True
+        if infinite:
+            raise InputError(f"default_score must be finite (or NaN), got {d!r}.")
         if not callable(self.scorer):
             from sklearn.metrics import get_scorer_names
 
