@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import time
 
 import duckdb
 import matplotlib
@@ -102,13 +101,13 @@ def _accepts(call):
 
 @pytest.mark.parametrize("every", ["1 second", "1 microsecond", "1 millisecond"])
 def test_too_fine_every_is_refused_at_once(month_log, every):
-    start = time.perf_counter()
+    # Counted in SQL and refused before any row is read; no wall-clock bound (it would depend on
+    # how busy the machine is); a hang would fail the fuzz test's time limit.
     coarser = r"MAX_WINDOWS=10,000.*coarser every such as every='1 hour'"
     with pytest.raises(InputError, match=coarser):
         wd.read_windows(month_log, "log", time_column="ts", every=every)
     with pytest.raises(InputError, match="MAX_WINDOWS"):
         wd.monitor_table(month_log, "log", time_column="ts", every=every, show_progress=False)
-    assert time.perf_counter() - start < 10
 
 
 def test_window_bound_counts_only_kept_windows(month_log, monkeypatch):
@@ -246,10 +245,8 @@ def test_demo_database_path(tmp_path, not_duckdb, monkeypatch, database, error, 
     ],
 )
 def test_demo_bounds(kwargs, error, message):
-    start = time.perf_counter()
     with pytest.raises(error, match=message):
         wd.make_demo_log(**kwargs)
-    assert time.perf_counter() - start < 5
 
 
 # ---------------------------------------------------------------- statistics
