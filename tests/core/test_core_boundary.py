@@ -321,3 +321,14 @@ def test_check_fitted_refuses_duck_typed_objects_cleanly():
         check_fitted(Duck())
     with pytest.raises(InputTypeError):
         check_fitted("model")
+
+
+def test_untagged_objects_and_huge_float_labels():
+    class NoTags:
+        def fit(self, X, y):
+            return self
+
+    with pytest.raises(InputTypeError, match="no scikit-learn tags"):
+        check_estimator(NoTags(), kind="classifier")
+    with pytest.raises(InputError, match="beyond 2\\*\\*53"):
+        check_classification_target(np.array([0.0, 1e17]))

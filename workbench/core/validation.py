@@ -369,6 +369,12 @@ def check_classification_target(y: Any, *, name: str = "y", min_classes: int = 2
     if ya.dtype.kind == "f":
         if not np.isfinite(ya).all():
             raise InputError(f"{name} contains NaN or infinite labels; drop those rows first.")
+        if ya.size and float(np.abs(ya).max()) > 2.0**53:
+            # Beyond 2**53 floats are not exact integers; scikit-learn calls such labels continuous.
+            raise InputError(
+                f"{name} holds float labels beyond 2**53, which are not exact integers; "
+                "encode the classes as small integers or strings."
+            )
         if not np.array_equal(ya, np.round(ya)):
             example = float(ya[ya != np.round(ya)][0])
             raise InputError(
@@ -440,11 +446,19 @@ def check_estimator(
         )
     if kind is not None:
         check_choice(kind, ["classifier", "regressor"], kind="estimator kind")
-        ok = is_classifier(model) if kind == "classifier" else is_regressor(model)
+        try:
+            classifier, regressor = is_classifier(model), is_regressor(model)
+        except AttributeError:
+            # scikit-learn 1.9 reads __sklearn_tags__, which only BaseEstimator provides.
+            raise InputTypeError(
+                f"{name} ({type(model).__name__}) has no scikit-learn tags; derive it from "
+                "sklearn.base.BaseEstimator, with the mixin (e.g. ClassifierMixin) listed first."
+            ) from None
+        ok = classifier if kind == "classifier" else regressor
         if not ok:
             other = (
-                "a regressor" if is_regressor(model)
-                else "a classifier" if is_classifier(model)
+                "a regressor" if regressor
+                else "a classifier" if classifier
                 else "neither a classifier nor a regressor"
             )
             raise ModelError(
