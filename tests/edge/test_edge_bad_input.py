@@ -313,7 +313,7 @@ def test_verify_pipeline_checks_the_model(vib_export, vibration):
 
 def test_verify_pipeline_checks_its_options(vib_export):
     rf, art, W = vib_export
-    with pytest.raises(InputTypeError, match="quantize must be True or False or None"):
+    with pytest.raises(InputTypeError, match="quantize must be True, False or None"):
         verify_pipeline(art, rf, W, quantize="yes")
     with pytest.raises(InputError, match="looks continuous"):
         verify_pipeline(art, rf, W, y=np.linspace(0, 1, len(W)))
@@ -356,7 +356,7 @@ def test_fit_to_budget_checks_everything_before_training(vibration):
         fit_to_budget(rf, Xtr, ytr, Xte, yte, leaves=np.array([]), **kw)
     with pytest.raises(InputError, match="n_jobs"):
         fit_to_budget(rf, Xtr, ytr, Xte, yte, n_jobs=0, flash_budget=5000)
-    with pytest.raises(InputTypeError, match="show_progress must be True or False"):
+    with pytest.raises(InputTypeError, match="show_progress must be True, False or None"):
         fit_to_budget(rf, Xtr, ytr, Xte, yte, flash_budget=5000, show_progress="no")
     with pytest.raises(InputError, match="flash_budget is needed"):
         fit_to_budget(rf, Xtr, ytr, Xte, yte, flash_budget=None)

@@ -14,12 +14,11 @@ from sklearn.base import clone
 
 from workbench.core.errors import InputError, InputTypeError, ModelError, WorkbenchError
 from workbench.core.parallel import parallel_map
-from workbench.core.params import check_number, check_random_state, check_size
+from workbench.core.params import check_flag, check_number, check_random_state, check_size
 from workbench.core.results import Result
 from workbench.core.validation import check_array, check_estimator, check_n_jobs
 from workbench.edge.artifact import EdgeArtifact
 from workbench.edge.checks import (
-    check_flag,
     check_flash_budget,
     check_labels,
     check_option,
@@ -264,7 +263,7 @@ def fit_to_budget(
     dtype = check_option(dtype, DTYPES, kind="dtype")
     leaves = check_option(leaves, LEAVES, kind="leaf encoding")
     n_jobs = check_n_jobs(n_jobs)
-    show_progress = check_flag(show_progress, name="show_progress", allow_none=True)
+    show_progress = check_flag(show_progress, name="show_progress", optional=True)
     if grid is None:
         _check_tree_params(estimator.get_params())
         grid = _default_grid(estimator)

@@ -35,8 +35,7 @@ __all__ = [
     "MAX_N_SAMPLES",
     "check_X",
     "check_band_edges",
-    "check_flag",
-    "check_flash_budget",
+        "check_flash_budget",
     "check_fs",
     "check_labels",
     "check_model",
@@ -212,14 +211,6 @@ def check_flash_budget(flash_budget: Any) -> int | None:
     )
 
 
-def check_flag(value: Any, *, name: str, allow_none: bool = False) -> bool | None:
-    """Check a boolean switch (numpy booleans accepted; 0/1 and text are not)."""
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        none = " or None" if allow_none else ""
-        raise InputTypeError(f"{name} must be True or False{none}, got {value!r}.")
-    return bool(value)
 
 
 def check_fs(fs: Any, *, low: float = 0.0, hint: str = "") -> float:

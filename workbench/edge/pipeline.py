@@ -11,13 +11,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.params import check_number
+from workbench.core.params import check_flag, check_number
 from workbench.core.results import Result
 from workbench.core.validation import check_estimator
 from workbench.edge.artifact import EdgeArtifact
 from workbench.edge.checks import (
     check_band_edges,
-    check_flag,
     check_fs,
     check_labels,
     check_targets,
@@ -385,7 +384,7 @@ def verify_pipeline(
     W, fs, band_edges, rtol = _check_common(windows, fs, band_edges, rtol)
     if y is not None:
         y = check_labels(y, len(W))
-    quantize = check_flag(quantize, name="quantize", allow_none=True)
+    quantize = check_flag(quantize, name="quantize", optional=True)
     targets = check_targets(targets)
     if quantize is None:
         quantize = artifact.dtype == "int16"

@@ -28,10 +28,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from workbench.core.errors import InputError
-from workbench.core.params import check_random_state, check_size
+from workbench.core.params import check_flag, check_random_state, check_size
 from workbench.edge.checks import (
     check_band_edges,
-    check_flag,
     check_fs,
     check_n_samples,
     check_windows,

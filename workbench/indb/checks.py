@@ -21,8 +21,7 @@ from workbench.core.validation import check_array
 from workbench.indb.store_integrity import NAME_PATTERN
 
 __all__ = [
-    "check_flag",
-    "check_metrics",
+        "check_metrics",
     "check_model_name",
     "check_numeric_columns",
     "check_table_name",
@@ -112,14 +111,6 @@ def check_version(version: Any) -> int | None:
     return int(check_number(version, name="version", low=1, integer=True))
 
 
-def check_flag(value: Any, *, name: str, allow_none: bool = False) -> bool | None:
-    """Check a boolean argument (``True``/``False``, or None where it means "decide")."""
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        what = "True, False or None" if allow_none else "True or False"
-        raise InputTypeError(f"{name} must be {what}, got {value!r}.")
-    return bool(value)
 
 
 def check_metrics(metrics: Any) -> dict[str, float]:

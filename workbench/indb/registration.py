@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, ModelError
-from workbench.core.params import check_number, check_random_state, check_size
+from workbench.core.params import check_flag, check_number, check_random_state, check_size
 from workbench.core.validation import (
     check_classification_target,
     check_consistent_length,
@@ -25,7 +25,6 @@ from workbench.core.validation import (
     check_regression_target,
 )
 from workbench.indb.checks import (
-    check_flag,
     check_metrics,
     check_model_name,
     check_numeric_columns,
@@ -219,7 +218,7 @@ def prepare_row(
     parity_rows = check_size(parity_rows, name="parity_rows", high=MAX_PARITY_ROWS)
     max_nodes = check_size(max_nodes, name="max_nodes", high=MAX_NODES)
     random_state = check_random_state(random_state)
-    allow_nan = check_flag(allow_nan, name="allow_nan", allow_none=True)
+    allow_nan = check_flag(allow_nan, name="allow_nan", optional=True)
     compile = bool(check_flag(compile, name="compile"))
     all_metrics = check_metrics(metrics)
     features = features_from_frame(model, X)

@@ -24,10 +24,10 @@ from workbench.core.errors import (
     ModelError,
     UnknownNameError,
 )
-from workbench.core.params import check_size
+from workbench.core.params import check_flag, check_size
 from workbench.core.validation import check_choice
 from workbench.indb.catalog import FunctionCatalog
-from workbench.indb.checks import check_flag, check_version
+from workbench.indb.checks import check_version
 from workbench.indb.database import database_path, is_read_only, open_database, track_open
 from workbench.indb.registration import MAX_NODES, MAX_PARITY_ROWS, prepare_row
 from workbench.indb.results import ModelInfo
