@@ -24,6 +24,7 @@ from workbench.core.errors import (
     ResourceNotFoundError,
     UnknownNameError,
 )
+from workbench.core.params import check_number
 
 _F32_MAX = float(np.finfo(np.float32).max)
 #: Largest ``|n_jobs|`` accepted.
@@ -182,8 +183,17 @@ def check_X_y(
     return Xa, ya
 
 
-def check_positive(value: Any, *, name: str, strict: bool = True, integer: bool = False) -> Any:
-    """Check that ``value`` is a (strictly) positive number.
+def check_positive(
+    value: Any,
+    *,
+    name: str,
+    strict: bool = True,
+    integer: bool = False,
+    high: float | None = None,
+    high_open: bool = False,
+    hint: str = "",
+) -> Any:
+    """Check that ``value`` is a (strictly) positive number, optionally with an upper bound.
 
     Parameters
     ----------
@@ -194,6 +204,12 @@ def check_positive(value: Any, *, name: str, strict: bool = True, integer: bool 
         Reject zero too.
     integer : bool, default=False
         Require an integer.
+    high : float, optional
+        Largest accepted value (sizes a user can type need one, so a typo cannot hang the kernel).
+    high_open : bool, default=False
+        Refuse ``high`` itself.
+    hint : str, default=""
+        Why the upper bound exists, appended to its message.
     """
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
@@ -203,9 +219,16 @@ def check_positive(value: Any, *, name: str, strict: bool = True, integer: bool 
         finite = bool(np.isfinite(float(value)))
     except OverflowError:  # a Python int beyond the float range
         finite = False
-    if not finite or value < 0 or (strict and value == 0):
+    too_big = high is not None and isinstance(value, numbers.Integral) and value > high
+    if not too_big and (not finite or value < 0 or (strict and value == 0)):
         bound = "> 0" if strict else ">= 0"
         raise InputError(f"{name} must be {bound}, got {value!r}.")
+    if high is not None:
+        low, low_open = (1, False) if integer and strict else (0, strict)
+        return check_number(
+            value, name=name, low=low, low_open=low_open, high=high, high_open=high_open,
+            integer=integer, hint=hint,
+        )
     return value
 
 

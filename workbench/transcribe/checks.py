@@ -9,18 +9,16 @@ rules shared by every tool live in :mod:`workbench.core.params` and
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.params import check_flag, check_number
+from workbench.core.params import check_flag
 from workbench.core.validation import check_choice, check_positive
 
 __all__ = [
     "MAX_SENTENCES",
-    "check_bounded",
-    "check_text_list",
+        "check_text_list",
     "check_transcriber_params",
 ]
 
@@ -30,62 +28,6 @@ MAX_THREADS = 256
 MAX_BEAM = 32
 MAX_SILENCE_MS = 60_000
 MAX_TEMPERATURES = 20
-
-
-def check_bounded(
-    value: Any,
-    *,
-    name: str,
-    high: float,
-    integer: bool = False,
-    strict: bool = True,
-    high_open: bool = False,
-    hint: str = "",
-) -> Any:
-    """A positive (``strict``) or non-negative number no larger than ``high``.
-
-    The one bound check of this tool, kept because its messages are part of the tool since its
-    first release: a value below the bound reads ``"n must be > 0"`` (or ``">= 0"``), as
-    :func:`~workbench.core.validation.check_positive` words it, where
-    :func:`~workbench.core.params.check_number` alone would say ``"n must lie in (0, 32]"``.
-    The upper bound, and integers above it however large, go to ``check_number``.
-
-    Parameters
-    ----------
-    value : int or float
-        The number given by the user.
-    name : str
-        Argument name used in the message.
-    high : float
-        Largest accepted value.
-    integer : bool, default=False
-        Require an integer.
-    strict : bool, default=True
-        Refuse zero too.
-    high_open : bool, default=False
-        Refuse ``high`` itself.
-    hint : str, default=""
-        Why the upper bound exists.
-
-    Returns
-    -------
-    int or float
-    """
-    low, low_open = (1, False) if integer and strict else (0, strict)
-    too_big = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > high
-    if not too_big:
-        check_positive(value, name=name, strict=strict, integer=integer)
-    return check_number(
-        value,
-        name=name,
-        low=low,
-        low_open=low_open,
-        high=high,
-        high_open=high_open,
-        # An int beyond the float range is out of range, not "not a finite number".
-        integer=integer or too_big,
-        hint=hint,
-    )
 
 
 def check_text_list(texts: Any, *, name: str) -> list[str]:
@@ -120,13 +62,13 @@ def check_transcriber_params(params: dict[str, Any], compute_types: Iterable[str
     """
     p = params
     check_choice(p["compute_type"], compute_types, kind="compute_type")
-    check_bounded(
+    check_positive(
         p["cpu_threads"], name="cpu_threads", integer=True, high=MAX_THREADS, hint="Use 1-8."
     )
-    check_bounded(
+    check_positive(
         p["beam_size"], name="beam_size", integer=True, high=MAX_BEAM, hint="1 or 5 is usual."
     )
-    check_bounded(
+    check_positive(
         p["vad_min_silence_ms"], name="vad_min_silence_ms", integer=True, high=MAX_SILENCE_MS
     )
     temps = p["temperature"]
@@ -136,7 +78,9 @@ def check_transcriber_params(params: dict[str, Any], compute_types: Iterable[str
     if len(temps) > MAX_TEMPERATURES:
         raise InputError(f"temperature lists {len(temps)} values; pass at most {MAX_TEMPERATURES}.")
     for t in temps:
-        check_bounded(t, name="temperature", strict=False, high=1.0, hint="Whisper samples at 0-1.")
+        check_positive(
+            t, name="temperature", strict=False, high=1.0, hint="Whisper samples at 0-1."
+        )
     if not isinstance(p["language"], str) or not p["language"].strip():
         raise InputTypeError(
             f"language must be a language code such as 'en', got {p['language']!r}."

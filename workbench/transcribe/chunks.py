@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_choice
+from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, check_rate
-from workbench.transcribe.checks import MAX_SENTENCES, check_bounded
+from workbench.transcribe.checks import MAX_SENTENCES
 
 __all__ = [
     "MAX_BUFFER_S",
@@ -75,7 +75,7 @@ def iter_chunks(
         raise InputError(f"audio must be 1-D (mono), got shape {audio.shape}; mix channels down.")
     if audio.dtype.kind == "f" and audio.size and not np.isfinite(audio).all():
         raise InputError("audio contains NaN or infinite samples; clean or clip them first.")
-    if check_bounded(chunk_s, name="chunk_s", high=MAX_CHUNK_S) < MIN_CHUNK_S:
+    if check_positive(chunk_s, name="chunk_s", high=MAX_CHUNK_S) < MIN_CHUNK_S:
         raise InputError(f"chunk_s={chunk_s} is shorter than {MIN_CHUNK_S} s; pass e.g. 1.0.")
     rate = check_rate(sample_rate)
     return _chunks(audio, max(1, round(chunk_s * rate)))
@@ -124,23 +124,23 @@ def check_session_params(
     """
     if sample_rate is not None:
         sample_rate = check_rate(sample_rate)
-    check_bounded(min_chunk_s, name="min_chunk_s", high=MAX_BUFFER_S)
+    check_positive(min_chunk_s, name="min_chunk_s", high=MAX_BUFFER_S)
     if _is_real(buffer_trim_s) and buffer_trim_s > MAX_BUFFER_S - 2:
         raise InputError(
             f"buffer_trim_s={buffer_trim_s} is too long: Whisper decodes at most 30 s at once; "
             f"use at most {MAX_BUFFER_S - 2:g}."
         )
-    check_bounded(buffer_trim_s, name="buffer_trim_s", high=MAX_BUFFER_S - 2)
+    check_positive(buffer_trim_s, name="buffer_trim_s", high=MAX_BUFFER_S - 2)
     if min_chunk_s >= buffer_trim_s:
         raise InputError("min_chunk_s must be shorter than buffer_trim_s.")
-    check_bounded(
+    check_positive(
         summary_sentences, name="summary_sentences", integer=True, strict=False, high=MAX_SENTENCES
     )
-    check_bounded(
+    check_positive(
         prompt_chars, name="prompt_chars", integer=True, strict=False, high=MAX_PROMPT_CHARS
     )
     check_choice(encoder_window, ("short", "full"), kind="encoder_window")
-    check_bounded(window_margin_s, name="window_margin_s", strict=False, high=MAX_MARGIN_S)
+    check_positive(window_margin_s, name="window_margin_s", strict=False, high=MAX_MARGIN_S)
     return {
         "sample_rate": sample_rate,
         "min_chunk_s": float(min_chunk_s),

@@ -18,8 +18,8 @@ import numpy as np
 from workbench.core.errors import DependencyError, InputError, InputTypeError
 from workbench.core.params import check_text
 from workbench.core.paths import check_write_path
+from workbench.core.validation import check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, resample, write_wav
-from workbench.transcribe.checks import check_bounded
 
 __all__ = ["DATA_DIR", "demo_clip", "demo_text", "synthesize"]
 
@@ -98,8 +98,8 @@ def synthesize(
             f"voice {voice!r} is not an espeak-ng voice name such as 'en-us' or 'en+f3'; "
             "`espeak-ng --voices=en` lists them."
         )
-    check_bounded(words_per_minute, name="words_per_minute", integer=True, high=1000)
-    check_bounded(gap_ms, name="gap_ms", integer=True, strict=False, high=1000)
+    check_positive(words_per_minute, name="words_per_minute", integer=True, high=1000)
+    check_positive(gap_ms, name="gap_ms", integer=True, strict=False, high=1000)
     if path is not None:
         check_write_path(path, suffixes=[".wav"])
     exe = shutil.which("espeak-ng")

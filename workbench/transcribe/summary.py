@@ -20,8 +20,8 @@ import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.results import Result
-from workbench.core.validation import check_choice
-from workbench.transcribe.checks import MAX_SENTENCES, check_bounded, check_text_list
+from workbench.core.validation import check_choice, check_positive
+from workbench.transcribe.checks import MAX_SENTENCES, check_text_list
 from workbench.transcribe.transcript import Transcript, Word, format_timestamp
 
 __all__ = [
@@ -244,12 +244,12 @@ def summarize(
     UnknownNameError
         If ``method`` is unknown.
     """
-    check_bounded(n_sentences, name="n_sentences", integer=True, high=MAX_SENTENCES)
-    check_bounded(
+    check_positive(n_sentences, name="n_sentences", integer=True, high=MAX_SENTENCES)
+    check_positive(
         n_key_phrases, name="n_key_phrases", integer=True, strict=False, high=MAX_SENTENCES
     )
     check_choice(method, METHODS, kind="summary method")
-    check_bounded(damping, name="damping", high=1.0, high_open=True)
+    check_positive(damping, name="damping", high=1.0, high_open=True)
     sentences = split_sentences(source)
     if len(sentences) > MAX_CANDIDATES:
         raise InputError(
@@ -336,7 +336,7 @@ def key_phrases(texts: Sequence[str] | str, n: int = 5) -> list[KeyPhrase]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     texts = check_text_list(texts, name="texts")
-    check_bounded(n, name="n", integer=True, strict=False, high=MAX_SENTENCES)
+    check_positive(n, name="n", integer=True, strict=False, high=MAX_SENTENCES)
     counts: Counter[tuple[str, ...]] = Counter()
     first_seen: dict[tuple[str, ...], int] = {}
     for text in texts:

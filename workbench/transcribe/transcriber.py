@@ -12,9 +12,9 @@ import numpy as np
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.parallel import parallel_map
 from workbench.core.params import check_flag
-from workbench.core.validation import check_n_jobs
+from workbench.core.validation import check_n_jobs, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
-from workbench.transcribe.checks import check_bounded, check_transcriber_params
+from workbench.transcribe.checks import check_transcriber_params
 from workbench.transcribe.chunks import check_chunk_source
 from workbench.transcribe.decoder import WhisperDecoder, check_decode_options
 from workbench.transcribe.model import COMPUTE_TYPES
@@ -112,7 +112,7 @@ class Transcriber(WhisperDecoder):
         """
         samples = load_audio(audio, sample_rate=sample_rate)
         check_flag(show_progress, name="show_progress", optional=True)
-        offset = check_bounded(offset, name="offset", strict=False, high=MAX_SECONDS)
+        offset = check_positive(offset, name="offset", strict=False, high=MAX_SECONDS)
         check_decode_options(decode_options)
         self.load()
         try:
