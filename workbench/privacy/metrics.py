@@ -1,12 +1,15 @@
 """Membership-inference metrics: ROC, AUC, TPR at a fixed low FPR, membership advantage.
 
+The ROC curve and its area come from :mod:`sklearn.metrics` (as in the valuation tool); this module
+adds the membership-inference readings of that curve and the boundary checks.
+
 The field reports TPR at 1% and 0.1% FPR (Carlini et al. 2022) because an attack that is right on
 a few records with near certainty is a real risk even when its AUC is unremarkable. Two details
 matter at low FPR:
 
 * **Ties.** Scores that are equal must share one threshold. Sorting them by label (members first)
-  would invent a perfect low-FPR detector out of a constant score; :func:`roc_points` only places
-  thresholds between distinct scores, so a tied block moves TPR and FPR together.
+  would invent a perfect low-FPR detector out of a constant score; scikit-learn's ``roc_curve``
+  only places thresholds between distinct scores, so a tied block moves TPR and FPR together.
 * **Sample size.** An FPR of 0.1% is only measurable with at least ``10 / 0.001`` non-members;
   :func:`is_reliable` says whether that holds. Audits pool targets to get there.
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import auc as trapezoid_area
+from sklearn.metrics import roc_curve
 
 from workbench.core.errors import InputError
 from workbench.core.validation import check_array, check_consistent_length, check_probability
@@ -64,7 +69,8 @@ def roc_points(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     Returns
     -------
     fpr, tpr : numpy.ndarray
-        False- and true-positive rates, starting at (0, 0) and ending at (1, 1).
+        False- and true-positive rates, starting at (0, 0) and ending at (1, 1), one point per
+        distinct score.
     thresholds : numpy.ndarray
         ``score >= thresholds[i]`` gives ``(fpr[i], tpr[i])``; the first is ``+inf``.
 
@@ -74,17 +80,13 @@ def roc_points(labels: Any, scores: Any) -> tuple[np.ndarray, np.ndarray, np.nda
         If the lengths differ, the scores are not finite, or one of the two classes is absent.
     """
     lab, s = _check_labels_scores(labels, scores)
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted = s[order]
-    lab_sorted = lab[order]
-    # A threshold sits only where the score changes: the whole tied block enters together.
-    last_of_block = np.r_[np.nonzero(np.diff(s_sorted))[0], s_sorted.size - 1]
-    tp = np.cumsum(lab_sorted)[last_of_block]
-    fp = np.cumsum(~lab_sorted)[last_of_block]
-    n_pos, n_neg = int(lab.sum()), int((~lab).sum())
-    tpr = np.r_[0.0, tp / n_pos]
-    fpr = np.r_[0.0, fp / n_neg]
-    thresholds = np.r_[np.inf, s_sorted[last_of_block]]
+    # Ties are never broken here: roc_curve puts thresholds only between distinct scores (the
+    # convention this module always had), so a block of equal scores, such as the discrete
+    # probabilities of a random forest, enters at once and cannot fake low-FPR power; an attack
+    # that wants TPR at 0.1% breaks its own ties in its score (RMIA's tie-break, LiRA's z-values).
+    # drop_intermediate=False keeps every threshold, so tpr_at_fpr reads the exact best TPR
+    # within the budget and auc sums the same trapezoids as before, bit for bit.
+    fpr, tpr, thresholds = roc_curve(lab, s, drop_intermediate=False)
     return fpr, tpr, thresholds
 
 
@@ -101,7 +103,7 @@ def auc(labels: Any, scores: Any) -> float:
     float
     """
     fpr, tpr, _ = roc_points(labels, scores)
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2.0)
+    return float(trapezoid_area(fpr, tpr))
 
 
 def _check_fpr(fpr: float) -> float:
