@@ -15,48 +15,23 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from workbench.core.lazy import lazy_exports
 
-__all__ = [
-    "ATTACKS",
-    "DEMO_MODELS",
-    "AuditReport",
-    "MitigationReport",
-    "auc",
-    "audit",
-    "demo_model",
-    "dp_variants",
-    "membership_advantage",
-    "mitigation_variants",
-    "outlier_scores",
-    "roc_points",
-    "tpr_at_fpr",
-]
-
-_WHERE = {
-    "ATTACKS": "attacks",
-    "AuditReport": "report",
-    "MitigationReport": "report",
-    "audit": "auditing",
-    "DEMO_MODELS": "models",
-    "demo_model": "models",
-    "auc": "metrics",
-    "dp_variants": "mitigations",
-    "membership_advantage": "metrics",
-    "mitigation_variants": "mitigations",
-    "outlier_scores": "outliers",
-    "roc_points": "metrics",
-    "tpr_at_fpr": "metrics",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        module = importlib.import_module(f"workbench.privacy.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'workbench.privacy' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ATTACKS": "attacks",
+        "AuditReport": "report",
+        "DEMO_MODELS": "models",
+        "MitigationReport": "report",
+        "auc": "metrics",
+        "audit": "auditing",
+        "demo_model": "models",
+        "dp_variants": "mitigations",
+        "membership_advantage": "metrics",
+        "mitigation_variants": "mitigations",
+        "outlier_scores": "outliers",
+        "roc_points": "metrics",
+        "tpr_at_fpr": "metrics",
+    },
+)
