@@ -10,7 +10,8 @@ import pandas as pd
 from tests.fuzz.harness import Case
 from workbench import coldstart as cs
 
-CONSTANTS: set[str] = set()
+# The method names ColdStartForecaster(method=...) accepts: nothing to call with input.
+CONSTANTS = {"coldstart.BASELINES", "coldstart.METHODS"}
 ORIGIN = "2024-10-01"
 
 

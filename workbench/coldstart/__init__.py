@@ -18,6 +18,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "LaunchData": "data",
         "make_launches": "data",
         "backtest": "backtest",
+        "BASELINES": "models",
+        "METHODS": "models",
         "coverage": "metrics",
         "mase": "metrics",
         "pinball_loss": "metrics",

@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "DemoLog": "demo",
         "make_demo_log": "demo",
         "DriftMonitor": "monitor",
+        "RULES": "monitor",
         "monitor_table": "monitor",
         "DriftReport": "report",
         "DriftTimeline": "report",
