@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from workbench.ui.base import MAIN_CLASS
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,12 +164,21 @@ def _run_all(page, base, token, notebook):
 
 
 def _main_button(page):
-    """The panel's main action: a button marked `workbench-main`, else its first primary button."""
+    """The main action of the last cell's widget: the button marked `workbench-main`.
+
+    Panels mark theirs through the panel contract (``ToolPanel.set_main_button``) and the
+    launcher its cards' "Open" buttons (``workbench.ui.mark_main``); a panel without the mark
+    fails here, there is no guessing.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     last = page.locator(".jp-Notebook .jp-Cell.jp-CodeCell").last
-    marked = last.locator("button.workbench-main")
-    if marked.count():
-        return marked.first
-    return last.locator("button.mod-primary, button.jupyter-button").first
+    button = last.locator(f"button.{MAIN_CLASS}").first
+    try:
+        button.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        pytest.fail("no button is marked as the main action (ToolPanel.set_main_button)")
+    return button
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -272,7 +272,7 @@ def test_panel_shows_the_message_for_a_typed_price(data):
     panel.attribute_widgets["price"].value = 1e308
     panel.forecast_button.click()
     assert panel.last_error is not None and "price" in panel.last_error
-    assert "Unexpected error" not in panel.last_error and panel.forecast_ is None
+    assert "Unexpected error" not in panel.last_error and panel.result is None
     panel.attribute_widgets["price"].value = 4.0
     panel.launch_date.value = None
     panel.forecast_button.click()

@@ -20,7 +20,7 @@ def panel():
 
 def test_default_construction_is_light():
     p = ColdStartPanel()
-    assert p.forecast_ is None and p.backtest_ is None
+    assert p.result is None and p.backtest_ is None
     assert set(p.attribute_widgets) == {"category", "brand", "price", "pack_size", "launch_support"}
     assert repr(p) == "ColdStartPanel(items=300)"
 
@@ -34,13 +34,13 @@ def test_forecast_button(panel):
     panel.n_analogues.value = 4
     panel.forecast_button.click()
     assert panel.last_error is None, panel.last_error
-    f = panel.forecast_.to_frame()
+    f = panel.result.to_frame()
     assert len(f) == 12 and f["item_id"].eq("NEW").all()
     assert f["date"].min().date() == dt.date(2026, 1, 5)
     assert len(panel.analogues_.neighbors) == 4
-    assert panel.forecast_.method == "knn"
+    assert panel.result.method == "knn"
     assert "Done" in panel.status.value
-    assert len(panel.figure_.axes) == 2
+    assert len(panel.figure.axes) == 2
 
 
 def test_bad_input_shows_error_in_panel(panel):

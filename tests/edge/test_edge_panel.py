@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from workbench.edge.panel import MODEL_CHOICES, EdgePanel
+from workbench.edge.panel import EDGE_MODELS, EdgePanel
 
 
 @pytest.fixture
@@ -18,18 +18,18 @@ def panel():
 
 def test_constructs_without_arguments():
     p = EdgePanel()
-    assert p.artifact is None and p.last_error is None
+    assert p.result is None and p.last_error is None
     assert "EdgePanel" in repr(p)
 
 
 def test_train_export_and_download(panel):
-    panel.model_choice.value = "Random forest (10 trees, depth 10)"
+    panel.model_choice.value = "random_forest_small"
     panel.train_button.click()
     assert panel.last_error is None, panel.last_error
     assert panel.model is not None and "held-out accuracy" in panel.report.value
     panel.export_button.click()
     assert panel.last_error is None, panel.last_error
-    art = panel.artifact
+    art = panel.result
     assert art.parity.match_rate == 100.0 and art.dtype == "int16"
     assert panel.pipeline.model_match_on_c_features == 100.0
     assert "Parity with scikit-learn" in panel.report.value
@@ -42,20 +42,20 @@ def test_train_export_and_download(panel):
 
 
 def test_shrink_into_budget_shows_tradeoff(panel):
-    panel.model_choice.value = "Decision tree (depth 8)"
+    panel.model_choice.value = "decision_tree_depth8"
     panel.train_button.click()
     panel.flash_budget.value = 700
     panel.shrink.value = True
     panel.export_button.click()
     assert panel.last_error is None, panel.last_error
     assert panel.budget_result is not None
-    assert panel.artifact.flash_bytes <= 700
+    assert panel.result.flash_bytes <= 700
 
 
 def test_errors_are_shown_not_raised(panel):
     panel.export_button.click()
     assert "Train a model first" in panel.last_error
-    panel.model_choice.value = next(iter(MODEL_CHOICES))
+    panel.model_choice.value = EDGE_MODELS[0]
     panel.train_button.click()
     panel.flash_budget.value = 100
     panel.shrink.value = False
@@ -71,13 +71,13 @@ def test_errors_are_shown_not_raised(panel):
 
 
 def test_non_tree_model_with_float_features(panel):
-    panel.model_choice.value = "Gaussian naive Bayes"
+    panel.model_choice.value = "gaussian_nb"
     panel.quantize.value = False
     panel.train_button.click()
     panel.flash_budget.value = 0
     panel.export_button.click()
     assert panel.last_error is None, panel.last_error
-    assert panel.artifact.dtype == "float32"
+    assert panel.result.dtype == "float32"
     assert not panel.pipeline.quantize
 
 
@@ -91,7 +91,7 @@ def test_bad_seed_shows_the_workbench_message(panel, seed):
 
 
 def test_bad_compiler_and_budget_show_the_workbench_message(panel):
-    panel.model_choice.value = "Decision tree (depth 8)"
+    panel.model_choice.value = "decision_tree_depth8"
     panel.train_button.click()
     panel.cc.value = "gcc\x00"
     panel.export_button.click()

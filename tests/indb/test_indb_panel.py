@@ -24,7 +24,7 @@ def test_panel_trains_registers_and_queries(panel):
     panel.name.value = "churn_tree"
     panel.train_button.click()
     assert panel.last_error is None
-    assert panel.last_model.name == "churn_tree" and panel.last_model.version == 1
+    assert panel.result.name == "churn_tree" and panel.result.version == 1
     assert panel.last_sql.startswith("CASE WHEN") and "CAST(" in panel.sql_view.value
     assert "churn_tree_proba(tenure_months, monthly_charges, contract)" in panel.query.value
     panel.query_button.click()
@@ -76,7 +76,7 @@ def test_panel_seed_box_shows_the_workbench_message(panel):
         assert "Unexpected error" not in panel.status.value
     panel.seed.value = 7
     panel.train_button.click()
-    assert panel.last_error is None and panel.last_model.name == "seeded"
+    assert panel.last_error is None and panel.result.name == "seeded"
 
 
 def test_panel_query_cannot_drop_the_store_tables(panel):

@@ -44,7 +44,7 @@ def panel(transcriber):  # the session fixture has the model loaded
 def test_panel_builds_without_arguments_and_loads_nothing():
     p = TranscribePanel()
     assert repr(p) == "TranscribePanel(title='Local transcription')"
-    assert p.transcript is None and p.last_error is None
+    assert p.result is None and p.last_error is None
     assert "workbench-main" in p.transcribe_button._dom_classes
 
 
@@ -55,12 +55,12 @@ def test_uploaded_file_is_transcribed_with_summary_and_subtitles(panel, clips):
     panel.n_sentences.value = 1
     panel.transcribe_button.click()
     assert panel.last_error is None, panel.last_error
-    assert isinstance(panel.transcript, Transcript)
-    assert word_error_rate(text, panel.transcript.text) <= 0.2
+    assert isinstance(panel.result, Transcript)
+    assert word_error_rate(text, panel.result.text) <= 0.2
     assert "windy" in panel.transcript_html.value
     assert "[   0.0–" in panel.transcript_html.value
     assert len(panel.summary.sentences) == 1 and "Key phrases" in panel.summary_html.value
-    assert _download(panel, "transcript.srt") == panel.transcript.to_srt()
+    assert _download(panel, "transcript.srt") == panel.result.to_srt()
     assert _download(panel, "transcript.vtt").startswith("WEBVTT")
     assert panel.progress.bar.value == 1.0
     assert "Done in" in panel.status.value
@@ -72,7 +72,7 @@ def test_stream_button_shows_confirmed_text_and_delay(panel, clips):
     panel.chunk_s.value = 2.0
     panel.stream_button.click()
     assert panel.last_error is None, panel.last_error
-    assert word_error_rate(text, panel.transcript.text) <= 0.25
+    assert word_error_rate(text, panel.result.text) <= 0.25
     assert panel.stream_stats.n_words >= 12
     assert "Confirmed-text delay: median" in panel.transcript_html.value
     assert panel.progress.label.value == "Chunks 5/5"
@@ -88,7 +88,7 @@ def test_chunks_pushed_by_another_widget(panel, clips):
     updates = [panel.push_chunk(audio[i : i + 48000]) for i in range(0, audio.size, 48000)]
     assert any(u is not None and u.confirmed for u in updates)
     final = panel.stop_live()
-    assert final.final and "library" in panel.transcript.text.lower()
+    assert final.final and "library" in panel.result.text.lower()
     assert panel.stop_live() is None
 
 
@@ -97,7 +97,7 @@ def test_missing_upload_shows_error(panel):
     panel.transcribe_button.click()
     assert "No file uploaded" in panel.last_error
     assert "No file uploaded" in panel.status.value
-    assert panel.transcript is None
+    assert panel.result is None
 
 
 def test_corrupt_upload_shows_error_not_traceback(panel):
@@ -115,5 +115,5 @@ def test_silent_upload_says_no_speech(panel, tmp_path):
     _upload(panel, p.read_bytes())
     panel.transcribe_button.click()
     assert panel.last_error is None
-    assert panel.transcript.segments == [] and "No speech found" in panel.transcript_html.value
+    assert panel.result.segments == [] and "No speech found" in panel.transcript_html.value
     assert panel.summary_html.value == ""

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import display
 
-from workbench.coldstart.backtest import backtest
-from workbench.coldstart.data import LaunchData, make_launches
-from workbench.coldstart.forecaster import ColdStartForecaster
-from workbench.coldstart.models import BASELINES, METHODS
-from workbench.coldstart.results import Analogues, BacktestResult, Forecast
+from workbench.coldstart import (
+    BASELINES,
+    METHODS,
+    Analogues,
+    BacktestResult,
+    ColdStartForecaster,
+    Forecast,
+    LaunchData,
+    backtest,
+    make_launches,
+)
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.params import check_random_state
 from workbench.ui.base import ToolPanel
@@ -39,14 +45,17 @@ class ColdStartPanel(ToolPanel):
     ----------
     attribute_widgets : dict of str to ipywidgets.Widget
         One input per attribute column (dropdowns for categorical, number boxes for numeric).
-    forecast_ : Forecast or None
+    forecast_button : ipywidgets.Button
+        The main action (:attr:`main_button`).
+    backtest_button : ipywidgets.Button
+    result : Forecast or None
         The last forecast.
     analogues_ : Analogues or None
         The analogues of the last forecast product.
     backtest_ : BacktestResult or None
         The last backtest.
-    figure_ : matplotlib.figure.Figure or None
-        The last fan chart and analogue figure.
+    figure : matplotlib.figure.Figure or None
+        The last figure shown: fan chart and analogues, or the backtest scores.
     """
 
     def __init__(self, data: LaunchData | None = None, *, random_state: int = 0) -> None:
@@ -62,10 +71,9 @@ class ColdStartPanel(ToolPanel):
         self.data = data if data is not None else make_launches(300, 104, random_state=random_state)
         self.random_state = random_state
         self._models: dict[str, ColdStartForecaster] = {}
-        self.forecast_: Forecast | None = None
+        self.result: Forecast | None = None
         self.analogues_: Analogues | None = None
         self.backtest_: BacktestResult | None = None
-        self.figure_: Any = None
 
         attrs = self.data.attributes
         self.attribute_widgets: dict[str, widgets.Widget] = {}
@@ -88,7 +96,7 @@ class ColdStartPanel(ToolPanel):
             value=(last + pd.Timedelta(days=7)).date(), description="launch"
         )
         self.n_analogues = widgets.IntSlider(value=5, min=1, max=20, description="analogues")
-        self.forecast_button = widgets.Button(description="Forecast", button_style="primary")
+        self.forecast_button = self.set_main_button(widgets.Button(description="Forecast"))
         self.backtest_button = widgets.Button(description="Run backtest")
         self.forecast_button.on_click(lambda _: self.forecast())
         self.backtest_button.on_click(lambda _: self.run_backtest())
@@ -134,25 +142,14 @@ class ColdStartPanel(ToolPanel):
         out = self.run(work, busy="Fitting and forecasting…")
         if out is None:
             return None
-        self.forecast_, self.analogues_ = out
-        self._draw()
-        return self.forecast_
-
-    def _draw(self) -> None:
-        import matplotlib.pyplot as plt
-
-        assert self.forecast_ is not None and self.analogues_ is not None
-        self.output.clear_output()
-        with self.output:
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
-            self.forecast_.plot(ax=ax1)
-            self.analogues_.plot(ax=ax2, max_age=self.horizon.value)
-            fig.tight_layout()
-            self.figure_ = fig
-            plt.show()
-            frame = self.forecast_.to_frame().head(8)
-            numeric = frame.select_dtypes("number").columns
-            display(frame.round(dict.fromkeys(numeric, 2)))
+        forecast, analogues = out
+        self.result, self.analogues_ = forecast, analogues
+        self.show(
+            forecast,
+            plots=[forecast.plot, functools.partial(analogues.plot, max_age=self.horizon.value)],
+            figsize=(11, 3.6),
+        )
+        return forecast
 
     def run_backtest(self) -> BacktestResult | None:
         """Score every method on products held out as new (time-origin scheme)."""
@@ -168,9 +165,7 @@ class ColdStartPanel(ToolPanel):
         if out is None:
             return None
         self.backtest_ = out
-        self.output.clear_output()
-        with self.output:
-            display(out.to_frame().round(3))
+        self.show(out)
         return out
 
     def __repr__(self) -> str:

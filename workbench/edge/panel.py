@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import html
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import display
 
 from workbench.core.errors import InputError, NotFittedError
+from workbench.core.models import demo_model, describe_models
 from workbench.core.params import check_random_state
 from workbench.edge import (
     export,
@@ -23,54 +22,18 @@ from workbench.edge import (
 )
 from workbench.ui.base import ToolPanel
 
-__all__ = ["MODEL_CHOICES", "EdgePanel"]
+__all__ = ["EDGE_MODELS", "EdgePanel"]
 
-
-def _rf() -> Any:
-    from sklearn.ensemble import RandomForestClassifier
-
-    return RandomForestClassifier(n_estimators=10, max_depth=10, random_state=0)
-
-
-def _et() -> Any:
-    from sklearn.ensemble import ExtraTreesClassifier
-
-    return ExtraTreesClassifier(n_estimators=10, max_depth=10, random_state=0)
-
-
-def _dt() -> Any:
-    from sklearn.tree import DecisionTreeClassifier
-
-    return DecisionTreeClassifier(max_depth=8, random_state=0)
-
-
-def _mlp() -> Any:
-    from sklearn.neural_network import MLPClassifier
-
-    return MLPClassifier((16,), max_iter=1000, random_state=0)
-
-
-def _nb() -> Any:
-    from sklearn.naive_bayes import GaussianNB
-
-    return GaussianNB()
-
-
-def _knn() -> Any:
-    from sklearn.neighbors import KNeighborsClassifier
-
-    return KNeighborsClassifier(5)
-
-
-#: Label shown in the dropdown -> factory of the (unfitted) estimator.
-MODEL_CHOICES: dict[str, Callable[[], Any]] = {
-    "Random forest (10 trees, depth 10)": _rf,
-    "Extra trees (10 trees, depth 10)": _et,
-    "Decision tree (depth 8)": _dt,
-    "MLP (16 hidden units)": _mlp,
-    "Gaussian naive Bayes": _nb,
-    "k-NN (k=5)": _knn,
-}
+#: The demo models the panel offers (names in :data:`workbench.core.models.DEMO_MODELS`): small
+#: members of each family the exporter writes as C.
+EDGE_MODELS = (
+    "random_forest_small",
+    "extra_trees_small",
+    "decision_tree_depth8",
+    "mlp_small",
+    "gaussian_nb",
+    "knn5",
+)
 
 
 class EdgePanel(ToolPanel):
@@ -78,9 +41,15 @@ class EdgePanel(ToolPanel):
 
     Attributes
     ----------
+    model_choice : ipywidgets.Dropdown
+        A name of :data:`EDGE_MODELS`, labelled with the catalogue's description; the model is
+        built with the panel's seed as its ``random_state``.
+    train_button : ipywidgets.Button
+        The main action (:attr:`main_button`).
+    export_button : ipywidgets.Button
     model : estimator or None
         The last trained model.
-    artifact : EdgeArtifact or None
+    result : EdgeArtifact or None
         The last export.
     pipeline : PipelineReport or None
         Raw window -> class in C for the last export.
@@ -95,7 +64,10 @@ class EdgePanel(ToolPanel):
             "parity with scikit-learn and flash/RAM are measured by compiling.",
         )
         self.model_choice = widgets.Dropdown(
-            options=list(MODEL_CHOICES), description="Model", style={"description_width": "90px"}
+            options=[(desc, name) for name, desc in describe_models(EDGE_MODELS).items()],
+            description="Model",
+            style={"description_width": "90px"},
+            layout=widgets.Layout(width="380px"),
         )
         self.n_per_class = widgets.BoundedIntText(
             value=120,
@@ -118,7 +90,7 @@ class EdgePanel(ToolPanel):
             description="C compiler",
             style={"description_width": "90px"},
         )
-        self.train_button = widgets.Button(description="Train on demo", button_style="primary")
+        self.train_button = self.set_main_button(widgets.Button(description="Train on demo"))
         self.export_button = widgets.Button(description="Export to C", button_style="success")
         self.train_button.on_click(lambda _: self.train())
         self.export_button.on_click(lambda _: self.export())
@@ -136,7 +108,6 @@ class EdgePanel(ToolPanel):
             self.code,
         ]
         self.model: Any = None
-        self.artifact: Any = None
         self.pipeline: Any = None
         self.budget_result: Any = None
         self._data: Any = None
@@ -148,8 +119,9 @@ class EdgePanel(ToolPanel):
         self.run(self._train, busy="Generating windows and training…")
 
     def _train(self) -> None:
-        self.model = self.artifact = self.pipeline = self.budget_result = None
+        self.model = self.result = self.pipeline = self.budget_result = None
         self.report.value = self.download.value = self.code.value = ""
+        self.show(None)
         from sklearn.model_selection import train_test_split
 
         seed = check_random_state(self.seed.value, name="Seed")
@@ -158,7 +130,7 @@ class EdgePanel(ToolPanel):
         idx_tr, idx_te = train_test_split(
             np.arange(len(X)), test_size=0.3, random_state=seed, stratify=data.y
         )
-        model = MODEL_CHOICES[self.model_choice.value]()
+        model = demo_model(self.model_choice.value, random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # MLP convergence chatter is not the panel's news
             model.fit(X[idx_tr], data.y[idx_tr])
@@ -196,13 +168,13 @@ class EdgePanel(ToolPanel):
                 cc=cc,
             )
             model = self.budget_result.model
-            self.artifact = self.budget_result.artifact
+            self.result = self.budget_result.artifact
         else:
-            self.artifact = export(
+            self.result = export(
                 model, X[idx_te], data.y[idx_te], flash_budget=budget, cc=cc, name="vibration_model"
             )
         self.pipeline = verify_pipeline(
-            self.artifact,
+            self.result,
             model,
             data.windows[idx_te],
             data.y[idx_te],
@@ -214,7 +186,7 @@ class EdgePanel(ToolPanel):
     # ------------------------------------------------------------------------------- display
 
     def _show(self) -> None:
-        art, pipe = self.artifact, self.pipeline
+        art, pipe = self.result, self.pipeline
         sizes = "".join(
             f"<tr><td>{html.escape(str(r['target']))}</td><td>{r['flash_bytes']}</td>"
             f"<td>{r['ram_bytes']}</td></tr>"
@@ -251,12 +223,5 @@ class EdgePanel(ToolPanel):
             )
         self.download.value = " · ".join(links)
         self.code.value = art.header
-        self.output.clear_output()
-        if self.budget_result is not None:
-            with self.output:
-                import matplotlib.pyplot as plt
-
-                display(self.budget_result.table)
-                ax = self.budget_result.plot()
-                plt.show()
-                plt.close(ax.figure)
+        # The trade-off of the shrinking, when there was one (the export itself is summed up above).
+        self.show(self.budget_result)

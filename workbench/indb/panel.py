@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
 
 from workbench.core.errors import InputError, InputTypeError, WorkbenchError
 from workbench.core.params import check_random_state
@@ -20,10 +20,14 @@ from workbench.indb import (
     create_customers_table,
     train_model,
 )
-from workbench.indb.sql_compile import quote_identifier
 from workbench.ui.base import ToolPanel
 
 __all__ = ["InDBPanel"]
+
+
+def _quoted(name: str) -> str:
+    # A table name as a SQL identifier: in double quotes, inner quotes doubled.
+    return '"' + name.replace('"', '""') + '"'
 
 
 class InDBPanel(ToolPanel):
@@ -46,14 +50,17 @@ class InDBPanel(ToolPanel):
         ``seed`` is the ``random_state`` of training; a value outside ``[0, 2**32 - 1]``
         shows the error in the panel.
     train_button, query_button : ipywidgets.Button
+        ``train_button`` is the main action (:attr:`main_button`).
     sql_view : ipywidgets.Textarea
         The model compiled to SQL (or why it is not compilable).
     query : ipywidgets.Textarea
         SQL to run; filled with a call of the new model after registration. Runs through
         ``store.sql``: statements that would change the store's own ``workbench_*`` tables are
         rolled back and refused.
+    result : ModelInfo or None
+        The last registered model.
     last_train : TrainResult or None
-    last_model : ModelInfo or None
+        How the last model was trained (metrics, held-out sample).
     last_sql : str or None
         The compiled SQL of the last registered model, if any.
     last_frame : pandas.DataFrame or None
@@ -93,8 +100,8 @@ class InDBPanel(ToolPanel):
         # A plain IntText (not bounded): an out-of-range seed reaches train_model and its
         # message is shown, instead of the widget silently clamping what the user typed.
         self.seed = widgets.IntText(value=self.random_state, description="Seed", style=style)
-        self.train_button = widgets.Button(
-            description="Train and register", icon="database", button_style="primary"
+        self.train_button = self.set_main_button(
+            widgets.Button(description="Train and register", icon="database")
         )
         self.sql_view = widgets.Textarea(
             value="",
@@ -116,16 +123,14 @@ class InDBPanel(ToolPanel):
         self.query_button.on_click(self._on_query)
         self.controls.children = [
             widgets.HBox([self.table, self.target]),
-            widgets.HBox(
-                [self.features, widgets.VBox([self.model_type, self.name, self.seed])]
-            ),
+            widgets.HBox([self.features, widgets.VBox([self.model_type, self.name, self.seed])]),
             self.train_button,
             self.sql_view,
             self.query,
             self.query_button,
         ]
         self.last_train: TrainResult | None = None
-        self.last_model: ModelInfo | None = None
+        self.result: ModelInfo | None = None
         self.last_sql: str | None = None
         self.last_frame: pd.DataFrame | None = None
         self._on_table()
@@ -169,7 +174,7 @@ class InDBPanel(ToolPanel):
         if self.target.value is None:
             raise InputError(f"Table {table!r} has no columns to predict; pick another table.")
         seed = check_random_state(self.seed.value, name="Seed")
-        frame = self.store.sql(f"SELECT * FROM {quote_identifier(table)}")
+        frame = self.store.sql(f"SELECT * FROM {_quoted(table)}")
         trained = train_model(
             frame,
             self.target.value,
@@ -191,7 +196,7 @@ class InDBPanel(ToolPanel):
         info = self.run(self._train_register, busy="Training, converting, checking parity…")
         if info is None:
             return
-        self.last_model = info
+        self.result = info
         out = "proba" if info.task == "classification" else "predict"
         try:
             self.last_sql = self.store.to_sql(info.name, version=info.version, output=out)
@@ -204,21 +209,16 @@ class InDBPanel(ToolPanel):
         if info.task == "classification":
             calls += f",\n       {info.name}_proba({args}) AS probability"
         self.query.value = f"SELECT {args},\n       {calls}\nFROM {self.table.value}\nLIMIT 10"
-        self.output.clear_output()
-        with self.output:
-            display(HTML(info._repr_html_()))
-            if self.last_train is not None:
-                display(HTML(self.last_train._repr_html_()))
+        self.show(info, also=[self.last_train] if self.last_train is not None else [])
 
     def _on_query(self, _button: Any = None) -> None:
         frame = self.run(self.store.sql, self.query.value, busy="Running the query…")
         if frame is None:
             return
         self.last_frame = frame
-        self.output.clear_output()
-        with self.output:
-            display(HTML(f"<b>{len(frame)} row(s)</b>"))
-            display(HTML(frame.head(50).to_html(index=False, escape=True)))
+        self.show(
+            HTML(f"<b>{len(frame)} row(s)</b>" + frame.head(50).to_html(index=False, escape=True))
+        )
 
     def __repr__(self) -> str:
         return f"InDBPanel(store={self.store!r}, table={html.escape(str(self.table.value))!r})"

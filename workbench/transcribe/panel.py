@@ -37,12 +37,16 @@ class TranscribePanel(ToolPanel):
     Choose the bundled demo clip or upload a sound file, then *Transcribe* (segments appear as
     they are decoded) or *Play as stream* (the file is fed in chunks; confirmed text is black,
     tentative text grey). The summary lists the most central sentences with their times, and SRT
-    and WebVTT subtitles can be downloaded. :meth:`start_live`, :meth:`push_chunk` and
-    :meth:`stop_live` let another widget (e.g. a microphone recorder) push audio chunks.
+    and WebVTT subtitles can be downloaded; the finished transcript is shown below them, with its
+    word confidences over time. :meth:`start_live`, :meth:`push_chunk` and :meth:`stop_live` let
+    another widget (e.g. a microphone recorder) push audio chunks.
 
     Attributes
     ----------
-    transcript : Transcript or None
+    transcribe_button : ipywidgets.Button
+        The main action (:attr:`main_button`).
+    stream_button : ipywidgets.Button
+    result : Transcript or None
         The last transcript.
     summary : Summary or None
         Its summary.
@@ -85,9 +89,15 @@ class TranscribePanel(ToolPanel):
         self.transcript_html = widgets.HTML("")
         self.summary_html = widgets.HTML("")
         self.downloads = widgets.HTML("")
-        self.output.layout.display = "none"
-        self.children = [*self.children, self.transcript_html, self.summary_html, self.downloads]
-        self.transcript: Transcript | None = None
+        # The live text, summary and links stand above the finished transcript (the output area).
+        self.children = [
+            *self.children[:-1],
+            self.transcript_html,
+            self.summary_html,
+            self.downloads,
+            self.output,
+        ]
+        self.result: Transcript | None = None
         self.summary: Summary | None = None
         self.stream_stats: Any = None
         self._live: StreamingSession | None = None
@@ -188,11 +198,12 @@ class TranscribePanel(ToolPanel):
 
     # -- results ------------------------------------------------------------------------------
     def _clear(self) -> None:
-        self.transcript = self.summary = self.stream_stats = None
+        self.result = self.summary = self.stream_stats = None
         self.transcript_html.value = self.summary_html.value = self.downloads.value = ""
+        self.show(None)
 
     def _finish(self, transcript: Transcript) -> None:
-        self.transcript = transcript
+        self.result = transcript
         self.summary = summarize(transcript, n_sentences=self.n_sentences.value)
         if not transcript.segments:
             self.transcript_html.value = "<i>No speech found.</i>"
@@ -205,6 +216,7 @@ class TranscribePanel(ToolPanel):
                 (transcript.to_text(), "transcript.txt"),
             ]
         )
+        self.show(transcript)
 
 
 def _segments_html(segments: list[Segment]) -> str:

@@ -3,8 +3,8 @@
 Only panels and notebooks import this package; the tools' APIs never do.
 """
 
-from workbench.ui.base import ToolPanel
+from workbench.ui.base import ToolPanel, mark_main
 from workbench.ui.launcher import Launcher
 from workbench.ui.progress import ProgressWidget
 
-__all__ = ["Launcher", "ProgressWidget", "ToolPanel"]
+__all__ = ["Launcher", "ProgressWidget", "ToolPanel", "mark_main"]

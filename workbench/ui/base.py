@@ -1,25 +1,33 @@
 """The base every tool panel builds on: a header, controls, status/error line, progress and output.
 
-Subclasses put their inputs into :attr:`ToolPanel.controls` and run their work through
-:meth:`ToolPanel.run`, which shows progress, catches :class:`~workbench.core.errors.WorkbenchError`
-and shows its message in the panel instead of a traceback.
+The one panel contract, for built-in tools and plugins alike: a subclass puts its inputs into
+:attr:`ToolPanel.controls`, marks its main action with :meth:`ToolPanel.set_main_button` (kept in
+:attr:`ToolPanel.main_button`), runs its work through :meth:`ToolPanel.run` (progress shown, a
+:class:`~workbench.core.errors.WorkbenchError` shown as its message instead of a traceback), keeps
+the last result object in :attr:`ToolPanel.result` and displays it with :meth:`ToolPanel.show`.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
+import pandas as pd
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.progress import observe
 from workbench.ui.progress import ProgressWidget
 
-__all__ = ["ToolPanel", "workbench_error_in"]
+__all__ = ["MAIN_CLASS", "ToolPanel", "display_data", "mark_main", "workbench_error_in"]
+
+#: CSS class of a main action button; browser tests find the button to click by it.
+MAIN_CLASS = "workbench-main"
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -60,6 +68,72 @@ def workbench_error_in(exc: BaseException) -> WorkbenchError | None:
     return None
 
 
+def mark_main(button: widgets.Button) -> widgets.Button:
+    """Mark ``button`` as the main action of its widget.
+
+    The button gets the CSS class :data:`MAIN_CLASS` (what browser tests look for) and the
+    ``"primary"`` style unless it already has a style.
+
+    Parameters
+    ----------
+    button : ipywidgets.Button
+
+    Returns
+    -------
+    ipywidgets.Button
+        The same button.
+    """
+    button.button_style = button.button_style or "primary"
+    button.add_class(MAIN_CLASS)
+    return button
+
+
+def display_data(obj: Any) -> dict[str, Any]:
+    """``obj`` as a Jupyter ``display_data`` output, formatted the way IPython's ``display`` does.
+
+    The running shell's formatters are used when there is one (so ``_repr_html_``,
+    ``_repr_mimebundle_`` of widgets and any formatter the user registered apply), IPython's
+    default formatters otherwise (scripts and tests).
+
+    Parameters
+    ----------
+    obj : object
+
+    Returns
+    -------
+    dict
+        ``{"output_type": "display_data", "data": ..., "metadata": ...}``.
+    """
+    from IPython import get_ipython
+    from IPython.core.formatters import DisplayFormatter
+
+    shell = get_ipython()
+    formatter = shell.display_formatter if shell is not None else DisplayFormatter()
+    data, metadata = formatter.format(obj)
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
+def _figure_data(fig: Any) -> dict[str, Any]:
+    # Rendered here, like the inline backend does, so the picture needs no backend set up.
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    text = f"<Figure with {len(fig.axes)} Axes>"
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": png, "text/plain": text},
+        "metadata": {},
+    }
+
+
+def _default_plots(result: Any) -> list[Callable[..., Any]]:
+    plot = getattr(result, "plot", None)
+    # pandas' .plot is an accessor for any chart of the table, not a picture of a result.
+    if result is None or not callable(plot) or isinstance(result, pd.DataFrame | pd.Series):
+        return []
+    return [plot]
+
+
 class ToolPanel(widgets.VBox):
     """Base class of the workbench panels.
 
@@ -74,12 +148,18 @@ class ToolPanel(widgets.VBox):
     ----------
     controls : ipywidgets.VBox
         Where subclasses put their inputs and buttons.
+    main_button : ipywidgets.Button or None
+        The panel's main action, set by :meth:`set_main_button`.
     status : ipywidgets.HTML
         One line of status or error text.
     progress : ProgressWidget
         Follows progress bars of the work run through :meth:`run`.
     output : ipywidgets.Output
-        Where results, tables and plots are displayed.
+        Where :meth:`show` displays results, tables and plots.
+    result : object or None
+        The last result object of the panel's main action (``None`` before the first success).
+    figure : matplotlib.figure.Figure or None
+        The figure :meth:`show` drew last.
     last_error : str or None
         Message of the last error shown, for tests and scripts.
     """
@@ -93,15 +173,91 @@ class ToolPanel(widgets.VBox):
         self.status = widgets.HTML("")
         self.progress = ProgressWidget()
         self.output = widgets.Output()
+        self.main_button: widgets.Button | None = None
+        self.result: Any = None
+        self.figure: Any = None
         self.last_error: str | None = None
         self.title = title
         super().__init__([self.header, self.controls, self.progress, self.status, self.output])
 
     def set_main_button(self, button: widgets.Button) -> widgets.Button:
-        """Mark ``button`` as the panel's main action (styled primary, found by browser tests)."""
-        button.button_style = button.button_style or "primary"
-        button.add_class("workbench-main")
+        """Make ``button`` the panel's main action (:attr:`main_button`, see :func:`mark_main`).
+
+        Parameters
+        ----------
+        button : ipywidgets.Button
+
+        Returns
+        -------
+        ipywidgets.Button
+            The same button.
+        """
+        self.main_button = mark_main(button)
         return button
+
+    def show(
+        self,
+        result: Any,
+        *,
+        plots: Sequence[Callable[..., Any]] | None = None,
+        also: Sequence[Any] = (),
+        clear: bool = True,
+        figsize: tuple[float, float] | None = None,
+    ) -> Any:
+        """Display ``result`` in :attr:`output`: its plot, its notebook view, then ``also``.
+
+        The picture comes first, the tables under it. The view is what IPython's ``display``
+        shows (a result's ``_repr_html_``). The plots are drawn side by side on one figure that
+        pyplot never holds, shown as a PNG and kept in :attr:`figure`: no figure is left open,
+        and ``plt.show()`` never shows it again. An error while drawing or formatting is shown
+        in the panel (see :meth:`show_exception`), not raised; call it after :meth:`run`, or
+        inside the work ``run`` does (``run`` then reports that error instead of "Done").
+
+        Parameters
+        ----------
+        result : object or None
+            What to display; ``None`` displays nothing (``show(None)`` just clears the area).
+        plots : sequence of callable, optional
+            Drawing functions, each called as ``plot(ax=ax)``. Default: ``[result.plot]`` when
+            the result has a ``plot`` method (pandas objects excepted); ``[]`` draws nothing.
+        also : sequence of object, default=()
+            Displayed after the result (further tables or results).
+        clear : bool, default=True
+            Empty the output area (and :attr:`figure`) first; ``False`` appends below.
+        figsize : (float, float), optional
+            Size of the figure in inches; default 5.5 wide per plot and 3.8 high.
+
+        Returns
+        -------
+        matplotlib.figure.Figure or None
+            The figure drawn, or ``None`` when there was nothing to plot or drawing failed.
+        """
+        if clear:
+            self.output.clear_output()
+            self.output.outputs = ()
+            self.figure = None
+        plots = _default_plots(result) if plots is None else list(plots)
+        try:
+            shown: list[dict[str, Any]] = []
+            fig = None
+            if plots:
+                from matplotlib.figure import Figure
+
+                fig = Figure(figsize=figsize or (5.5 * len(plots), 3.8))
+                axes = fig.subplots(1, len(plots), squeeze=False)[0]
+                for plot, ax in zip(plots, axes, strict=True):
+                    plot(ax=ax)
+                fig.tight_layout()
+                shown.append(_figure_data(fig))
+            shown += [display_data(obj) for obj in ([] if result is None else [result])]
+            shown += [display_data(obj) for obj in also]
+        except Exception as exc:
+            self.show_exception(exc)
+            return None
+        self.output.outputs += tuple(shown)
+        if fig is not None:
+            self.figure = fig
+        return fig
 
     def show_status(self, message: str, kind: str = "info") -> None:
         """Show a one-line message; ``kind`` is ``"info"``, ``"ok"`` or ``"error"``."""
@@ -153,7 +309,8 @@ class ToolPanel(widgets.VBox):
         except Exception as exc:
             self.show_exception(exc)
             return None
-        self.show_status(f"Done in {time.perf_counter() - start:.1f} s.", "ok")
+        if self.last_error is None:  # fn may have shown an error of its own (e.g. via show())
+            self.show_status(f"Done in {time.perf_counter() - start:.1f} s.", "ok")
         return result
 
     def clear_error(self) -> None:

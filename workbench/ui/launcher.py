@@ -1,4 +1,8 @@
-"""The launcher: one card per registered tool; "Open" shows the tool's panel in a tab."""
+"""The launcher: one card per registered tool; "Open" shows the tool's panel in a tab.
+
+Each card's "Open" button is marked as its main action (:func:`~workbench.ui.base.mark_main`),
+the same mark a panel's main button carries.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import ipywidgets as widgets
 
 from workbench.core import registry
 from workbench.core.errors import PluginError, WorkbenchError
+from workbench.ui.base import mark_main
 
 __all__ = ["Launcher", "ToolCard"]
 
@@ -34,7 +39,7 @@ class ToolCard(widgets.VBox):
             f"<b>{html.escape(spec.title)}</b><div>{html.escape(spec.description)}</div>"
             f"{notebook}{source}"
         )
-        self.button = widgets.Button(description="Open", icon="play", button_style="primary")
+        self.button = mark_main(widgets.Button(description="Open", icon="play"))
         super().__init__(
             [self.text, self.button],
             layout=widgets.Layout(

@@ -25,16 +25,16 @@ def test_demo_check_shows_alerts_and_windows(panel):
     assert repr(panel) == "DriftPanel(title='Drift monitoring')"
     panel.run_button.click()
     assert panel.last_error is None
-    assert isinstance(panel.timeline, DriftTimeline)
-    assert isinstance(panel.report, DriftReport)
-    assert panel.timeline.first_alert == panel.demo.drift_start
+    assert isinstance(panel.result, DriftTimeline)
+    assert isinstance(panel.window_report, DriftReport)
+    assert panel.result.first_alert == panel.demo.drift_start
     assert panel.window.options[0] == "2026-01-19"
     assert panel.window.value == "2026-03-09"
     assert "4 alert(s) in 8 windows" in panel.status.value
     assert len(panel.figure.axes) == 2
     panel.window.value = "2026-01-26"
-    assert panel.report.window_start.strftime("%Y-%m-%d") == "2026-01-26"
-    assert not panel.report.alert
+    assert panel.window_report.window_start.strftime("%Y-%m-%d") == "2026-01-26"
+    assert not panel.window_report.alert
 
 
 def test_settings_reach_the_monitor(panel):
@@ -45,11 +45,11 @@ def test_settings_reach_the_monitor(panel):
     panel.rule.value = "either"
     panel.run_button.click()
     assert panel.last_error is None
-    spans = panel.timeline.windows["window_end"] - panel.timeline.windows["window_start"]
+    spans = panel.result.windows["window_end"] - panel.result.windows["window_start"]
     assert (spans == pd.Timedelta(days=14)).all()
-    assert len(panel.timeline.reports) == len(spans) - 1
-    assert set(panel.timeline.scores["role"]) == {"feature"}
-    assert panel.timeline.report(-1).rule == "either"
+    assert len(panel.result.reports) == len(spans) - 1
+    assert set(panel.result.scores["role"]) == {"feature"}
+    assert panel.result.report(-1).rule == "either"
 
 
 def test_reads_a_duckdb_file(panel, logfile):
@@ -57,7 +57,7 @@ def test_reads_a_duckdb_file(panel, logfile):
     panel.run_button.click()
     assert panel.last_error is None
     assert panel.demo is None
-    assert len(panel.timeline.reports) == 2
+    assert len(panel.result.reports) == 2
     with duckdb.connect(logfile) as con:  # the panel closed its read-only connection
         con.execute("CREATE TABLE touched AS SELECT 1")
 
@@ -90,7 +90,7 @@ def test_bad_input_is_shown_not_raised(panel, logfile, widget, value, message):
     assert message in panel.last_error
     assert message in html.unescape(panel.status.value)
     assert "Traceback" not in panel.status.value
-    assert panel.timeline is None
+    assert panel.result is None
 
 
 def test_bad_demo_table_name_is_shown(panel):
@@ -116,7 +116,7 @@ def test_database_field_that_is_no_duckdb_file(panel, tmp_path, kind, message):
     panel.database.value = str(path)
     panel.run_button.click()
     assert message in panel.last_error and str(path) in panel.last_error
-    assert "Unexpected" not in panel.last_error and panel.timeline is None
+    assert "Unexpected" not in panel.last_error and panel.result is None
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_typed_values_show_workbench_messages(panel, logfile, widget, value, mes
     getattr(panel, widget).value = value
     panel.run_button.click()
     if message is None:  # only separators: no prediction column, a valid check
-        assert panel.last_error is None and panel.timeline is not None
+        assert panel.last_error is None and panel.result is not None
         return
     assert message in panel.last_error and "Unexpected" not in panel.last_error
 
@@ -157,6 +157,6 @@ def test_unknown_window_selection_is_shown(panel):
     panel.window.value = "1999-01-04"
     assert "Unknown window '1999-01-04'" in panel.last_error
     panel.window.value = panel.window.options[0]
-    assert panel.last_error is None and panel.report.window_start == pd.Timestamp(
+    assert panel.last_error is None and panel.window_report.window_start == pd.Timestamp(
         panel.window.options[0]
     )

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import display
 
 from workbench.ui.base import ToolPanel
-from workbench_drift.demo import DemoLog, make_demo_log
-from workbench_drift.monitor import RULES, DriftMonitor, monitor_table
-from workbench_drift.report import DriftReport, DriftTimeline
+from workbench_drift import (
+    RULES,
+    DemoLog,
+    DriftMonitor,
+    DriftReport,
+    DriftTimeline,
+    make_demo_log,
+    monitor_table,
+)
 
 __all__ = ["DriftPanel"]
 
@@ -31,9 +36,11 @@ class DriftPanel(ToolPanel):
 
     Attributes
     ----------
-    timeline : DriftTimeline or None
+    run_button : ipywidgets.Button
+        The main action (:attr:`main_button`).
+    result : DriftTimeline or None
         Result of the last check.
-    report : DriftReport or None
+    window_report : DriftReport or None
         Report of the window selected in :attr:`window` (the latest one after a check).
     demo : DemoLog or None
         The demo log of the last check, when the demo was used.
@@ -47,10 +54,9 @@ class DriftPanel(ToolPanel):
             "Per-column PSI plus KS / chi-square tests of a deployed model's inputs and "
             "predictions, over time windows read from DuckDB.",
         )
-        self.timeline: DriftTimeline | None = None
-        self.report: DriftReport | None = None
+        self.result: DriftTimeline | None = None
+        self.window_report: DriftReport | None = None
         self.demo: DemoLog | None = None
-        self.figure: Any = None
 
         self.database = widgets.Text(
             value="",
@@ -104,7 +110,7 @@ class DriftPanel(ToolPanel):
             options=list(RULES), value="both", description="drift rule", style=_STYLE, layout=_WIDE
         )
         self.run_button = self.set_main_button(
-            widgets.Button(description="Check drift", icon="search", button_style="primary")
+            widgets.Button(description="Check drift", icon="search")
         )
         self.window = widgets.Dropdown(
             options=[], description="show window", style=_STYLE, layout=_WIDE
@@ -166,25 +172,26 @@ class DriftPanel(ToolPanel):
         timeline = self.run(self._monitor, busy="Reading windows and testing drift…")
         if timeline is None:
             return None
-        self.timeline = timeline
+        self.result = timeline
         starts = [str(r.window_start.date()) for r in timeline.reports]
-        self.report = timeline.report(-1) if timeline.reports else None
+        self.window_report = timeline.report(-1) if timeline.reports else None
         self.window.unobserve(self._on_window, names="value")
         self.window.options = starts
         self.window.value = starts[-1] if starts else None
         self.window.observe(self._on_window, names="value")
         self._show()
-        alerts = int(timeline.windows["alert"].sum())
-        first = timeline.first_alert
-        when = f"; first alert in the window from {first.date()}" if first is not None else ""
-        self.show_status(f"{alerts} alert(s) in {len(timeline.reports)} windows{when}.", "ok")
+        if self.last_error is None:
+            alerts = int(timeline.windows["alert"].sum())
+            first = timeline.first_alert
+            when = f"; first alert in the window from {first.date()}" if first is not None else ""
+            self.show_status(f"{alerts} alert(s) in {len(timeline.reports)} windows{when}.", "ok")
         return timeline
 
     def _on_window(self, change: dict[str, Any]) -> None:
-        if self.timeline is None or not change["new"]:
+        if self.result is None or not change["new"]:
             return
         try:
-            self.report = self.timeline.report(change["new"])
+            self.window_report = self.result.report(change["new"])
         except Exception as exc:  # a callback's error would otherwise vanish into the JS console
             self.show_exception(exc)
             return
@@ -193,18 +200,10 @@ class DriftPanel(ToolPanel):
         self._show()
 
     def _show(self) -> None:
-        import matplotlib.pyplot as plt
-
-        self.output.clear_output()
-        with self.output:
-            if self.timeline is None:
-                return
-            fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-            self.timeline.plot(ax=axes[0])
-            if self.report is not None:
-                self.report.plot(ax=axes[1])
-            fig.tight_layout()
-            self.figure = fig
-            plt.show()
-            if self.report is not None:
-                display(self.report)
+        # The timeline beside the selected window's PSI bars, then that window's table.
+        if self.result is None:
+            self.show(None)
+            return
+        report = self.window_report
+        plots = [self.result.plot] + ([report.plot] if report is not None else [])
+        self.show(report, plots=plots, figsize=(12, 4))
