@@ -87,7 +87,7 @@ def test_continuous_labels_and_float32_overflow(small):
     Xb[3, 2] = 1e308
     with pytest.raises(InputError, match="overflow float32"):
         audit(_tree(), Xb, y, **FAST)
-    with pytest.raises(InputError, match=r"integers below 2\*\*53"):
+    with pytest.raises(InputError, match=r"float labels beyond 2\*\*53"):
         audit(_tree(), X, y * 1e30 + 1e30, **FAST)
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, InputTypeError, ModelError, UnknownNameError
-from workbench.core.params import check_number, check_random_state, check_size
+from workbench.core.errors import InputError, InputTypeError, ModelError
+from workbench.core.params import check_flag, check_number, check_random_state, check_size
 from workbench.core.validation import (
     check_array,
     check_choice,
@@ -37,12 +37,11 @@ __all__ = [
     "MIN_SHADOWS",
     "AuditArgs",
     "as_indices",
-    "check_ax",
     "check_classes",
     "check_classifier",
     "check_epsilons",
-    "check_flag",
-    "check_name",
+    "check_members",
+    "check_mixin_order",
     "check_records",
     "check_sizes",
     "resolve_attacks",
@@ -65,76 +64,66 @@ MIN_SHADOWS = 4
 """Fewest shadow models for attacks that need references (each record needs IN and OUT ones)."""
 
 
-def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
-    """Check a switch: ``True`` or ``False`` (or ``None`` when ``optional``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        allowed = "True, False or None" if optional else "True or False"
-        raise InputTypeError(f"{name} must be {allowed}, got {value!r}.")
-    return bool(value)
-
-
-def check_name(value: Any, choices: Iterable[str], *, kind: str) -> str:
-    """Check that ``value`` is one of ``choices`` (a string; arrays and lists are refused)."""
-    options = list(choices)
-    if not isinstance(value, str):
-        raise UnknownNameError(kind, value, options)
-    return check_choice(value, options, kind=kind)
-
-
-def check_ax(ax: Any) -> Any:
-    """Check a matplotlib ``Axes`` (or None, for a new figure)."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise InputTypeError(
-            f"ax must be a matplotlib Axes or None, got {type(ax).__name__}; "
-            "e.g. fig, ax = plt.subplots()."
-        )
-    return ax
-
-
 def check_classifier(estimator: Any, *, fitted: bool = False, name: str = "estimator") -> Any:
     """Check that ``estimator`` is a scikit-learn classifier (a Pipeline ending in one counts).
 
     Membership inference here reads each model's labels and class probabilities, so regressors
     and clusterers are refused up front, with the fix, instead of failing inside an attack.
 
+    Parameters
+    ----------
+    estimator : object
+        The model (pooled mode: the template; given mode: the fitted model).
+    fitted : bool, default=False
+        Require a fitted estimator.
+    name : str, default="estimator"
+        Argument name used in messages.
+
+    Returns
+    -------
+    estimator
+        ``estimator`` itself.
+
     Raises
     ------
     InputTypeError
-        If it is not an estimator instance with ``fit`` and ``predict``.
+        If it is not an estimator instance with ``fit`` and ``predict``, or has no scikit-learn
+        tags.
     ModelError
-        If it is not a classifier.
+        If it is not a classifier (with the reason when the mixins are in the wrong order).
     NotFittedError
         If ``fitted`` and it is not fitted.
     """
     check_estimator(estimator, methods=("fit", "predict"), name=name)
     try:
-        from sklearn.utils import get_tags
-
-        get_tags(estimator)
-    except (AttributeError, TypeError):
-        raise InputTypeError(
-            f"{name} ({type(estimator).__name__}) is not a scikit-learn estimator (it has no "
-            "estimator tags); derive it from sklearn.base.BaseEstimator and ClassifierMixin."
-        ) from None
-    _check_mixin_order(estimator, name)
-    try:
         return check_estimator(estimator, kind="classifier", fitted=fitted, name=name)
     except ModelError as exc:
         if type(exc) is not ModelError:
             raise
+        check_mixin_order(estimator, name=name)
         raise ModelError(
             f"{exc} The audit attacks a model through its predicted labels and class "
             "probabilities, so it needs a classifier; a regressor's leak is not measured here."
         ) from None
 
 
-def _check_mixin_order(estimator: Any, name: str) -> None:
+def check_mixin_order(estimator: Any, *, name: str = "estimator") -> None:
+    """Refuse a classifier whose ``ClassifierMixin`` comes after ``BaseEstimator``.
+
+    scikit-learn then does not see it as a classifier; the message says how to fix the class.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An estimator with scikit-learn tags.
+    name : str, default="estimator"
+        Argument name used in the message.
+
+    Raises
+    ------
+    ModelError
+        If the estimator derives from ``ClassifierMixin`` but is not seen as a classifier.
+    """
     from sklearn.base import ClassifierMixin, is_classifier
 
     if isinstance(estimator, ClassifierMixin) and not is_classifier(estimator):
@@ -146,15 +135,30 @@ def _check_mixin_order(estimator: Any, name: str) -> None:
 
 
 def check_records(X: Any, y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Check audit records: finite float32-safe features and class labels of equal length."""
+    """Check audit records: finite float32-safe features and class labels of equal length.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_records, n_features)
+        Features; every model of the audit trains on them, some in float32.
+    y : array-like of shape (n_records,)
+        Class labels (integers, strings or whole floats below 2**53).
+    min_samples : int, default=2
+        Fewest records accepted.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_records, n_features)
+    y : numpy.ndarray of shape (n_records,)
+
+    Raises
+    ------
+    InputError, InputTypeError
+        For missing, non-finite or float32-overflowing features, a continuous or one-class
+        target, or lengths that differ.
+    """
     Xa = check_array(X, name="X", min_samples=min_samples, float32=True)
     ya = check_classification_target(y)
-    if ya.dtype.kind == "f" and float(np.abs(ya).max()) > 2.0**53:
-        # scikit-learn reads whole floats this large as a continuous target
-        raise InputError(
-            f"y holds float labels up to {float(np.abs(ya).max()):.3g}; class labels must be "
-            "integers below 2**53 or strings. Encode the classes (e.g. LabelEncoder)."
-        )
     check_consistent_length(X=Xa, y=ya)
     return Xa, ya
 
@@ -207,7 +211,7 @@ def resolve_attacks(attacks: Any, estimator: Any) -> list[str]:
     if not names:
         raise InputError(f"attacks is empty; choose from {', '.join(atk.ATTACKS)}.")
     for name in names:
-        check_name(name, atk.ATTACKS, kind="attack")
+        check_choice(name, atk.ATTACKS, kind="attack")
     needing = [a for a in names if a in atk.NEEDS_PROBA]
     if needing and not has_proba:
         raise ModelError(
@@ -307,7 +311,7 @@ def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
             f"The attack(s) {', '.join(needs_refs)} need at least {MIN_SHADOWS} shadow models "
             f"(got n_shadows={n_shadows}); raise n_shadows or use attacks=['loss', 'label_only']."
         )
-    check_name(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
+    check_choice(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
     check_flag(kw["fixed_variance"], name="fixed_variance")
     check_flag(kw["show_progress"], name="show_progress", optional=True)
     args = AuditArgs(

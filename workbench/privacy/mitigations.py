@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import DependencyError, InputError, InputTypeError, ModelError
-from workbench.privacy.checks import check_classifier, check_epsilons, check_name, check_records
+from workbench.core.validation import check_choice
+from workbench.privacy.checks import check_classifier, check_epsilons, check_records
 
 __all__ = [
     "MITIGATIONS",
@@ -276,7 +277,7 @@ def build_variants(
     if not kinds:
         raise InputError("mitigations is empty; pass 'auto', ['regularize'] or ['dp'].")
     for kind in kinds:
-        check_name(kind, MITIGATIONS, kind="mitigation")
+        check_choice(kind, MITIGATIONS, kind="mitigation")
     variants: dict[str, Any] = {}
     notes: list[str] = []
     if "regularize" in kinds:

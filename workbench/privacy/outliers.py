@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.errors import InputError, UnknownNameError
+from workbench.core.errors import InputError
 from workbench.core.params import check_random_state, check_size
 from workbench.core.validation import (
     check_array,
@@ -64,8 +64,6 @@ def outlier_scores(
         For NaN, infinite or float32-overflowing features; for ``"class_distance"`` without
         ``y``, with continuous or single-class labels, or a class of one record.
     """
-    if not isinstance(method, str):
-        raise UnknownNameError("outlier method", method, OUTLIER_METHODS)
     check_choice(method, OUTLIER_METHODS, kind="outlier method")
     n_neighbors = check_size(n_neighbors, name="n_neighbors", high=10_000, hint="5 is usual.")
     random_state = check_random_state(random_state)

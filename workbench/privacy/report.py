@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.params import check_size
+from workbench.core.params import check_ax, check_size
 from workbench.core.results import Result
-from workbench.privacy.checks import check_ax, check_name
+from workbench.core.validation import check_choice
 
 __all__ = ["AuditReport", "MitigationReport"]
 
@@ -181,7 +181,7 @@ class AuditReport(Result):
         UnknownNameError
             If the attack was not run.
         """
-        check_name(attack, self._curves, kind="attack")
+        check_choice(attack, self._curves, kind="attack")
         return self._curves[attack]
 
     def attack_scores(self, attack: str) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +206,7 @@ class AuditReport(Result):
         UnknownNameError
             If the attack was not run.
         """
-        check_name(attack, self._scores, kind="attack")
+        check_choice(attack, self._scores, kind="attack")
         return self._scores[attack].copy(), np.asarray(self._labels).copy()
 
     def plot(self, ax: Any = None) -> Any:
