@@ -72,8 +72,7 @@ def pydvl(name: str, X, y, Xt, yt, method: str, amount: float, n_jobs: int, seed
 def _warm(i: int) -> int:
     import sklearn.linear_model  # noqa: F401
 
-    import workbench.valuation.oob
-    import workbench.valuation.semivalues  # noqa: F401
+    from workbench.valuation import DataOOB, MSRBanzhaf, TMCShapley  # noqa: F401 (lazy load)
 
     return i
 

@@ -345,7 +345,7 @@ def test_make_method_checks_a_given_model():
 
 def test_float_labels_too_large_to_be_classes(data):
     X, y, _, _ = data
-    with pytest.raises(InputError, match=r"integers below 2\*\*53"):
+    with pytest.raises(InputError, match=r"beyond 2\*\*53"):
         LabelConfidence(GaussianNB(), cv=2).fit(X, y * 1e30 + 1e30)
 
 

@@ -15,9 +15,10 @@ from sklearn.preprocessing import StandardScaler
 
 from workbench.core.datasets import load_dataset
 from workbench.valuation import BetaShapley, DataOOB, LeaveOneOut, MSRBanzhaf, TMCShapley, value
-from workbench.valuation.logistic_batch import LogisticUtility, _two_loop, logistic_spec
-from workbench.valuation.sampling import Budget, run_sampling
-from workbench.valuation.semivalues import sample_groups
+from workbench.valuation.lbfgs import two_loop
+from workbench.valuation.logistic_batch import logistic_spec
+from workbench.valuation.logistic_utility import LogisticUtility
+from workbench.valuation.sampling import Budget, run_sampling, sample_groups
 from workbench.valuation.utility import FitLog
 
 FAST = "numpy-batched-logistic"
@@ -291,7 +292,7 @@ def test_two_loop_equals_the_textbook_recursion():
     for n_pairs in range(11):
         q = rng.normal(size=(B, P))
         newest = [(n_pairs - j - 1) % m for j in range(min(n_pairs, m))]
-        got = _two_loop(q, S, Yh, rho, A, newest, H0, scale)
+        got = two_loop(q, S, Yh, rho, A, newest, H0, scale)
         want = q.copy()  # textbook: newest to oldest, H0, oldest to newest
         alphas = []
         for s_, y_, r in reversed(pairs[-m:]):

@@ -9,33 +9,33 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_array, check_choice, check_consistent_length
+from workbench.core.validation import check_array, check_consistent_length
 from workbench.valuation.checks import (
     check_method_params,
     check_model,
     check_regression_scorer,
+    check_scorer,
     check_target,
+    check_test,
 )
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import Budget
 from workbench.valuation.utility import Utility
 
-__all__ = [
-    "FAST_MAX_ABS",
-    "BaseValuation",
-    "ValuationData",
-    "check_scorer",
-    "check_test",
-    "default_model",
-]
+__all__ = ["FAST_MAX_ABS", "BaseValuation", "ValuationData", "default_model"]
 
 #: Largest feature magnitude the batched LogisticRegression solver takes (sklearn fits the rest).
 FAST_MAX_ABS = 1e6
 
 
 def default_model() -> Any:
-    """The model used when none is given: ``LogisticRegression(max_iter=1000)``."""
+    """The model used when none is given: ``LogisticRegression(max_iter=1000)``.
+
+    Returns
+    -------
+    sklearn.linear_model.LogisticRegression
+        A new, unfitted instance.
+    """
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=1000)
@@ -43,74 +43,23 @@ def default_model() -> Any:
 
 @dataclass
 class ValuationData:
-    """Validated inputs of one valuation run."""
+    """Validated inputs of one valuation run.
+
+    Attributes
+    ----------
+    X, y : numpy.ndarray
+        Training features and labels (or targets).
+    X_test, y_test : numpy.ndarray or None
+        Held-out data (None for methods that need none).
+    classification : bool
+        Whether the model is a classifier (``y`` holds class labels).
+    """
 
     X: np.ndarray
     y: np.ndarray
     X_test: np.ndarray | None
     y_test: np.ndarray | None
     classification: bool
-
-
-def check_scorer(scorer: Any) -> Any:
-    """Check a scorer: a scikit-learn scorer name or a callable ``(estimator, X, y) -> float``."""
-    if callable(scorer):
-        return scorer
-    if not isinstance(scorer, str):
-        raise InputTypeError(
-            f"scorer must be a scikit-learn scorer name or a callable, got {type(scorer).__name__}."
-        )
-    from sklearn.metrics import get_scorer_names
-
-    return check_choice(scorer, get_scorer_names(), kind="scorer")
-
-
-def check_test(
-    X_test: Any,
-    y_test: Any,
-    n_features: int,
-    method: str,
-    *,
-    y: Any = None,
-    classification: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Check the held-out data that a method scores its models on.
-
-    Parameters
-    ----------
-    X_test, y_test : array-like
-        Held-out features and labels (or targets); both are required.
-    n_features : int
-        Number of features of the training data.
-    method : str
-        Name of the method, for the message.
-    y : array-like, optional
-        Training labels; with ``classification``, ``y_test`` must share at least one of them.
-    classification : bool, default=True
-        Whether ``y_test`` holds class labels (a single class is fine) or a numeric target.
-
-    Returns
-    -------
-    X_test, y_test : numpy.ndarray
-    """
-    if X_test is None or y_test is None:
-        raise InputError(
-            f"Method {method!r} scores models on held-out data: pass X_test and y_test "
-            "(for example from sklearn.model_selection.train_test_split)."
-        )
-    Xt = check_array(X_test, name="X_test", float32=True)
-    yt = check_target(y_test, classification=classification, name="y_test", min_classes=1)
-    check_consistent_length(X_test=Xt, y_test=yt)
-    if Xt.shape[1] != n_features:
-        raise InputError(
-            f"X_test has {Xt.shape[1]} features but X has {n_features}; use the same columns."
-        )
-    if classification and y is not None:
-        if not set(np.unique(yt).tolist()) & set(np.unique(y).tolist()):
-            raise InputError(
-                "y_test shares no label with y; encode the training and test labels the same way."
-            )
-    return Xt, yt
 
 
 class BaseValuation(BaseEstimator):
@@ -192,7 +141,8 @@ class BaseValuation(BaseEstimator):
         scorer = getattr(self, "scorer", "accuracy")
         fast = None
         if data.classification and scorer == "accuracy":
-            from workbench.valuation.logistic_batch import LogisticUtility, logistic_spec
+            from workbench.valuation.logistic_batch import logistic_spec
+            from workbench.valuation.logistic_utility import LogisticUtility
 
             spec = logistic_spec(model)
             # Far beyond this magnitude the batched Newton solves go singular (seen from 1e10).

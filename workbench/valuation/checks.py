@@ -10,16 +10,19 @@ to do instead of reaching numpy, scikit-learn or a hang.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
-from workbench.core.params import check_number, check_random_state, check_size
+from workbench.core.params import check_flag, check_number, check_random_state, check_size
 from workbench.core.validation import (
     check_array,
+    check_choice,
     check_classification_target,
+    check_consistent_length,
     check_estimator,
     check_n_jobs,
     check_regression_target,
@@ -30,16 +33,16 @@ __all__ = [
     "MAX_POINTS",
     "MAX_SAMPLES",
     "MAX_TIME_S",
-    "check_ax",
     "check_beta_args",
-    "check_flag",
+    "check_default_score",
     "check_fractions",
-    "check_label_size",
     "check_mask",
     "check_method_params",
     "check_model",
     "check_regression_scorer",
+    "check_scorer",
     "check_target",
+    "check_test",
 ]
 
 #: Most Monte Carlo samples (permutations, subsets, bags) one run may ask for.
@@ -79,16 +82,6 @@ _HINTS = {
     "max_samples": "It is the bag size as a share of the training points.",
     "max_memory_mb": "It bounds one batch of the KNN computation, in MiB.",
 }
-
-
-def check_flag(value: Any, *, name: str, optional: bool = False) -> bool | None:
-    """Check a switch: ``True`` or ``False`` (or ``None`` when ``optional``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, bool | np.bool_):
-        allowed = "True, False or None" if optional else "True or False"
-        raise InputTypeError(f"{name} must be {allowed}, got {value!r}.")
-    return bool(value)
 
 
 def check_method_params(params: dict[str, Any]) -> None:
@@ -191,7 +184,21 @@ def check_model(
 
 
 def check_regression_scorer(model: Any, scorer: Any, *, classification: bool) -> None:
-    """Refuse ``scorer='accuracy'`` for a regressor: it would score every fit as 0."""
+    """Refuse ``scorer='accuracy'`` for a regressor: it would score every fit as 0.
+
+    Parameters
+    ----------
+    model : estimator
+        The model (named in the message).
+    scorer : str or callable
+    classification : bool
+        Whether the model is a classifier.
+
+    Raises
+    ------
+    ModelError
+        For ``scorer='accuracy'`` with a regressor.
+    """
     if not classification and isinstance(scorer, str) and scorer == "accuracy":
         raise ModelError(
             f"scorer='accuracy' compares class labels, but model ({type(model).__name__}) is a "
@@ -201,28 +208,43 @@ def check_regression_scorer(model: Any, scorer: Any, *, classification: bool) ->
 
 
 def check_target(y: Any, *, classification: bool, name: str = "y", min_classes: int = 2) -> Any:
-    """Check labels (classification) or a finite numeric target (regression)."""
+    """Check labels (classification) or a finite numeric target (regression).
+
+    Parameters
+    ----------
+    y : array-like of shape (n,)
+    classification : bool
+        Class labels (core's classification target check) or a numeric target.
+    name : str, default="y"
+        Argument name used in messages.
+    min_classes : int, default=2
+        Fewest distinct classes accepted (classification only).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``y`` as a 1-d array (float for a regression target).
+    """
     if classification:
-        ya = check_classification_target(y, name=name, min_classes=min_classes)
-        check_label_size(ya, name=name)
-        return ya
+        return check_classification_target(y, name=name, min_classes=min_classes)
     return check_regression_target(y, name=name, float32=True)
 
 
-def check_label_size(y: np.ndarray, *, name: str = "y") -> None:
-    """Refuse float labels beyond 2**53, where whole numbers stop being exact integers.
-
-    scikit-learn reads such labels as a continuous target, so its fits would fail one by one.
-    """
-    if y.dtype.kind == "f" and y.size and float(np.abs(y).max()) > 2.0**53:
-        raise InputError(
-            f"{name} holds float labels up to {float(np.abs(y).max()):.3g}; class labels must be "
-            "integers below 2**53 or strings. Encode the classes (e.g. LabelEncoder)."
-        )
-
-
 def check_mask(mask: Any, n: int, *, name: str = "noisy") -> np.ndarray:
-    """Check a boolean mask (or 0/1 values) of length ``n``."""
+    """Check a boolean mask (or 0/1 values) of length ``n``.
+
+    Parameters
+    ----------
+    mask : array-like of shape (n,)
+    n : int
+        Expected length.
+    name : str, default="noisy"
+        Argument name used in messages.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
     if mask is None:
         raise InputTypeError(f"{name} is None; pass a boolean mask (True = noisy point).")
     arr = np.asarray(mask)
@@ -237,22 +259,17 @@ def check_mask(mask: Any, n: int, *, name: str = "noisy") -> np.ndarray:
     return arr
 
 
-def check_ax(ax: Any) -> Any:
-    """Check a matplotlib ``Axes`` (or None, for a new figure)."""
-    if ax is None:
-        return None
-    from matplotlib.axes import Axes
-
-    if not isinstance(ax, Axes):
-        raise InputTypeError(
-            f"ax must be a matplotlib Axes or None, got {type(ax).__name__}; "
-            "e.g. fig, ax = plt.subplots()."
-        )
-    return ax
-
-
 def check_fractions(fractions: Any) -> np.ndarray:
-    """Check the fractions of a removal/addition curve: 1 to 1000 numbers in ``[0, 1)``."""
+    """Check the fractions of a removal/addition curve: 1 to 1000 numbers in ``[0, 1)``.
+
+    Parameters
+    ----------
+    fractions : float or array-like of float
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_fractions,)
+    """
     if isinstance(fractions, numbers.Real) and not isinstance(fractions, bool):
         fractions = [fractions]
     fr = check_array(fractions, name="fractions", ndim=1)
@@ -267,7 +284,135 @@ def check_fractions(fractions: Any) -> np.ndarray:
 
 
 def check_beta_args(n: Any, alpha: Any, beta: Any) -> tuple[int, float, float]:
-    """Check the arguments of :func:`~workbench.valuation.semivalues.beta_weights`."""
+    """Check the arguments of :func:`~workbench.valuation.semivalues.beta_weights`.
+
+    Parameters
+    ----------
+    n : int
+        Number of points, 1 to :data:`MAX_POINTS`.
+    alpha, beta : float
+        Beta-distribution parameters, in ``[0.01, 10000]``.
+
+    Returns
+    -------
+    n : int
+    alpha, beta : float
+    """
     n = check_size(n, name="n", high=MAX_POINTS, hint="n is the number of training points.")
     check_method_params({"alpha": alpha, "beta": beta})
     return n, float(alpha), float(beta)
+
+
+def check_scorer(scorer: Any) -> Any:
+    """Check a scorer: a scikit-learn scorer name or a callable ``(estimator, X, y) -> float``.
+
+    Parameters
+    ----------
+    scorer : str or callable
+
+    Returns
+    -------
+    str or callable
+        ``scorer`` itself.
+
+    Raises
+    ------
+    InputTypeError
+        If it is neither a string nor callable.
+    UnknownNameError
+        For a name scikit-learn does not know.
+    """
+    if callable(scorer):
+        return scorer
+    if not isinstance(scorer, str):
+        raise InputTypeError(
+            f"scorer must be a scikit-learn scorer name or a callable, got {type(scorer).__name__}."
+        )
+    from sklearn.metrics import get_scorer_names
+
+    return check_choice(scorer, get_scorer_names(), kind="scorer")
+
+
+def check_test(
+    X_test: Any,
+    y_test: Any,
+    n_features: int,
+    method: str,
+    *,
+    y: Any = None,
+    classification: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the held-out data that a method scores its models on.
+
+    Parameters
+    ----------
+    X_test, y_test : array-like
+        Held-out features and labels (or targets); both are required.
+    n_features : int
+        Number of features of the training data.
+    method : str
+        Name of the method, for the message.
+    y : array-like, optional
+        Training labels; with ``classification``, ``y_test`` must share at least one of them.
+    classification : bool, default=True
+        Whether ``y_test`` holds class labels (a single class is fine) or a numeric target.
+
+    Returns
+    -------
+    X_test, y_test : numpy.ndarray
+
+    Raises
+    ------
+    InputError
+        If either is missing, their lengths or the number of features differ, or (for class
+        labels) ``y_test`` shares no label with ``y``.
+    """
+    if X_test is None or y_test is None:
+        raise InputError(
+            f"Method {method!r} scores models on held-out data: pass X_test and y_test "
+            "(for example from sklearn.model_selection.train_test_split)."
+        )
+    Xt = check_array(X_test, name="X_test", float32=True)
+    yt = check_target(y_test, classification=classification, name="y_test", min_classes=1)
+    check_consistent_length(X_test=Xt, y_test=yt)
+    if Xt.shape[1] != n_features:
+        raise InputError(
+            f"X_test has {Xt.shape[1]} features but X has {n_features}; use the same columns."
+        )
+    if classification and y is not None:
+        if not set(np.unique(yt).tolist()) & set(np.unique(y).tolist()):
+            raise InputError(
+                "y_test shares no label with y; encode the training and test labels the same way."
+            )
+    return Xt, yt
+
+
+def check_default_score(value: Any) -> float:
+    """Check the utility of the empty set and of failed fits: a finite number, or NaN.
+
+    NaN is allowed on purpose: retraining curves mark failed fits with it.
+
+    Parameters
+    ----------
+    value : float
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputTypeError
+        If it is not a real number.
+    InputError
+        If it is infinite (or an integer beyond the float range).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(f"default_score must be a number (or NaN), got {value!r}.")
+    try:
+        infinite = math.isinf(float(value))
+    except OverflowError:  # an int too large for a float
+        infinite = True
+    if infinite:
+        raise InputError(f"default_score must be finite (or NaN), got {value!r}.")
+    return float(value)

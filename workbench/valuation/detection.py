@@ -21,7 +21,16 @@ __all__ = ["detection_scores", "values_of"]
 
 
 def values_of(values: Any) -> np.ndarray:
-    """The values of a valuation result, or an array-like of values, as a finite 1-d array."""
+    """The values of a valuation result, or an array-like of values, as a finite 1-d array.
+
+    Parameters
+    ----------
+    values : ValuationResult or array-like of shape (n_points,)
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_points,)
+    """
     if isinstance(values, Result):
         values = getattr(values, "values", None)
     return check_array(values, name="values", ndim=1)

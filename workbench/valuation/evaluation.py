@@ -9,20 +9,21 @@ import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
 from workbench.core.parallel import parallel_map
-from workbench.core.params import check_random_state
+from workbench.core.params import check_flag, check_random_state
 from workbench.core.validation import (
     check_array,
     check_choice,
     check_consistent_length,
     check_n_jobs,
 )
-from workbench.valuation.base import check_scorer, check_test, default_model
+from workbench.valuation.base import default_model
 from workbench.valuation.checks import (
-    check_flag,
     check_fractions,
     check_model,
     check_regression_scorer,
+    check_scorer,
     check_target,
+    check_test,
 )
 from workbench.valuation.detection import values_of
 from workbench.valuation.result import CurveResult

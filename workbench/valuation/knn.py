@@ -16,8 +16,8 @@ import numpy as np
 
 from workbench.core.parallel import parallel_map
 from workbench.core.validation import check_array, check_consistent_length
-from workbench.valuation.base import BaseValuation, ValuationData, check_test
-from workbench.valuation.checks import check_method_params, check_target
+from workbench.valuation.base import BaseValuation, ValuationData
+from workbench.valuation.checks import check_method_params, check_target, check_test
 from workbench.valuation.result import ValuationResult
 
 __all__ = ["KNNShapley", "knn_shapley_values"]

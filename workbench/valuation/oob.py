@@ -10,7 +10,12 @@ import numpy as np
 from workbench.core.errors import ModelError
 from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.result import ValuationResult
-from workbench.valuation.sampling import MeanAccumulator, run_sampling, seed_entropy
+from workbench.valuation.sampling import (
+    MeanAccumulator,
+    run_sampling,
+    sample_groups,
+    seed_entropy,
+)
 from workbench.valuation.utility import FitLog, single_threaded
 
 __all__ = ["DataOOB"]
@@ -30,8 +35,6 @@ def _bags_batched(
 
     A bag drawn with replacement is the same fit as bootstrap counts used as row weights.
     """
-    from workbench.valuation.semivalues import sample_groups
-
     fast = util.fast
     log = FitLog()
     out: list[Any] = []

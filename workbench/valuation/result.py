@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
-from workbench.core.params import check_size, check_text
+from workbench.core.params import check_ax, check_size, check_text
 from workbench.core.results import Result
 from workbench.core.validation import check_array, check_choice
-from workbench.valuation.checks import MAX_POINTS, check_ax, check_mask
+from workbench.valuation.checks import MAX_POINTS, check_mask
 
 __all__ = ["CurveResult", "ValuationResult"]
 

@@ -22,14 +22,58 @@ from workbench.core.parallel import effective_n_jobs, parallel_map
 from workbench.core.progress import progress
 from workbench.valuation.utility import FitLog
 
-__all__ = ["Accumulator", "Budget", "MeanAccumulator", "RunLog", "run_sampling", "seed_entropy"]
+__all__ = [
+    "Accumulator",
+    "Budget",
+    "MeanAccumulator",
+    "RunLog",
+    "run_sampling",
+    "sample_groups",
+    "seed_entropy",
+]
 
 
 def seed_entropy(random_state: int | None) -> int:
-    """The integer entropy that seeds every sample (fresh entropy when ``random_state`` is None)."""
+    """The integer entropy that seeds every sample (fresh entropy when ``random_state`` is None).
+
+    Parameters
+    ----------
+    random_state : int or None
+
+    Returns
+    -------
+    int
+        Sample ``s`` then draws from ``numpy.random.default_rng([entropy, s])``.
+    """
     if random_state is None:
         return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     return int(random_state)
+
+
+def sample_groups(ids: list[int], size: int) -> list[list[int]]:
+    """Split sample ids into groups ``s // size``: the same groups whatever the chunking.
+
+    The fast path solves the samples of a group together; :func:`run_sampling` cuts rounds and
+    chunks at multiples of ``size``, so a group never spans two chunks.
+
+    Parameters
+    ----------
+    ids : list of int
+        Consecutive sample ids of one chunk.
+    size : int
+        Group size (the utility's batch size).
+
+    Returns
+    -------
+    list of list of int
+    """
+    groups: list[list[int]] = []
+    for s in ids:
+        if groups and groups[-1][0] // size == s // size:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
 
 
 @dataclass
@@ -65,7 +109,21 @@ class Accumulator(Protocol):
 
 @dataclass
 class RunLog:
-    """What a sampling run did: samples, fits, failures, time and why it stopped."""
+    """What a sampling run did: samples, fits, failures, time and why it stopped.
+
+    Attributes
+    ----------
+    n_samples : int
+        Samples completed.
+    fits : FitLog
+        Fits of every worker, merged.
+    elapsed_s : float
+        Wall-clock seconds from the start of the run.
+    stop_reason : str
+        Why the run stopped (budget, time or convergence).
+    converged : bool
+        Whether it stopped because every standard error reached the tolerance.
+    """
 
     n_samples: int = 0
     fits: FitLog = field(default_factory=FitLog)
@@ -214,7 +272,14 @@ class MeanAccumulator:
         self.m2 = np.zeros(n_points)
 
     def add(self, payload: tuple[np.ndarray, np.ndarray | None]) -> None:
-        """Add one sample: values for every point, or for the points in ``mask``."""
+        """Add one sample: values for every point, or for the points in ``mask``.
+
+        Parameters
+        ----------
+        payload : tuple
+            ``(x, mask)``: ``x`` of shape (n_points,) with ``mask=None``, else the values of
+            the points where the boolean ``mask`` is True.
+        """
         x, mask = payload
         self.n += 1
         if mask is None:

@@ -1,7 +1,8 @@
 """Model-retraining methods: leave-one-out, TMC-Shapley, Beta Shapley and MSR-Banzhaf.
 
 All of them estimate how a point changes the utility (test score of a model trained on a subset)
-when it joins a subset. Workers are module-level functions so every joblib backend can ship them.
+when it joins a subset. This module holds the estimators; their sampling loops (module-level
+functions that every joblib backend can ship) are in :mod:`workbench.valuation.semivalue_sampling`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from workbench.valuation.base import BaseValuation, ValuationData
 from workbench.valuation.checks import check_beta_args
 from workbench.valuation.result import ValuationResult
 from workbench.valuation.sampling import MeanAccumulator, RunLog, run_sampling, seed_entropy
-from workbench.valuation.utility import FitLog, Utility, single_threaded
+from workbench.valuation.semivalue_sampling import (
+    MSRAccumulator,
+    loo_chunk,
+    msr_chunk,
+    permutation_chunk,
+)
+from workbench.valuation.utility import FitLog, single_threaded
 
 __all__ = ["BetaShapley", "LeaveOneOut", "MSRBanzhaf", "TMCShapley", "beta_weights"]
 
@@ -56,15 +63,6 @@ def _result(
         params=params,
         utility_backend=backend,
     )
-
-
-# -- leave-one-out ------------------------------------------------------------------------------
-def _loo_chunk(task: tuple[Utility, list[int]]) -> tuple[list[float], FitLog]:
-    util, ids = task
-    log = FitLog()
-    everyone = np.arange(util.n)
-    with single_threaded():
-        return [util.score(np.delete(everyone, i), log) for i in ids], log
 
 
 class LeaveOneOut(BaseValuation):
@@ -117,7 +115,7 @@ class LeaveOneOut(BaseValuation):
         n_chunks = min(util.n, 8 * max(1, effective_n_jobs(self.n_jobs)))
         chunks = [c.tolist() for c in np.array_split(np.arange(util.n), n_chunks)]
         outs = parallel_map(
-            _loo_chunk,
+            loo_chunk,
             [(util, c) for c in chunks],
             n_jobs=self.n_jobs,
             desc="leave-one-out",
@@ -169,154 +167,6 @@ def beta_weights(n: int, alpha: float, beta: float) -> np.ndarray:
         - betaln(alpha, beta)
     )
     return np.exp(log_w)
-
-
-def _permutation_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
-    with single_threaded():
-        if task[0].fast is not None:
-            return _permutations_batched(*task)
-        return _permutations(*task)
-
-
-def sample_groups(ids: list[int], size: int) -> list[list[int]]:
-    """Split sample ids into groups ``s // size``: the same groups whatever the chunking."""
-    groups: list[list[int]] = []
-    for s in ids:
-        if groups and groups[-1][0] // size == s // size:
-            groups[-1].append(s)
-        else:
-            groups.append([s])
-    return groups
-
-
-def _permutation_entry(
-    marg: np.ndarray,
-    perm: np.ndarray,
-    done: int,
-    complete: bool,
-    weights: np.ndarray | None,
-    keep_partial: bool,
-) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """One permutation's marginals as ``(values, mask)``: weighted by position (Beta Shapley),
-    ``mask=None`` when it finished; its evaluated prefix when it was cut and ``keep_partial``;
-    else None (dropped)."""
-    n = marg.size
-    if weights is not None:
-        pos = np.empty(n, dtype=np.intp)
-        pos[perm] = np.arange(n)
-        marg = marg * weights[pos]
-    if complete:
-        return marg, None
-    if keep_partial and done:
-        mask = np.zeros(n, dtype=bool)
-        mask[perm[:done]] = True
-        return marg[mask], mask
-    return None
-
-
-def _permutations_batched(
-    util: Utility,
-    ids: list[int],
-    entropy: int,
-    weights: np.ndarray | None,
-    rtol: float,
-    burn_in: float,
-    u_full: float,
-    deadline: float | None,
-    keep_partial: bool = False,
-) -> tuple[list[Any], FitLog]:
-    """:func:`_permutations` on the fast path: a group of permutations advances in lockstep.
-
-    At step ``k`` every unfinished permutation of the group fits its first ``k + 1`` points,
-    warm-started from its own fit at step ``k``; truncated permutations leave the group. Same
-    permutations, truncation rule and marginal contributions as the one-by-one loop.
-    """
-    fast = util.fast
-    log = FitLog()
-    out: list[Any] = []
-    n = util.n
-    burn = int(burn_in * n)
-    K, d1 = fast.solver.n_classes_, fast.solver.X1_.shape[1]
-    for group in sample_groups(ids, util.batch_size):
-        if deadline is not None and time.time() >= deadline:
-            break
-        perms = np.stack([np.random.default_rng([entropy, s]).permutation(n) for s in group])
-        B = len(group)
-        marg = np.zeros((B, n))
-        prev = np.full(B, float(util.default_score))
-        done = np.zeros(B, dtype=int)
-        active = np.ones(B, dtype=bool)
-        params = np.zeros((B, K, d1))
-        cut = False
-        for k in range(n):
-            if deadline is not None and time.time() >= deadline:
-                cut = True
-                break
-            a = np.flatnonzero(active)
-            rows = perms[a, : k + 1]
-            p, present, fitted = fast.fit(
-                np.ones(rows.shape), log, init=params[a], rows=rows, precondition=False
-            )
-            u = fast.accuracy(p, present, fitted)
-            params[a] = p
-            marg[a, perms[a, k]] = u - prev[a]
-            prev[a] = u
-            done[a] = k + 1
-            if k >= burn:
-                active[a[np.abs(u - u_full) <= rtol * abs(u_full)]] = False
-            if not active.any():
-                break
-        for j in range(B):
-            complete = not active[j] or done[j] == n
-            entry = _permutation_entry(marg[j], perms[j], done[j], complete, weights, keep_partial)
-            if entry is not None:
-                out.append(entry)
-        if cut:
-            break
-    return out, log
-
-
-def _permutations(
-    util: Utility,
-    ids: list[int],
-    entropy: int,
-    weights: np.ndarray | None,
-    rtol: float,
-    burn_in: float,
-    u_full: float,
-    deadline: float | None,
-    keep_partial: bool = False,
-) -> tuple[list[Any], FitLog]:
-    log = FitLog()
-    out: list[Any] = []
-    n = util.n
-    burn = int(burn_in * n)
-    for s in ids:
-        if deadline is not None and time.time() >= deadline:
-            break
-        perm = np.random.default_rng([entropy, s]).permutation(n)
-        marg = np.zeros(n)
-        prev = float(util.default_score)
-        complete = True
-        done = 0
-        for k in range(n):
-            # By default an unfinished permutation is dropped: its evaluated prefix holds only
-            # small subsets, so keeping it biases values toward small-subset contributions.
-            if deadline is not None and time.time() >= deadline:
-                complete = False
-                break
-            done = k + 1
-            u = util.score(perm[: k + 1], log)
-            marg[perm[k]] = u - prev
-            prev = u
-            if k >= burn and abs(u - u_full) <= rtol * abs(u_full):
-                break  # truncation: the rest contribute (almost) nothing
-        entry = _permutation_entry(marg, perm, done, complete, weights, keep_partial)
-        if entry is not None:
-            out.append(entry)
-        if not complete:
-            break
-    return out, log
 
 
 class TMCShapley(BaseValuation):
@@ -419,7 +269,7 @@ class TMCShapley(BaseValuation):
             )
 
         log = run_sampling(
-            _permutation_chunk,
+            permutation_chunk,
             make_task,
             acc,
             self._budget(),
@@ -499,55 +349,6 @@ class BetaShapley(TMCShapley):
         return beta_weights(n, float(self.alpha), float(self.beta))
 
 
-# -- MSR-Banzhaf ----------------------------------------------------------------------------------
-def _msr_chunk(task: tuple[Any, ...]) -> tuple[list[Any], FitLog]:
-    util, ids, entropy, deadline = task
-    log = FitLog()
-    out: list[Any] = []
-    n = util.n
-    with single_threaded():
-        if util.fast is not None:
-            for group in sample_groups(ids, util.batch_size):
-                if deadline is not None and time.time() >= deadline:
-                    break
-                masks = np.stack(
-                    [np.random.default_rng([entropy, s]).random(n) < 0.5 for s in group]
-                )
-                us = util.fast.score_weights(masks.astype(np.float64), log)
-                out.extend(zip(masks, us.tolist(), strict=True))
-            return out, log
-        for s in ids:
-            if deadline is not None and time.time() >= deadline:
-                break
-            mask = np.random.default_rng([entropy, s]).random(n) < 0.5
-            out.append((mask, util.score(np.flatnonzero(mask), log)))
-    return out, log
-
-
-class _MSRAccumulator:
-    """Means and variances of the utility over samples that contain / omit each point."""
-
-    def __init__(self, n_points: int) -> None:
-        self.n = 0
-        self.inside = MeanAccumulator(n_points)
-        self.outside = MeanAccumulator(n_points)
-
-    def add(self, payload: tuple[np.ndarray, float]) -> None:
-        mask, u = payload
-        self.n += 1
-        self.inside.add_constant(u, mask)
-        self.outside.add_constant(u, ~mask)
-
-    def values(self) -> np.ndarray:
-        return self.inside.mean - self.outside.mean
-
-    def stderr(self) -> np.ndarray:
-        return np.sqrt(self.inside.stderr() ** 2 + self.outside.stderr() ** 2)
-
-    def max_stderr(self) -> float:
-        return float(np.max(self.stderr()))
-
-
 class MSRBanzhaf(BaseValuation):
     """Data Banzhaf values with the maximum-sample-reuse estimator (Wang & Jia, 2023).
 
@@ -609,9 +410,9 @@ class MSRBanzhaf(BaseValuation):
         if util.fast is not None:
             util.fast.prepare(share=0.5)  # warm start and preconditioner, shipped to workers
         entropy = seed_entropy(self.random_state)
-        acc = _MSRAccumulator(util.n)
+        acc = MSRAccumulator(util.n)
         log = run_sampling(
-            _msr_chunk,
+            msr_chunk,
             lambda ids, deadline: (util, ids, entropy, deadline),
             acc,
             self._budget(),

@@ -8,8 +8,6 @@ reason and the caller reports the totals in its result.
 from __future__ import annotations
 
 import contextlib
-import math
-import numbers
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -19,8 +17,14 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
-from workbench.core.validation import check_array, check_choice, check_consistent_length
-from workbench.valuation.checks import check_flag, check_model, check_target
+from workbench.core.params import check_flag
+from workbench.core.validation import check_array, check_consistent_length
+from workbench.valuation.checks import (
+    check_default_score,
+    check_model,
+    check_scorer,
+    check_target,
+)
 
 __all__ = ["FitLog", "Utility", "resolve_scorer", "single_threaded"]
 
@@ -33,6 +37,11 @@ def single_threaded() -> contextlib.AbstractContextManager:
     Valuation runs thousands of small fits; multi-threaded BLAS on such fits mostly spins. Measured
     on 2 busy cores: a breast-cancer LogisticRegression fit took 1.45 s wall / 0.20 s CPU with 2
     BLAS threads and 0.13 s / 0.011 s with one. Parallelism comes from ``n_jobs`` instead.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``threadpoolctl.threadpool_limits(limits=1)``.
     """
     from threadpoolctl import threadpool_limits
 
@@ -50,6 +59,15 @@ def resolve_scorer(scorer: ScorerLike) -> Callable[[Any, np.ndarray, np.ndarray]
 
     ``"accuracy"`` maps to ``None``: :meth:`Utility.score` then compares predictions directly,
     which is several times cheaper than scikit-learn's scorer machinery on small test sets.
+
+    Parameters
+    ----------
+    scorer : str or callable
+        A checked scorer (see :func:`~workbench.valuation.checks.check_scorer`).
+
+    Returns
+    -------
+    callable or None
     """
     if callable(scorer):
         return scorer
@@ -80,7 +98,12 @@ class FitLog:
     n_warned: int = 0
 
     def merge(self, other: FitLog) -> None:
-        """Add the counts of ``other`` to this log."""
+        """Add the counts of ``other`` to this log.
+
+        Parameters
+        ----------
+        other : FitLog
+        """
         self.n_fits += other.n_fits
         self.failures.update(other.failures)
         self.n_warned += other.n_warned
@@ -141,21 +164,8 @@ class Utility:
             check_consistent_length(X_test=self.X_test, y_test=self.y_test)
             if self.X_test.shape[1] != self.X.shape[1]:
                 raise InputError("X_test and X have different numbers of features.")
-        d = self.default_score
-        if isinstance(d, bool) or not isinstance(d, numbers.Real):
-            raise InputTypeError(f"default_score must be a number (or NaN), got {d!r}.")
-        try:
-            infinite = math.isinf(float(d))
-        except OverflowError:  # an int too large for a float
-            infinite = True
-        if infinite:
-            raise InputError(f"default_score must be finite (or NaN), got {d!r}.")
-        if not callable(self.scorer):
-            from sklearn.metrics import get_scorer_names
-
-            if not isinstance(self.scorer, str):
-                raise InputTypeError("scorer must be a scikit-learn scorer name or a callable.")
-            check_choice(self.scorer, get_scorer_names(), kind="scorer")
+        check_default_score(self.default_score)
+        check_scorer(self.scorer)
         self._scorer_fn = resolve_scorer(self.scorer)
 
     def _rows(self, idx: Any, log: Any) -> np.ndarray:
@@ -185,7 +195,19 @@ class Utility:
         return int(self.X.shape[0])
 
     def fit(self, idx: np.ndarray, log: FitLog) -> Any | None:
-        """Fit a clone of the model on rows ``idx``; ``None`` (and a logged failure) if it fails."""
+        """Fit a clone of the model on rows ``idx``; ``None`` (and a logged failure) if it fails.
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Training row indices.
+        log : FitLog
+            Receives the fit, its failure reason or its warnings.
+
+        Returns
+        -------
+        estimator or None
+        """
         from sklearn.base import clone
 
         idx = self._rows(idx, log)
@@ -208,7 +230,20 @@ class Utility:
         return est
 
     def score(self, idx: np.ndarray, log: FitLog) -> float:
-        """Utility of the subset ``idx`` (a fit on it scored on the test data)."""
+        """Utility of the subset ``idx`` (a fit on it scored on the test data).
+
+        Parameters
+        ----------
+        idx : array-like of int
+            Training row indices (repeats count as weights on the fast path).
+        log : FitLog
+            Receives the fit, its failure reason or its warnings.
+
+        Returns
+        -------
+        float
+            ``default_score`` for the empty set and for failed fits or scorings.
+        """
         idx = self._rows(idx, log)
         if idx.size == 0:
             return float(self.default_score)
