@@ -46,7 +46,7 @@ OUT = Path(__file__).resolve().parent / "results" / "privacy.md"
 
 
 def _metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    from workbench.privacy.metrics import auc, tpr_at_fpr
+    from workbench.privacy import auc, tpr_at_fpr
 
     return {
         "auc": auc(labels, scores),

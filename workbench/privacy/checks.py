@@ -260,7 +260,35 @@ def check_sizes(n_shadows: Any, n_queries: Any, noise_scale: Any) -> tuple[int, 
 
 @dataclasses.dataclass
 class AuditArgs:
-    """The checked arguments of one audit (see :func:`validate_audit`)."""
+    """The checked arguments of one audit (see :func:`validate_audit`).
+
+    Attributes
+    ----------
+    X, y : numpy.ndarray
+        The checked records and labels.
+    names : list of str
+        Attacks to run, in report order.
+    needs_refs : list of str
+        Those of them that need reference models.
+    n_shadows, n_queries : int
+        Shadow models; label-only queries per record.
+    noise_scale : float
+        Label-only noise, as a share of each feature's standard deviation.
+    random_state : int or None
+        The audit's seed.
+    n_jobs : int or None
+        Parallel workers.
+    epsilons : list of float
+        Privacy budgets of DP variants.
+    outlier_method : str
+        How record outlierness is scored.
+    fixed_variance : bool
+        LiRA with one pooled variance.
+    show_progress : bool or None
+        Progress bar on, off, or automatic.
+    in_idx, out_idx : numpy.ndarray of int or None
+        Given mode: member and non-member rows (None in pooled mode).
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -272,6 +300,9 @@ class AuditArgs:
     random_state: int | None
     n_jobs: int | None
     epsilons: list[float]
+    outlier_method: str = "class_distance"
+    fixed_variance: bool = True
+    show_progress: bool | None = None
     in_idx: np.ndarray | None = None
     out_idx: np.ndarray | None = None
 
@@ -311,9 +342,9 @@ def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
             f"The attack(s) {', '.join(needs_refs)} need at least {MIN_SHADOWS} shadow models "
             f"(got n_shadows={n_shadows}); raise n_shadows or use attacks=['loss', 'label_only']."
         )
-    check_choice(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
-    check_flag(kw["fixed_variance"], name="fixed_variance")
-    check_flag(kw["show_progress"], name="show_progress", optional=True)
+    outlier_method = check_choice(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
+    fixed_variance = check_flag(kw["fixed_variance"], name="fixed_variance")
+    show_progress = check_flag(kw["show_progress"], name="show_progress", optional=True)
     args = AuditArgs(
         X=Xa,
         y=ya,
@@ -325,6 +356,9 @@ def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
         random_state=check_random_state(kw["random_state"]),
         n_jobs=check_n_jobs(kw["n_jobs"]),
         epsilons=check_epsilons(kw["epsilons"]),
+        outlier_method=outlier_method,
+        fixed_variance=bool(fixed_variance),
+        show_progress=show_progress,
     )
     n = Xa.shape[0]
     if pooled:

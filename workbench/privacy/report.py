@@ -135,6 +135,33 @@ class AuditReport(Result):
     _scores: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     _labels: np.ndarray | None = None
 
+    @classmethod
+    def with_attack_scores(
+        cls,
+        curves: dict[str, tuple[np.ndarray, np.ndarray]],
+        scores: dict[str, np.ndarray],
+        labels: np.ndarray,
+        **fields: Any,
+    ) -> AuditReport:
+        """Build a report that keeps the attacks' ROC curves and raw scores.
+
+        Parameters
+        ----------
+        curves : dict of str to (numpy.ndarray, numpy.ndarray)
+            Attack name to ROC ``(fpr, tpr)``, for :meth:`roc_curve` and :meth:`plot`.
+        scores : dict of str to numpy.ndarray
+            Attack name to raw scores, for :meth:`attack_scores`.
+        labels : numpy.ndarray of bool
+            Membership behind the scores (same shape).
+        **fields
+            The report's public fields (:attr:`model`, :attr:`metrics`, :attr:`records`, ...).
+
+        Returns
+        -------
+        AuditReport
+        """
+        return cls(**fields, _curves=curves, _scores=scores, _labels=labels)
+
     @property
     def title(self) -> str:
         """Heading of the HTML view."""

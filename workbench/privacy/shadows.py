@@ -21,6 +21,7 @@ __all__ = [
     "balanced_membership",
     "pooled_splits",
     "query_model",
+    "set_random_state",
     "train_models",
 ]
 
@@ -44,7 +45,21 @@ class LabelOnlyQueries:
     seed: int
 
     def robustness(self, model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Share of noisy copies of each record that ``model`` still labels ``y``."""
+        """Share of noisy copies of each record that ``model`` still labels ``y``.
+
+        Parameters
+        ----------
+        model : fitted classifier
+            The model to query.
+        X : numpy.ndarray of shape (n_records, n_features)
+            The records.
+        y : numpy.ndarray of shape (n_records,)
+            Their labels.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_records,)
+        """
         rng = np.random.default_rng(self.seed)
         scale = self.noise_scale * X.std(axis=0)
         noise = rng.standard_normal((self.n_queries, *X.shape)) * scale
@@ -71,12 +86,59 @@ class ModelOutputs:
     correct: np.ndarray
     robust: np.ndarray | None
 
+    def model(self, k: int) -> dict[str, np.ndarray | None]:
+        """Outputs of model ``k`` alone, as :func:`query_model` returns them for one model.
+
+        Parameters
+        ----------
+        k : int
+            Row of the model.
+
+        Returns
+        -------
+        dict
+            ``p_true``, ``robust`` (each None when not collected) and ``correct``, one value per
+            record.
+        """
+        return {
+            "p_true": None if self.p_true is None else self.p_true[k],
+            "robust": None if self.robust is None else self.robust[k],
+            "correct": self.correct[k],
+        }
+
+    def models(self, rows: np.ndarray) -> ModelOutputs:
+        """Outputs of a subset of the models (e.g. all but the target, as its references).
+
+        Parameters
+        ----------
+        rows : numpy.ndarray of int
+            Rows of the models to keep, in order.
+
+        Returns
+        -------
+        ModelOutputs
+        """
+        return ModelOutputs(
+            p_true=None if self.p_true is None else self.p_true[rows],
+            correct=self.correct[rows],
+            robust=None if self.robust is None else self.robust[rows],
+        )
+
 
 def balanced_membership(n_models: int, n_records: int, rng: np.random.Generator) -> np.ndarray:
     """Random training sets where every record is in exactly ``n_models // 2`` of them.
 
     Balancing (as in Carlini et al.'s LiRA code) guarantees every record both IN and OUT
     reference models, which the per-record Gaussians need.
+
+    Parameters
+    ----------
+    n_models : int
+        Training sets to draw.
+    n_records : int
+        Records to share among them.
+    rng : numpy.random.Generator
+        Source of randomness.
 
     Returns
     -------
@@ -116,7 +178,20 @@ def pooled_splits(
 
 
 def set_random_state(estimator: Any, seed: int) -> Any:
-    """Set every ``random_state`` parameter (nested ones included) of an estimator to ``seed``."""
+    """Set every ``random_state`` parameter (nested ones included) of an estimator to ``seed``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Changed in place (a clone, in the audit).
+    seed : int
+        The seed.
+
+    Returns
+    -------
+    estimator
+        ``estimator`` itself.
+    """
     params = estimator.get_params(deep=True)
     keys = {k: seed for k in params if k == "random_state" or k.endswith("__random_state")}
     if keys:
@@ -135,6 +210,22 @@ def query_model(
     """Probability of the true class, correctness and label-only robustness of one model.
 
     A class the model never saw gets probability 0 (its training half lacked it).
+
+    Parameters
+    ----------
+    model : fitted classifier
+        The model to query.
+    X, y : numpy.ndarray
+        All audit records and their labels.
+    need_proba : bool
+        Collect ``predict_proba`` of the true class.
+    label_only : LabelOnlyQueries or None
+        Collect label-only robustness.
+
+    Returns
+    -------
+    dict
+        ``p_true`` and ``robust`` (None when not collected) and ``correct``, one value per record.
     """
     out: dict[str, np.ndarray | None] = {"p_true": None, "robust": None}
     pred = np.asarray(model.predict(X))
