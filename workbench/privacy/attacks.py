@@ -91,13 +91,38 @@ def clip_epsilon(p_reference: np.ndarray) -> float:
 
 
 def logit_confidence(p: np.ndarray, eps: float) -> np.ndarray:
-    """``log(p / (1 - p))`` of probabilities clipped to ``[eps, 1 - eps]``."""
+    """``log(p / (1 - p))`` of probabilities clipped to ``[eps, 1 - eps]``.
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Probabilities of the true class (any shape).
+    eps : float
+        Clipping level (see :func:`clip_epsilon`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``p``, finite.
+    """
     q = np.clip(np.asarray(p, dtype=float), eps, 1.0 - eps)
     return np.log(q) - np.log1p(-q)
 
 
 def loss_scores(p_target: np.ndarray, eps: float) -> np.ndarray:
-    """Negative cross-entropy loss of the target on each record's true class."""
+    """Negative cross-entropy loss of the target on each record's true class.
+
+    Parameters
+    ----------
+    p_target : numpy.ndarray of shape (n_records,)
+        Target's probability of the true class.
+    eps : float
+        Clipping level, so that a probability of 0 has a finite loss.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_records,)
+    """
     return np.log(np.clip(p_target, eps, 1.0))
 
 

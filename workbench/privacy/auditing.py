@@ -3,7 +3,7 @@
 :func:`audit` runs in steps, each a function of its own module:
 
 1. **validate** every argument before any model is trained
-   (:func:`~workbench.privacy.checks.validate_audit`), and build the mitigated variants so that a
+   (:func:`~workbench.privacy.arguments.validate_audit`), and build the mitigated variants so that a
    bad request fails fast (:func:`~workbench.privacy.mitigations.build_variants`);
 2. **split** the records into the models' training sets, **train** target and shadows, **run the
    attacks** and read their metrics and the **per-record risk**, in one of the two modes
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.privacy.checks import validate_audit
+from workbench.privacy.arguments import validate_audit
 from workbench.privacy.mitigations import build_variants
 from workbench.privacy.report import AuditReport
 from workbench.privacy.risk import add_outliers

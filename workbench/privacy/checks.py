@@ -1,14 +1,14 @@
 """Boundary checks of the privacy audit: estimators, records, member sets, attacks, numbers.
 
-:func:`workbench.privacy.audit` and the other public functions run their arguments through these
-helpers once, before any model is trained. The shared checks (seeds, finite and bounded numbers,
-class-label targets, estimator kinds) come from :mod:`workbench.core`; this module adds the audit's
-own rules: a classifier, enough records per class, bounded numbers of shadow models and queries.
+:func:`workbench.privacy.audit` (through :func:`workbench.privacy.arguments.validate_audit`) and
+the other public functions run their arguments through these helpers once, before any model is
+trained. The shared checks (seeds, finite and bounded numbers, class-label targets, estimator
+kinds) come from :mod:`workbench.core`; this module adds the audit's own rules: a classifier, enough
+records per class, member sets, bounded numbers of shadow models and queries.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -16,17 +16,15 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
-from workbench.core.params import check_flag, check_number, check_random_state, check_size
+from workbench.core.params import check_number, check_size
 from workbench.core.validation import (
     check_array,
     check_choice,
     check_classification_target,
     check_consistent_length,
     check_estimator,
-    check_n_jobs,
 )
 from workbench.privacy import attacks as atk
-from workbench.privacy.outliers import OUTLIER_METHODS
 
 __all__ = [
     "MAX_EPSILONS",
@@ -35,7 +33,6 @@ __all__ = [
     "MIN_PER_CLASS",
     "MIN_RECORDS",
     "MIN_SHADOWS",
-    "AuditArgs",
     "as_indices",
     "check_classes",
     "check_classifier",
@@ -45,7 +42,6 @@ __all__ = [
     "check_records",
     "check_sizes",
     "resolve_attacks",
-    "validate_audit",
 ]
 
 #: Most shadow models an audit trains (LiRA reaches its power with 64-256).
@@ -164,7 +160,13 @@ def check_records(X: Any, y: Any, *, min_samples: int = 2) -> tuple[np.ndarray, 
 
 
 def check_classes(y: np.ndarray) -> None:
-    """Refuse classes with fewer than :data:`MIN_PER_CLASS` records (pooled mode)."""
+    """Refuse classes with fewer than :data:`MIN_PER_CLASS` records (pooled mode).
+
+    Parameters
+    ----------
+    y : numpy.ndarray of shape (n_records,)
+        Checked labels.
+    """
     classes, counts = np.unique(y, return_counts=True)
     if counts.min() < MIN_PER_CLASS:
         rare = classes[counts < MIN_PER_CLASS].tolist()
@@ -175,7 +177,17 @@ def check_classes(y: np.ndarray) -> None:
 
 
 def check_epsilons(epsilons: Any) -> list[float]:
-    """Check privacy budgets: 1 to :data:`MAX_EPSILONS` positive finite numbers."""
+    """Check privacy budgets: 1 to :data:`MAX_EPSILONS` positive finite numbers.
+
+    Parameters
+    ----------
+    epsilons : float or iterable of float
+        One budget or several, each in ``(0, 1e6]``.
+
+    Returns
+    -------
+    list of float
+    """
     if isinstance(epsilons, numbers.Real) and not isinstance(epsilons, bool):
         epsilons = [epsilons]
     if isinstance(epsilons, str | bytes) or not isinstance(epsilons, Iterable):
@@ -191,7 +203,19 @@ def check_epsilons(epsilons: Any) -> list[float]:
 
 
 def resolve_attacks(attacks: Any, estimator: Any) -> list[str]:
-    """The attacks to run, in report order; refuse unknown names and impossible requests."""
+    """The attacks to run, in report order; refuse unknown names and impossible requests.
+
+    Parameters
+    ----------
+    attacks : str, iterable of str or None
+        Requested attacks (None: all of them).
+    estimator : estimator
+        The audited model (attacks on probabilities need ``predict_proba``).
+
+    Returns
+    -------
+    list of str
+    """
     has_proba = callable(getattr(estimator, "predict_proba", None))
     if attacks is None:
         if not has_proba:
@@ -223,7 +247,21 @@ def resolve_attacks(attacks: Any, estimator: Any) -> list[str]:
 
 
 def as_indices(value: Any, n: int, name: str) -> np.ndarray:
-    """Row indices of ``X`` from a boolean mask or an integer index array."""
+    """Row indices of ``X`` from a boolean mask or an integer index array.
+
+    Parameters
+    ----------
+    value : array-like of bool or int
+        Mask of shape ``(n,)`` or distinct row indices.
+    n : int
+        Rows of ``X``.
+    name : str
+        Argument name used in messages.
+
+    Returns
+    -------
+    numpy.ndarray of int
+    """
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):
@@ -242,7 +280,20 @@ def as_indices(value: Any, n: int, name: str) -> np.ndarray:
 
 
 def check_sizes(n_shadows: Any, n_queries: Any, noise_scale: Any) -> tuple[int, int, float]:
-    """Check the audit's counts and the label-only noise level."""
+    """Check the audit's counts and the label-only noise level.
+
+    Parameters
+    ----------
+    n_shadows, n_queries : int
+        Shadow models (0 to :data:`MAX_SHADOWS`); label-only queries (1 to :data:`MAX_QUERIES`).
+    noise_scale : float
+        Label-only noise, in ``(0, 10]``.
+
+    Returns
+    -------
+    n_shadows, n_queries : int
+    noise_scale : float
+    """
     n_shadows = check_size(
         n_shadows, name="n_shadows", low=0, high=MAX_SHADOWS, hint="16 to 64 are usual."
     )
@@ -258,137 +309,24 @@ def check_sizes(n_shadows: Any, n_queries: Any, noise_scale: Any) -> tuple[int, 
     return n_shadows, n_queries, noise_scale
 
 
-@dataclasses.dataclass
-class AuditArgs:
-    """The checked arguments of one audit (see :func:`validate_audit`).
-
-    Attributes
-    ----------
-    X, y : numpy.ndarray
-        The checked records and labels.
-    names : list of str
-        Attacks to run, in report order.
-    needs_refs : list of str
-        Those of them that need reference models.
-    n_shadows, n_queries : int
-        Shadow models; label-only queries per record.
-    noise_scale : float
-        Label-only noise, as a share of each feature's standard deviation.
-    random_state : int or None
-        The audit's seed.
-    n_jobs : int or None
-        Parallel workers.
-    epsilons : list of float
-        Privacy budgets of DP variants.
-    outlier_method : str
-        How record outlierness is scored.
-    fixed_variance : bool
-        LiRA with one pooled variance.
-    show_progress : bool or None
-        Progress bar on, off, or automatic.
-    in_idx, out_idx : numpy.ndarray of int or None
-        Given mode: member and non-member rows (None in pooled mode).
-    """
-
-    X: np.ndarray
-    y: np.ndarray
-    names: list[str]
-    needs_refs: list[str]
-    n_shadows: int
-    n_queries: int
-    noise_scale: float
-    random_state: int | None
-    n_jobs: int | None
-    epsilons: list[float]
-    outlier_method: str = "class_distance"
-    fixed_variance: bool = True
-    show_progress: bool | None = None
-    in_idx: np.ndarray | None = None
-    out_idx: np.ndarray | None = None
-
-    @property
-    def pooled(self) -> bool:
-        """Whether the audit trains its own target models (no member set was given)."""
-        return self.in_idx is None
-
-
-def validate_audit(estimator: Any, X: Any, y: Any, **kw: Any) -> AuditArgs:
-    """Check every argument of :func:`workbench.privacy.audit` before any model is trained.
-
-    Parameters
-    ----------
-    estimator, X, y
-        As for :func:`~workbench.privacy.audit`.
-    **kw
-        The audit's keyword arguments (``members``, ``non_members``, ``n_shadows``, ``attacks``,
-        ``mitigations``, ``epsilons``, ``outlier_method``, ``fixed_variance``, ``n_queries``,
-        ``noise_scale``, ``random_state``, ``n_jobs``, ``show_progress``).
-
-    Returns
-    -------
-    AuditArgs
-    """
-    members, non_members = kw["members"], kw["non_members"]
-    pooled = members is None
-    check_classifier(estimator, fitted=not pooled)
-    Xa, ya = check_records(X, y, min_samples=MIN_RECORDS)
-    names = resolve_attacks(kw["attacks"], estimator)
-    n_shadows, n_queries, noise_scale = check_sizes(
-        kw["n_shadows"], kw["n_queries"], kw["noise_scale"]
-    )
-    needs_refs = [a for a in names if a in atk.NEEDS_REFERENCES]
-    if needs_refs and n_shadows < MIN_SHADOWS:
-        raise InputError(
-            f"The attack(s) {', '.join(needs_refs)} need at least {MIN_SHADOWS} shadow models "
-            f"(got n_shadows={n_shadows}); raise n_shadows or use attacks=['loss', 'label_only']."
-        )
-    outlier_method = check_choice(kw["outlier_method"], OUTLIER_METHODS, kind="outlier method")
-    fixed_variance = check_flag(kw["fixed_variance"], name="fixed_variance")
-    show_progress = check_flag(kw["show_progress"], name="show_progress", optional=True)
-    args = AuditArgs(
-        X=Xa,
-        y=ya,
-        names=names,
-        needs_refs=needs_refs,
-        n_shadows=n_shadows,
-        n_queries=n_queries,
-        noise_scale=noise_scale,
-        random_state=check_random_state(kw["random_state"]),
-        n_jobs=check_n_jobs(kw["n_jobs"]),
-        epsilons=check_epsilons(kw["epsilons"]),
-        outlier_method=outlier_method,
-        fixed_variance=bool(fixed_variance),
-        show_progress=show_progress,
-    )
-    n = Xa.shape[0]
-    if pooled:
-        if non_members is not None:
-            raise InputError("non_members needs members: pass both to audit a fitted model.")
-        check_classes(ya)
-        if n_shadows < 1:
-            raise InputError(
-                "The pooled audit needs at least 1 shadow model so that every record is left out "
-                "of some model (non-members); pass n_shadows >= 1, or members=... for a fitted "
-                "model."
-            )
-        if n_shadows + 1 > n:
-            raise InputError(
-                f"{n} records are too few for {n_shadows} shadow models; use at most {n - 1}."
-            )
-        return args
-    if kw["mitigations"] is not None:
-        raise InputError(
-            "Mitigations retrain the model, so they need the pooled mode: call audit() without "
-            "members (the audit then trains the target itself)."
-        )
-    args.in_idx, args.out_idx = check_members(estimator, Xa, ya, members, non_members)
-    return args
-
-
 def check_members(
     estimator: Any, X: np.ndarray, y: np.ndarray, members: Any, non_members: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Given mode: check the fitted model against the records, and the member sets."""
+    """Given mode: check the fitted model against the records, and the member sets.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        The audited model.
+    X, y : numpy.ndarray
+        Checked records and labels.
+    members, non_members : array-like or None
+        Rows the model trained on; rows known not to be in training (all others when None).
+
+    Returns
+    -------
+    in_idx, out_idx : numpy.ndarray of int
+    """
     n_in = getattr(estimator, "n_features_in_", None)
     if isinstance(n_in, numbers.Integral) and n_in != X.shape[1]:
         raise InputError(

@@ -133,6 +133,13 @@ def tpr_at_fpr(labels: Any, scores: Any, fpr: float = 0.01) -> float:
 def threshold_at_fpr(labels: Any, scores: Any, fpr: float = 0.01) -> float:
     """Score threshold (``score >= threshold``) achieving :func:`tpr_at_fpr`.
 
+    Parameters
+    ----------
+    labels, scores : array-like of shape (n,)
+        See :func:`roc_points`.
+    fpr : float, default=0.01
+        The FPR budget, in (0, 1).
+
     Returns
     -------
     float

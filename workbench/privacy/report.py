@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.core.errors import InputError
 from workbench.core.params import check_ax, check_size
 from workbench.core.results import Result
 from workbench.core.validation import check_choice
@@ -42,11 +43,22 @@ class MitigationReport(Result):
         return f"Mitigations ({self.attack})"
 
     def to_frame(self) -> pd.DataFrame:
-        """The trade-off table."""
+        """The trade-off table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`table`.
+        """
         return self.table.copy()
 
     def summary(self) -> dict[str, Any]:
-        """Number of variants and the notes."""
+        """Number of variants and the notes.
+
+        Returns
+        -------
+        dict
+        """
         out: dict[str, Any] = {"variants": len(self.table)}
         if self.notes:
             out["notes"] = "; ".join(self.notes)
@@ -168,11 +180,22 @@ class AuditReport(Result):
         return f"Privacy audit of {self.model}"
 
     def to_frame(self) -> pd.DataFrame:
-        """Per-attack metrics."""
+        """Per-attack metrics.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`metrics`.
+        """
         return self.metrics.copy()
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers: the risk attack's AUC and low-FPR TPRs, accuracy gap, correlation."""
+        """Headline numbers: the risk attack's AUC and low-FPR TPRs, accuracy gap, correlation.
+
+        Returns
+        -------
+        dict
+        """
         row = self.metrics.set_index("attack").loc[self.risk_attack]
         return {
             "records": self.n_records,
@@ -202,6 +225,15 @@ class AuditReport(Result):
 
     def roc_curve(self, attack: str) -> tuple[np.ndarray, np.ndarray]:
         """``(fpr, tpr)`` arrays of one attack's ROC curve.
+
+        Parameters
+        ----------
+        attack : str
+            An attack that was run.
+
+        Returns
+        -------
+        fpr, tpr : numpy.ndarray
 
         Raises
         ------
@@ -299,6 +331,14 @@ class AuditReport(Result):
     def plot_tradeoff(self, ax: Any = None) -> Any:
         """The mitigation trade-off plot (see :meth:`MitigationReport.plot`).
 
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
         Raises
         ------
         InputError
@@ -306,7 +346,5 @@ class AuditReport(Result):
         """
         check_ax(ax)
         if self.mitigations is None:
-            from workbench.core.errors import InputError
-
             raise InputError("This audit ran without mitigations; pass mitigations='auto'.")
         return self.mitigations.plot(ax=ax)

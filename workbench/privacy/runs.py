@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from workbench.privacy import attacks as atk
-from workbench.privacy.checks import AuditArgs
+from workbench.privacy.arguments import AuditArgs
 from workbench.privacy.risk import given_risk, pooled_risk
 from workbench.privacy.scoring import attack_metrics, pooled_scores, risk_attack, target_scores
 from workbench.privacy.shadows import (

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import InputError
-from workbench.privacy.checks import AuditArgs
+from workbench.privacy.arguments import AuditArgs
 from workbench.privacy.report import MitigationReport
 from workbench.privacy.runs import AttackRun, train_pooled
 from workbench.privacy.scoring import headline_metrics, pooled_scores
