@@ -119,6 +119,9 @@ def test_show_appends_extras_and_skips_pandas_plot():
     assert "application/vnd.jupyter.widget-view+json" in kinds[2]
     fig = panel.show(None, plots=[_Scores([1.0]).plot, _Scores([2.0]).plot], figsize=(8, 3))
     assert len(fig.axes) == 2 and _mimes(panel) == [["image/png", "text/plain"]]
+    grid = panel.show(None, plots=[_Scores([float(i)]).plot for i in range(5)], ncols=2)
+    assert len(grid.axes) == 6 and not grid.axes[5].axison  # 3 rows of 2, the spare one blank
+    assert [ax.get_subplotspec().rowspan.start for ax in grid.axes[:5]] == [0, 0, 1, 1, 2]
 
 
 def test_show_reports_a_drawing_error_in_the_panel():

@@ -203,6 +203,7 @@ class ToolPanel(widgets.VBox):
         also: Sequence[Any] = (),
         clear: bool = True,
         figsize: tuple[float, float] | None = None,
+        ncols: int | None = None,
     ) -> Any:
         """Display ``result`` in :attr:`output`: its plot, its notebook view, then ``also``.
 
@@ -225,7 +226,9 @@ class ToolPanel(widgets.VBox):
         clear : bool, default=True
             Empty the output area (and :attr:`figure`) first; ``False`` appends below.
         figsize : (float, float), optional
-            Size of the figure in inches; default 5.5 wide per plot and 3.8 high.
+            Size of the figure in inches; default 5.5 wide per column and 3.8 high per row.
+        ncols : int, optional
+            Plots per row (e.g. a grid of images); default all in one row.
 
         Returns
         -------
@@ -243,9 +246,13 @@ class ToolPanel(widgets.VBox):
             if plots:
                 from matplotlib.figure import Figure
 
-                fig = Figure(figsize=figsize or (5.5 * len(plots), 3.8))
-                axes = fig.subplots(1, len(plots), squeeze=False)[0]
-                for plot, ax in zip(plots, axes, strict=True):
+                cols = max(1, min(ncols or len(plots), len(plots)))
+                rows = -(-len(plots) // cols)
+                fig = Figure(figsize=figsize or (5.5 * cols, 3.8 * rows))
+                axes = fig.subplots(rows, cols, squeeze=False).ravel()
+                for ax in axes[len(plots) :]:
+                    ax.set_axis_off()
+                for plot, ax in zip(plots, axes, strict=False):
                     plot(ax=ax)
                 fig.tight_layout()
                 shown.append(_figure_data(fig))
