@@ -36,13 +36,13 @@ def test_digits_shows_image_grid_with_budgeted_method():
     panel = ValuationPanel()
     panel.dataset.value = "digits"
     panel.method.value = "data_oob"
-    panel.model.value = "gaussian naive Bayes"
+    panel.model.value = "gaussian_nb"
     panel.max_time.value = 2.0
     panel.run_button.click()
     assert panel.last_error is None
     assert panel.result.method == "data_oob" and "time budget" in panel.result.stop_reason
     assert panel.split.images.shape[1:] == (8, 8)
-    assert len(panel.suspect_figure.axes) >= panel.n_show.value
+    assert len(panel.figure.axes) >= panel.n_show.value
     assert panel.suspect_table is None
 
 

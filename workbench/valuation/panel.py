@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from IPython.display import display
 
+from workbench.core.datasets import list_datasets
+from workbench.core.models import demo_model, describe_models
 from workbench.ui.base import ToolPanel
 from workbench.valuation import (
     NoisySplit,
@@ -20,23 +22,15 @@ from workbench.valuation import (
     value,
 )
 
-__all__ = ["ValuationPanel", "panel_models"]
+__all__ = ["VALUATION_MODELS", "ValuationPanel"]
 
-
-def panel_models() -> dict[str, Any]:
-    """Models offered by the panel, by label (unfitted scikit-learn estimators)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.tree import DecisionTreeClassifier
-
-    return {
-        "logistic regression": LogisticRegression(max_iter=1000),
-        "gaussian naive Bayes": GaussianNB(),
-        "5-nearest neighbours": KNeighborsClassifier(n_neighbors=5),
-        "decision tree": DecisionTreeClassifier(max_depth=6, random_state=0),
-    }
-
+#: The demo models the panel offers (names in :data:`workbench.core.models.DEMO_MODELS`).
+VALUATION_MODELS = (
+    "logistic_regression_default",
+    "gaussian_nb",
+    "knn5",
+    "decision_tree_depth6",
+)
 
 _BUDGETED = {"tmc_shapley", "beta_shapley", "banzhaf", "data_oob", "ensemble"}
 
@@ -46,6 +40,11 @@ class ValuationPanel(ToolPanel):
 
     Attributes
     ----------
+    model : ipywidgets.Dropdown
+        A name of :data:`VALUATION_MODELS`, labelled with the catalogue's description; the model
+        is built with the panel's seed as its ``random_state``.
+    run_button : ipywidgets.Button
+        The main action (:attr:`main_button`).
     split : NoisySplit or None
         The data of the last run (labels partly flipped on purpose).
     result : ValuationResult or None
@@ -54,7 +53,7 @@ class ValuationPanel(ToolPanel):
         Detection scores of the last run against the known flips.
     retrain : dict or None
         Test scores before/after dropping the marked points.
-    suspect_figure : matplotlib Figure or None
+    figure : matplotlib.figure.Figure or None
         Image grid of the lowest-valued points (image data such as digits).
     suspect_table : pandas.DataFrame or None
         Table of the lowest-valued points (tabular data).
@@ -68,7 +67,7 @@ class ValuationPanel(ToolPanel):
         )
         style = {"description_width": "110px"}
         self.dataset = widgets.Dropdown(
-            options=["breast_cancer", "digits", "wine"],
+            options=list_datasets("classification"),
             value="breast_cancer",
             description="dataset",
             style=style,
@@ -77,10 +76,11 @@ class ValuationPanel(ToolPanel):
             value=0.1, min=0.0, max=0.3, step=0.05, description="flipped labels", style=style
         )
         self.model = widgets.Dropdown(
-            options=list(panel_models()),
-            value="logistic regression",
+            options=[(d, n) for n, d in describe_models(VALUATION_MODELS).items()],
+            value="logistic_regression_default",
             description="model",
             style=style,
+            layout=widgets.Layout(width="420px"),
         )
         self.method = widgets.Dropdown(
             options=list_methods(), value="knn_shapley", description="method", style=style
@@ -90,7 +90,7 @@ class ValuationPanel(ToolPanel):
         self.n_show = widgets.IntSlider(
             value=12, min=4, max=40, step=4, description="show lowest", style=style
         )
-        self.run_button = widgets.Button(description="Value points", button_style="primary")
+        self.run_button = self.set_main_button(widgets.Button(description="Value points"))
         self.marked = widgets.SelectMultiple(
             options=[],
             description="marked",
@@ -100,7 +100,6 @@ class ValuationPanel(ToolPanel):
         )
         self.mark_all_button = widgets.Button(description="Mark all shown")
         self.retrain_button = widgets.Button(description="Retrain without marked")
-        self.suspects = widgets.Output()
         self.controls.children = [
             widgets.HBox(
                 [
@@ -109,14 +108,12 @@ class ValuationPanel(ToolPanel):
                 ]
             ),
             widgets.HBox([self.run_button, self.n_show]),
-            self.suspects,
             widgets.HBox([self.marked, widgets.VBox([self.mark_all_button, self.retrain_button])]),
         ]
         self.split: NoisySplit | None = None
         self.result: ValuationResult | None = None
         self.detection: dict[str, float] | None = None
         self.retrain: dict[str, float] | None = None
-        self.suspect_figure: Any = None
         self.suspect_table: Any = None
         self.method.observe(lambda _: self._sync_model(), names="value")
         self._sync_model()
@@ -131,6 +128,9 @@ class ValuationPanel(ToolPanel):
         # knn_shapley trains no model, and value() refuses one: grey the picker out.
         self.model.disabled = not self._uses_model()
 
+    def _model(self) -> Any:
+        return demo_model(self.model.value, random_state=int(self.seed.value))
+
     # -- actions -------------------------------------------------------------------------------
     def _value(self) -> tuple[NoisySplit, ValuationResult]:
         split = noisy_split(
@@ -140,7 +140,7 @@ class ValuationPanel(ToolPanel):
         if self.method.value in _BUDGETED:
             kwargs["max_time"] = self.max_time.value
         if self._uses_model():
-            kwargs["model"] = panel_models()[self.model.value]
+            kwargs["model"] = self._model()
         result = value(
             split.X,
             split.y,
@@ -185,30 +185,31 @@ class ValuationPanel(ToolPanel):
         self._show_suspects(lowest)
 
     def _show_suspects(self, lowest: np.ndarray) -> None:
-        import matplotlib.pyplot as plt
-
         assert self.split is not None and self.result is not None
         split, res = self.split, self.result
-        self.suspects.clear_output()
-        with self.suspects:
-            if split.images is not None:
-                cols = 8
-                rows = int(np.ceil(lowest.size / cols))
-                fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.2, rows * 1.45))
-                for ax in np.atleast_1d(axes).ravel():
-                    ax.axis("off")
-                for ax, i in zip(np.atleast_1d(axes).ravel(), lowest, strict=False):
-                    ax.imshow(split.images[i], cmap="gray_r")
-                    color = "#b00020" if split.flipped[i] else "black"
-                    ax.set_title(f"#{i} label {split.y[i]}", fontsize=8, color=color)
-                fig.suptitle("Lowest-valued points (red: label was flipped)", fontsize=9)
-                self.suspect_figure, self.suspect_table = fig, None
-                plt.show()
-            else:
-                frame = res.to_frame().iloc[lowest][["index", "value", "stderr", "rank"]]
-                frame = frame.assign(label=split.y[lowest], flipped=split.flipped[lowest])
-                self.suspect_figure, self.suspect_table = None, frame.reset_index(drop=True)
-                display(self.suspect_table)
+        if split.images is not None:
+            self.suspect_table = None
+
+            def draw(i: int, ax: Any) -> None:
+                ax.imshow(split.images[i], cmap="gray_r")
+                ax.set_axis_off()
+                color = "#b00020" if split.flipped[i] else "black"
+                ax.set_title(f"#{i} label {split.y[i]}", fontsize=8, color=color)
+
+            rows = -(-lowest.size // 8)
+            caption = "Lowest-valued points; a red title means the label was flipped."
+            self.show(
+                None,
+                plots=[functools.partial(draw, int(i)) for i in lowest],
+                ncols=8,
+                figsize=(8 * 1.2, rows * 1.45),
+                also=[widgets.HTML(f"<i>{caption}</i>")],
+            )
+        else:
+            frame = res.to_frame().iloc[lowest][["index", "value", "stderr", "rank"]]
+            frame = frame.assign(label=split.y[lowest], flipped=split.flipped[lowest])
+            self.suspect_table = frame.reset_index(drop=True)
+            self.show(self.suspect_table, plots=[])
 
     def mark_all(self) -> None:
         """Mark every point shown in the list."""
@@ -230,7 +231,7 @@ class ValuationPanel(ToolPanel):
             split.y,
             split.X_test,
             split.y_test,
-            model=panel_models()[self.model.value],
+            model=self._model(),
             busy="Retraining…",
         )
         if out is None:
