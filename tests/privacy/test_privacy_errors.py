@@ -181,6 +181,6 @@ def test_panel_shows_what_a_user_typed_wrong(widget, bad, match):
     panel.n_shadows.value = 4
     getattr(panel, widget).value = bad
     panel.run_button.click()
-    assert panel.report is None
+    assert panel.result is None
     assert panel.last_error is not None and "Unexpected error" not in panel.last_error
     assert match in panel.last_error

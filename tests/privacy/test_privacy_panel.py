@@ -16,7 +16,7 @@ def test_panel_runs_an_audit_with_mitigations():
     panel.mitigations.value = True
     panel.run_button.click()
     assert panel.last_error is None, panel.last_error
-    r = panel.report
+    r = panel.result
     assert r is not None and r.n_records == 100 and r.n_models == 5
     assert list(r.metrics["attack"]) == ["loss", "lira_online"]
     assert r.mitigations is not None and len(r.mitigations.table) == 3
@@ -29,7 +29,7 @@ def test_panel_shows_bad_input_as_an_error():
     panel.n_shadows.value = 1
     panel.max_records.value = 40
     panel.run_button.click()
-    assert panel.report is None
+    assert panel.result is None
     assert "at least 4 shadow models" in panel.last_error
     panel.attacks.value = ()
     panel.run_button.click()

@@ -20,7 +20,7 @@ from workbench.ui.base import MAIN_CLASS
 matplotlib.use("Agg")
 
 #: Panels another change converts to the contract; remove a name once its panel sets main_button.
-PENDING = {"valuation", "privacy"}
+PENDING: set[str] = set()
 
 
 @dataclasses.dataclass

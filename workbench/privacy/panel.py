@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-from IPython.display import display
+from typing import Any
 
-from workbench.core.datasets import load_dataset
+import ipywidgets as widgets
+
+from workbench.core.datasets import list_datasets, load_dataset
 from workbench.privacy import ATTACKS, DEMO_MODELS, AuditReport, audit, demo_model
 from workbench.ui.base import ToolPanel
 
 __all__ = ["PrivacyPanel"]
-
-_DATASETS = ("breast_cancer", "digits", "wine")
 
 
 class PrivacyPanel(ToolPanel):
@@ -20,14 +19,18 @@ class PrivacyPanel(ToolPanel):
     Attributes
     ----------
     dataset, model, attacks : ipywidgets selection widgets
+        A bundled classification dataset, a name of :data:`workbench.privacy.DEMO_MODELS`
+        (labelled with its description) and the attacks to run.
     max_records, n_shadows, seed, n_jobs : ipywidgets numeric widgets
     mitigations : ipywidgets.Checkbox
         Also audit regularized (and, when diffprivlib works, DP) variants.
     run_button : ipywidgets.Button
-    report : AuditReport or None
+        The main action (:attr:`main_button`).
+    result : AuditReport or None
         The last successful audit.
     figures : list of matplotlib.figure.Figure
-        Figures drawn for the last report (ROC, risk, trade-off).
+        Figures drawn for the last report: ROC and risk, then the trade-off when mitigations
+        were compared (:attr:`figure` is the last of them).
     """
 
     def __init__(self) -> None:
@@ -38,7 +41,10 @@ class PrivacyPanel(ToolPanel):
         )
         style = {"description_width": "110px"}
         self.dataset = widgets.Dropdown(
-            options=list(_DATASETS), value="breast_cancer", description="Dataset", style=style
+            options=list_datasets("classification"),
+            value="breast_cancer",
+            description="Dataset",
+            style=style,
         )
         self.model = widgets.Dropdown(
             options=[(desc, name) for name, desc in DEMO_MODELS.items()],
@@ -59,8 +65,8 @@ class PrivacyPanel(ToolPanel):
         self.mitigations = widgets.Checkbox(value=False, description="Compare mitigations")
         self.seed = widgets.IntText(value=0, description="Seed", style=style)
         self.n_jobs = widgets.IntText(value=1, description="n_jobs", style=style)
-        self.run_button = widgets.Button(
-            description="Run audit", icon="user-secret", button_style="primary"
+        self.run_button = self.set_main_button(
+            widgets.Button(description="Run audit", icon="user-secret")
         )
         self.run_button.on_click(self._on_run)
         self.controls.children = [
@@ -69,8 +75,8 @@ class PrivacyPanel(ToolPanel):
             widgets.HBox([self.attacks, widgets.VBox([self.mitigations, self.seed, self.n_jobs])]),
             self.run_button,
         ]
-        self.report: AuditReport | None = None
-        self.figures: list = []
+        self.result: AuditReport | None = None
+        self.figures: list[Any] = []
 
     def _audit(self) -> AuditReport:
         data = load_dataset(self.dataset.value)
@@ -90,30 +96,19 @@ class PrivacyPanel(ToolPanel):
         report = self.run(self._audit, busy="Training shadow models and attacking…")
         if report is None:
             return
-        self.report = report
+        self.result = report
         self._show(report)
 
     def _show(self, report: AuditReport) -> None:
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-        self.figures = []
-        self.output.clear_output()
-        with self.output:
-            display(report)
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-            report.plot(ax=axes[0])
-            report.plot_risk(ax=axes[1])
-            fig.tight_layout()
-            self.figures.append(fig)
-            display(fig)
-            display(widgets.HTML("<b>Most exposed records</b>"))
-            display(report.most_exposed(10).round(3))
-            if report.mitigations is not None:
-                display(report.mitigations)
-                fig2, ax = plt.subplots(figsize=(5, 3.5))
-                report.plot_tradeoff(ax=ax)
-                fig2.tight_layout()
-                self.figures.append(fig2)
-                display(fig2)
-            plt.close("all")
+        f1 = self.show(
+            report,
+            plots=[report.plot, report.plot_risk],
+            figsize=(10, 4),
+            also=[widgets.HTML("<b>Most exposed records</b>"), report.most_exposed(10).round(3)],
+        )
+        f2 = None
+        if report.mitigations is not None:
+            f2 = self.show(
+                report.mitigations, plots=[report.plot_tradeoff], figsize=(5, 3.5), clear=False
+            )
+        self.figures = [f for f in (f1, f2) if f is not None]
