@@ -27,6 +27,7 @@ __all__ = [
     "check_text",
     "check_timedelta",
     "check_timestamp",
+    "is_finite_number",
 ]
 
 #: Largest seed numpy's legacy and new generators both accept (scikit-learn's bound too).
@@ -69,7 +70,7 @@ def check_random_state(random_state: Any, *, name: str = "random_state") -> int 
     return int(random_state)
 
 
-def _finite(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
     """Whether a real number is finite; Python ints beyond the float range count as infinite."""
     try:
         return bool(np.isfinite(float(value)))
@@ -125,9 +126,9 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise InputTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__}).")
-    if not integer and not _finite(value):
+    if not integer and not is_finite_number(value):
         raise InputError(f"{name} must be a finite number, got {value!r}.")
-    if float32 and not (_finite(value) and abs(float(value)) <= FLOAT32_MAX):
+    if float32 and not (is_finite_number(value) and abs(float(value)) <= FLOAT32_MAX):
         raise InputError(
             f"{name}={value!r} overflows float32 (largest {FLOAT32_MAX:.3g}); rescale it."
         )

@@ -24,7 +24,7 @@ from workbench.core.errors import (
     ResourceNotFoundError,
     UnknownNameError,
 )
-from workbench.core.params import check_number
+from workbench.core.params import check_number, is_finite_number
 
 _F32_MAX = float(np.finfo(np.float32).max)
 #: Largest ``|n_jobs|`` accepted.
@@ -215,10 +215,7 @@ def check_positive(
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a number"
         raise InputTypeError(f"{name} must be {what}, got {value!r}.")
-    try:
-        finite = bool(np.isfinite(float(value)))
-    except OverflowError:  # a Python int beyond the float range
-        finite = False
+    finite = is_finite_number(value)
     too_big = high is not None and isinstance(value, numbers.Integral) and value > high
     if not too_big and (not finite or value < 0 or (strict and value == 0)):
         bound = "> 0" if strict else ">= 0"
