@@ -11,6 +11,9 @@ import pytest
 # set to Agg it would reach the kernels and drop the inline figures that notebooks show.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# The shared workspace (workbench.core.workspace) lives in memory: tests and notebook kernels
+# never leave a workbench.duckdb in the checkout.
+os.environ.setdefault("WORKBENCH_WORKSPACE", ":memory:")
 
 
 @pytest.hookimpl(hookwrapper=True)

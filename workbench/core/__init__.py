@@ -15,6 +15,8 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "column_checks",
+    "customers",
     "datasets",
     "errors",
     "lazy",
@@ -25,7 +27,11 @@ __all__ = [
     "progress",
     "registry",
     "results",
+    "sources",
+    "tables",
+    "tabular",
     "validation",
+    "workspace",
 ]
 
 

@@ -174,6 +174,7 @@ class ToolPanel(widgets.VBox):
         self.progress = ProgressWidget()
         self.output = widgets.Output()
         self.main_button: widgets.Button | None = None
+        self.export: Any = None
         self.result: Any = None
         self.figure: Any = None
         self.last_error: str | None = None
@@ -194,6 +195,41 @@ class ToolPanel(widgets.VBox):
         """
         self.main_button = mark_main(button)
         return button
+
+    def offer(
+        self, frame: Any, name: str, *, tool: str, workspace: Any = None
+    ) -> Any:
+        """Offer ``frame`` (a result's table) to save in the workspace or download as CSV.
+
+        The first call adds a :class:`~workbench.ui.export.ResultExport` row under the status
+        line, kept in :attr:`export`; later calls replace what it offers.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or None
+            The rows to offer, with the user's ids where the result refers to rows.
+        name : str
+            Table name proposed (the user may change it).
+        tool : str
+            Which tool made it.
+        workspace : Workspace, optional
+            Where to save; default the shared workspace.
+
+        Returns
+        -------
+        ResultExport
+        """
+        from workbench.ui.export import ResultExport
+
+        if self.export is None:
+            self.export = ResultExport(name, tool=tool, workspace=workspace, run=self.run)
+            kids = list(self.children)
+            kids.insert(kids.index(self.output), self.export)
+            self.children = tuple(kids)
+        elif workspace is not None:
+            self.export.workspace = workspace
+        self.export.set_frame(frame, f"{name}.csv")
+        return self.export
 
     def show(
         self,
