@@ -370,7 +370,8 @@ def _upload_format(filename: str, content: bytes) -> str:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte character cut at the 64 KiB edge is fine
+        cut = len(content) > len(head) and exc.start >= len(head) - 4
+        if not cut:  # a multi-byte character cut at the 64 KiB edge is fine
             raise InputError(
                 f"{filename!r} holds text that is not valid UTF-8; re-save it as UTF-8 CSV."
             ) from None
