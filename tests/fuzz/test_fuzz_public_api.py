@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.fuzz import (
     cases_coldstart,
+    cases_data,
     cases_drift,
     cases_edge,
     cases_indb,
@@ -33,6 +34,9 @@ TOOLS = {
     "coldstart": ("workbench.coldstart", cases_coldstart),
     "privacy": ("workbench.privacy", cases_privacy),
     "drift": ("workbench_drift", cases_drift),
+    "sources": ("workbench.core.sources", cases_data.SOURCES),
+    "tables": ("workbench.core.tables", cases_data.TABLES),
+    "workspace": ("workbench.core.workspace", cases_data.WORKSPACE),
 }
 CASES = [case for _, mod in TOOLS.values() for case in mod.CASES]
 

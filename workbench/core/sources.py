@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError, ResourceNotFoundError
+from workbench.core.params import check_size
 from workbench.core.paths import private_dir
 
 __all__ = [
@@ -115,6 +116,8 @@ def check_unique_names(names: Sequence[Any], *, what: str = "The table") -> list
     -------
     list of str
     """
+    if isinstance(names, str | bytes) or not isinstance(names, Sequence):
+        raise InputTypeError(f"Column names must be a list, got {type(names).__name__}.")
     as_text = [str(n) for n in names]
     dup = sorted(n for n, k in Counter(as_text).items() if k > 1)
     if dup:
@@ -411,7 +414,11 @@ def read_upload(
     content = bytes(content)
     if not content:
         raise InputError(f"{filename!r} is empty (0 bytes); upload a file with a header and rows.")
-    limit = available_memory() // 4 if max_bytes is None else int(max_bytes)
+    limit = (
+        available_memory() // 4
+        if max_bytes is None
+        else check_size(max_bytes, name="max_bytes", high=2**50)
+    )
     if len(content) > limit:
         raise InputError(
             f"{filename!r} is {_size(len(content))}, more than the {_size(limit)} this "

@@ -395,9 +395,19 @@ def check_model_for(
     ModelError
         If its feature names or count differ from the table's.
     """
-    from workbench.core.errors import ModelError
+    from workbench.core.errors import InputTypeError, ModelError
     from workbench.core.validation import check_estimator
 
+    if not isinstance(table, UserTable):
+        raise InputTypeError(
+            f"table must be a UserTable (from load_table), got {type(table).__name__}."
+        )
+    if (
+        isinstance(methods, str)
+        or not isinstance(methods, Sequence)
+        or not all(isinstance(m, str) for m in methods)
+    ):
+        raise InputTypeError(f"methods must be a list of method names, got {methods!r}.")
     check_estimator(model, kind=kind, methods=methods, fitted=True)
     wanted = table.feature_names_out
     names = getattr(model, "feature_names_in_", None)
