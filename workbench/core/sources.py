@@ -64,10 +64,20 @@ class Source:
         or ``"query"``.
     """
 
-    def __init__(self, relation: Any, description: str, kind: str) -> None:
+    def __init__(self, relation: Any, description: str, kind: str, *, head: Any = None) -> None:
         self.relation = relation
         self.description = description
         self.kind = kind
+        self._head = head
+
+    def preview(self, n: int = 5) -> Any:
+        """The first ``n`` rows as a pandas DataFrame, reading as little as the source allows.
+
+        For a Parquet file only the first row group is read (filtered by row number): a plain
+        ``LIMIT`` lets every DuckDB thread start on its own row group, about 60 MB each.
+        """
+        rel = self._head(n) if self._head is not None else self.relation.limit(n)
+        return rel.arrow().read_all().to_pandas()
 
     @property
     def columns(self) -> list[str]:
@@ -261,6 +271,7 @@ def _file(con: Any, path: Path) -> Source:
     if path.stat().st_size == 0:
         raise InputError(f"File {path.name!r} is empty; it has no header and no rows.")
     what = f"file {path.name!r}"
+    head = None
     try:
         if fmt == "csv":
             rows = con.read_csv(str(path), header=False).limit(1).fetchall()
@@ -269,13 +280,19 @@ def _file(con: Any, path: Path) -> Source:
             rel = con.read_csv(str(path))
         elif fmt == "parquet":
             rel = con.read_parquet(str(path))
+            numbered = con.read_parquet(str(path), file_row_number=True)
+            cols = ", ".join(f'"{c}"' for c in rel.columns)
+
+            def head(n: int) -> Any:
+                return numbered.filter(f"file_row_number < {int(n)}").project(cols)
+
         else:
             rel = con.read_json(str(path), format="newline_delimited")
         check_unique_names(rel.columns, what=f"File {path.name!r}")
     except duckdb.Error as exc:
         raise duckdb_error(exc, what) from None
     names = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON-lines"}
-    return Source(rel, f"{names[fmt]} file {path.name}", "file")
+    return Source(rel, f"{names[fmt]} file {path.name}", "file", head=head)
 
 
 def open_source(source: Any, *, con: Any = None) -> Source:

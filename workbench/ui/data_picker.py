@@ -269,7 +269,7 @@ class DataPicker(widgets.VBox):
         try:
             source, con = self.raw_source()
             src = open_source(source, con=con)
-            head = src.relation.limit(_PREVIEW_ROWS).arrow().read_all().to_pandas()
+            head = src.preview(_PREVIEW_ROWS)
             types = [str(t) for t in src.relation.types]
         except WorkbenchError as exc:
             self._set_columns([])
