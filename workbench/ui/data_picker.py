@@ -153,6 +153,16 @@ class DataPicker(widgets.VBox):
         self.message = widgets.HTML("")
         self.preview = widgets.HTML("")
         self.where = widgets.HBox()
+        # Stable CSS classes: browser tests (and themes) find the parts by them.
+        for part, widget in [
+            ("source", self.source),
+            ("upload", self.upload),
+            ("target", self.target),
+            ("features", self.features),
+            ("preview", self.preview),
+            ("message", self.message),
+        ]:
+            widget.add_class(f"workbench-{part}")
         self.refresh()
         self.source.observe(lambda _c: self._on_source(), names="value")
         for w in (self.demo, self.variable, self.table):
