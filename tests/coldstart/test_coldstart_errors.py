@@ -260,7 +260,7 @@ def test_analogue_plot_refuses_bad_max_age(results):
 # ---------------------------------------------------------------------------------- panel
 def test_panel_constructor_refuses_bad_arguments():
     with pytest.raises(InputTypeError, match="data must be a LaunchData"):
-        ColdStartPanel(data="launches.csv")
+        ColdStartPanel(data=42)
     with pytest.raises(InputError, match="random_state must lie in"):
         ColdStartPanel(random_state=-1)
 

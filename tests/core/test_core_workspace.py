@@ -120,3 +120,11 @@ def test_the_shared_workspace_follows_the_environment(tmp_path, monkeypatch):
         assert set_workspace(mine) is get_workspace()
     finally:
         set_workspace(None)
+
+
+def test_add_keeps_every_column_of_the_dataset():
+    frame = _frame().assign(day=pd.date_range("2025-01-01", periods=30), note="free text")
+    ws = Workspace(":memory:")
+    stored = ws.add("log", frame, target="y")
+    assert stored.columns == list(frame.columns)
+    assert [r[0] for r in ws.sql("DESCRIBE log").fetchall()] == list(frame.columns)

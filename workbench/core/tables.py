@@ -23,7 +23,7 @@ from workbench.core.column_checks import (
     guess_id_column,
 )
 from workbench.core.errors import InputError, InputTypeError, UnknownNameError
-from workbench.core.params import check_random_state, check_size
+from workbench.core.params import check_flag, check_random_state, check_size
 from workbench.core.sources import available_memory, duckdb_error, open_source
 from workbench.core.tabular import encode_features, kind_of
 from workbench.core.validation import check_choice
@@ -239,6 +239,7 @@ def load_table(
     min_rows: int = 2,
     max_rows: int | None = None,
     random_state: int | None = 0,
+    keep_all: bool = False,
 ) -> UserTable:
     """Read and validate a user's table, with the role of each column.
 
@@ -271,6 +272,10 @@ def load_table(
         default what a quarter of the available memory holds.
     random_state : int, optional
         Seed of that sample.
+    keep_all : bool, default=False
+        Fetch every column of the source (dates and columns without a role too), not only the
+        columns the roles name; :meth:`Workspace.add <workbench.core.workspace.Workspace.add>`
+        stores datasets this way.
 
     Returns
     -------
@@ -336,6 +341,8 @@ def load_table(
         keep = [c for c in (roles["id"], roles["time"]) if c] + list(feats)
         keep += [c for c in roles["text"] if c not in keep]
         keep += [roles["target"]] if roles["target"] else []
+        if check_flag(keep_all, name="keep_all"):
+            keep = list(columns)
         row_bytes = 16 * len(keep) + 32
         limit = (
             max_rows if max_rows is not None else max(1000, available_memory() // 4 // row_bytes)

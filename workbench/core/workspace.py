@@ -196,11 +196,11 @@ class Workspace:
         Returns
         -------
         UserTable
-            The table as stored.
+            The table as stored: every column of the source, with the roles given.
         """
         self._check_writable()
         check_table_name(name)
-        table = load_table(source, con=self.con, **roles)
+        table = load_table(source, con=self.con, keep_all=True, **roles)
         self._write(
             name,
             table.data,

@@ -282,6 +282,7 @@ class DataPicker(widgets.VBox):
             head = src.preview(_PREVIEW_ROWS)
             types = [str(t) for t in src.relation.types]
         except WorkbenchError as exc:
+            self._kinds = {}
             self._set_columns([])
             self.preview.value = ""
             if self.source.value not in ("query", "upload", "path") or self._touched():
@@ -327,6 +328,16 @@ class DataPicker(widgets.VBox):
         wanted = [c for c in (self._wanted_features or ()) if c in options]
         self.features.options = options
         self.features.value = tuple(wanted or [c for c in options if not _id_like(c)])
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the source read last (empty when nothing could be read)."""
+        return list(self._columns)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """Kind of each column of the source read last: integer, number, bool, text, date, other."""
+        return dict(self._kinds)
 
     def on_change(self, fn: Callable[[], None]) -> None:
         """Call ``fn()`` whenever a new source has been read (to refresh dependent widgets)."""
