@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import base64
+import io
+from datetime import datetime
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 
+from workbench.core.tables import load_table
+from workbench.core.workspace import Workspace
 from workbench.edge.panel import EDGE_MODELS, EdgePanel
 
 
@@ -53,8 +61,6 @@ def test_shrink_into_budget_shows_tradeoff(panel):
 
 
 def test_errors_are_shown_not_raised(panel):
-    panel.export_button.click()
-    assert "Train a model first" in panel.last_error
     panel.model_choice.value = EDGE_MODELS[0]
     panel.train_button.click()
     panel.flash_budget.value = 100
@@ -100,3 +106,179 @@ def test_bad_compiler_and_budget_show_the_workbench_message(panel):
     panel.flash_budget.value = 10**12
     panel.export_button.click()
     assert "flash_budget must lie in" in panel.last_error
+
+
+# ------------------------------------------------------------------ the user's own data
+
+
+def _user_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """A user's table with its own ids (1000, 1001, ...), integer features and a category."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 50, n)
+    b = rng.integers(0, 20, n)
+    plan = rng.choice(["basic", "pro"], n)
+    label = ((a > 25) ^ (plan == "pro")).astype(int)
+    return pd.DataFrame(
+        {"customer_id": np.arange(1000, 1000 + n), "a": a, "b": b, "plan": plan, "label": label}
+    )
+
+
+def _upload(name: str, content: bytes) -> tuple[dict, ...]:
+    return (
+        {
+            "name": name,
+            "content": content,
+            "type": "",
+            "size": len(content),
+            "last_modified": datetime(2026, 1, 1),
+        },
+    )
+
+
+@pytest.fixture
+def ws():
+    w = Workspace(":memory:")
+    yield w
+    w.close()
+
+
+def test_main_button_runs_on_the_users_table(ws):
+    df = _user_frame()
+    p = EdgePanel(df, target="label", workspace=ws)
+    assert p.data_picker.source.value == "given"
+    p.model_choice.value = "decision_tree_depth8"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    frame = p.parity
+    assert list(frame.columns) == ["customer_id", "sklearn_prediction", "c_prediction", "match"]
+    assert len(frame) == 36 and set(frame["customer_id"]) <= set(df["customer_id"])
+    assert frame["customer_id"].min() >= 1000 and frame["match"].all()
+    assert p.result.parity.n_samples == 36 and p.result.parity.match_rate == 100.0
+    assert p.result.n_features == 4 and p.pipeline is None  # a, b and plan one-hot
+    assert "one-hot" in p.report.value and "plan=" in p.report.value
+    assert ws.tables() == []  # nothing written until the user saves
+    # Save to the workspace, and download the same rows as CSV.
+    assert p.export.name.value == "edge_parity"
+    p.export.save_button.click()
+    assert p.last_error is None and ws.tables() == ["edge_parity"]
+    saved = ws.sql("SELECT * FROM edge_parity ORDER BY customer_id").df()
+    assert saved["customer_id"].tolist() == frame["customer_id"].tolist()
+    payload = p.export.download.value.split("base64,")[1].split("'")[0]
+    csv = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
+    pd.testing.assert_frame_equal(csv, frame.reset_index(drop=True))
+
+
+def test_users_fitted_model_is_used_as_given(ws):
+    df = _user_frame()
+    clf = DecisionTreeClassifier(max_depth=4, random_state=0).fit(df[["a", "b"]], df["label"])
+    p = EdgePanel(df[["customer_id", "a", "b", "label"]], target="label", model=clf, workspace=ws)
+    assert p.model_picker.source.value == "given"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert p.model is clf
+    frame = p.parity
+    assert frame["customer_id"].tolist() == df["customer_id"].tolist()  # every row checked
+    assert (frame["sklearn_prediction"] == clf.predict(df[["a", "b"]])).all()
+    assert frame["match"].all()
+
+
+def test_users_model_fitted_on_the_encoded_table(ws):
+    """A model fitted on ``table.X`` (categories one-hot) is exported as it is."""
+    df = _user_frame()
+    table = load_table(df, target="label")
+    clf = RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0)
+    clf.fit(table.X, table.y)
+    p = EdgePanel(df, target="label", model=clf, workspace=ws)
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert p.model is clf and p.result.n_features == len(table.feature_names_out) == 4
+    assert p.parity["customer_id"].tolist() == df["customer_id"].tolist()
+    assert (p.parity["sklearn_prediction"] == clf.predict(table.X)).all()
+    assert "plan=pro" in p.report.value and "one-hot" in p.report.value
+
+
+def test_variable_and_upload_sources(ws):
+    df = _user_frame()
+    ns = {"frame": df}
+    p = EdgePanel(workspace=ws, namespace=ns)
+    assert p.data_picker.source.value == "demo"
+    p.data_picker.source.value = "variable"
+    assert p.data_picker.variable.value == "frame"
+    p.data_picker.target.value = "label"
+    p.model_choice.value = "gaussian_nb"
+    p.train_button.click()
+    assert p.last_error is None, p.last_error
+    assert "held-out accuracy" in p.report.value and p.result is None
+    p.data_picker.source.value = "upload"
+    p.data_picker.upload.value = _upload("mine.csv", df.to_csv(index=False).encode())
+    p.data_picker.target.value = "label"
+    p.main_button.click()  # the data changed: trains again on the upload, then exports
+    assert p.last_error is None, p.last_error
+    assert set(p.parity["customer_id"]) <= set(df["customer_id"]) and len(p.parity) == 36
+
+
+def _bad_sources():
+    def nan_target(ws):
+        df = _user_frame()
+        df.loc[3, "label"] = np.nan
+        return EdgePanel(df, target="label", workspace=ws), "missing"
+
+    def not_fitted(ws):
+        model = DecisionTreeClassifier()
+        return EdgePanel(_user_frame(), target="label", model=model, workspace=ws), "fit"
+
+    def wrong_features(ws):
+        df = _user_frame()
+        clf = DecisionTreeClassifier().fit(df[["a", "b"]], df["label"])
+        return EdgePanel(df, target="label", model=clf, workspace=ws), "do not match"
+
+    return {"nan_target": nan_target, "not_fitted": not_fitted, "wrong_features": wrong_features}
+
+
+@pytest.mark.parametrize("case", sorted(_bad_sources()))
+def test_bad_table_or_model_shows_a_message(case, ws):
+    p, words = _bad_sources()[case](ws)
+    p.main_button.click()
+    assert p.last_error is not None and words in p.last_error, p.last_error
+    assert not p.last_error.startswith("Unexpected error")
+    assert p.result is None and p.parity is None and ws.tables() == []
+
+
+def test_bad_picks_keep_the_last_result(ws):
+    df = _user_frame()
+    ns = {"frame": df}
+    p = EdgePanel(df, target="label", workspace=ws, namespace=ns)
+    p.model_choice.value = "decision_tree_depth8"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    before, parity = p.result, p.parity
+    picker = p.data_picker
+
+    def variable_gone():
+        picker.source.value = "variable"
+        picker.variable.value = "frame"
+        del ns["frame"]
+
+    def bad_sql():
+        picker.source.value = "query"
+        picker.query.value = "SELEC * FROM nowhere"
+
+    def not_a_table():
+        picker.source.value = "upload"
+        picker.upload.value = _upload("report.xlsx", b"PK\x03\x04binary\xff")
+
+    def empty_file():
+        picker.source.value = "upload"
+        picker.upload.value = _upload("empty.csv", b"")
+
+    for pick, words in [
+        (variable_gone, "no longer exists"),
+        (bad_sql, "syntax error"),
+        (not_a_table, "neither a CSV nor a Parquet"),
+        (empty_file, "empty"),
+    ]:
+        pick()
+        p.main_button.click()
+        assert p.last_error is not None and words in p.last_error, (words, p.last_error)
+        assert p.result is before and p.parity is parity
+    assert ws.tables() == []

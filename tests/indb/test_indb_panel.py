@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import io
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
 import pytest
 
+from workbench.core.errors import InputError
+from workbench.core.workspace import Workspace
 from workbench.indb import ModelStore
 
 
@@ -11,13 +19,14 @@ from workbench.indb import ModelStore
 def panel():
     from workbench.indb.panel import InDBPanel
 
-    p = InDBPanel(n_rows=800)
+    ws = Workspace(":memory:")
+    p = InDBPanel(n_rows=800, workspace=ws)
     yield p
-    p.store.close()
+    ws.close()
 
 
 def test_panel_trains_registers_and_queries(panel):
-    assert panel.table.value == "customers" and panel.target.value == "churned"
+    assert panel.data_picker.source.value == "demo" and panel.target.value == "churned"
     assert "customer_id" not in panel.features.value
     panel.features.value = ("tenure_months", "monthly_charges", "contract")
     panel.model_type.value = "tree"
@@ -59,8 +68,8 @@ def test_panel_on_existing_store():
 
     store = ModelStore()
     store.con.execute("CREATE TABLE t AS SELECT range AS a, range % 2 AS b FROM range(40)")
-    p = InDBPanel(store)
-    assert p.table.options == ("t",) and p.target.value == "b"
+    p = InDBPanel(store=store)
+    assert p.data_picker.table.options == ("t",) and p.target.value == "b"
     assert repr(p) == "InDBPanel(store=ModelStore(models=[]), table='t')"
     store.close()
 
@@ -90,7 +99,7 @@ def test_panel_query_cannot_drop_the_store_tables(panel):
     panel.query.value = "SELECT count(*) AS n FROM workbench_models"
     panel.query_button.click()
     assert panel.last_error is None and panel.last_frame["n"][0] == len(before)
-    panel.query.value = "SELECT churn_tree_predict(tenure_months, 1, 'x') FROM customers"
+    panel.query.value = "SELECT churn_tree_predict(tenure_months, 1, 'x') FROM demo_customers"
     panel.query_button.click()
     assert panel.last_error is None
 
@@ -100,8 +109,262 @@ def test_panel_refuses_bad_constructor_arguments():
     from workbench.indb.panel import InDBPanel
 
     with pytest.raises(InputTypeError, match="store must be a ModelStore"):
-        InDBPanel("models.duckdb")
+        InDBPanel(store="models.duckdb")
     with pytest.raises(InputError, match="n_rows must lie in"):
         InDBPanel(n_rows=0)
     with pytest.raises(InputTypeError, match="random_state must be None or an integer"):
         InDBPanel(n_rows=50, random_state="x")
+
+
+# ------------------------------------------------------------------ the user's own data
+
+
+def _user_frame(n: int = 150, seed: int = 0) -> pd.DataFrame:
+    """A user's table with its own ids (1000, 1001, ...), numbers, a text column and a label."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n).round(3)
+    b = rng.integers(0, 10, n)
+    plan = rng.choice(["basic", "pro"], n)
+    label = ((a + 0.3 * b + (plan == "pro") + rng.normal(0, 0.5, n)) > 1.5).astype(int)
+    return pd.DataFrame(
+        {"customer_id": np.arange(1000, 1000 + n), "a": a, "b": b, "plan": plan, "label": label}
+    )
+
+
+def _upload(name: str, content: bytes) -> tuple[dict, ...]:
+    return (
+        {
+            "name": name,
+            "content": content,
+            "type": "",
+            "size": len(content),
+            "last_modified": datetime(2026, 1, 1),
+        },
+    )
+
+
+@pytest.fixture
+def ws():
+    w = Workspace(":memory:")
+    yield w
+    w.close()
+
+
+def test_main_button_adds_the_table_once_and_scores_the_users_rows(ws):
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    p = InDBPanel(df, target="label", workspace=ws)
+    assert p.store.con is ws.con and p.data_picker.source.value == "given"
+    assert p.table_name.value == "my_data" and p.features.value == ("a", "b", "plan")
+    p.model_type.value = "tree"
+    p.name.value = "mine"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    scores = p.scores
+    assert list(scores.columns) == ["customer_id", "prediction", "probability"]
+    assert scores["customer_id"].tolist() == df["customer_id"].tolist()
+    assert ws.tables() == ["my_data"] and "FROM my_data" in p.query.value
+    p.main_button.click()  # again: the table is not added twice, the model gets version 2
+    assert p.last_error is None and p.result.version == 2 and ws.tables() == ["my_data"]
+    # Save to the workspace, and download the same rows as CSV.
+    assert p.export.name.value == "indb_scores"
+    p.export.save_button.click()
+    assert p.last_error is None and ws.tables() == ["indb_scores", "my_data"]
+    saved = ws.sql("SELECT * FROM indb_scores ORDER BY customer_id").df()
+    assert saved["customer_id"].tolist() == df["customer_id"].tolist()
+    payload = p.export.download.value.split("base64,")[1].split("'")[0]
+    csv = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
+    pd.testing.assert_frame_equal(csv, p.scores.reset_index(drop=True), check_dtype=False)
+
+
+def test_users_fitted_pipeline_is_registered_as_given(ws):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    cols = ["a", "b", "plan"]
+    pre = ColumnTransformer(
+        [("num", "passthrough", ["a", "b"]), ("cat", OneHotEncoder(), ["plan"])]
+    )
+    pipe = Pipeline([("prepare", pre), ("model", LogisticRegression())]).fit(df[cols], df.label)
+    p = InDBPanel(df, target="label", model=pipe, workspace=ws)
+    assert p.model_picker.source.value == "given"
+    p.name.value = "theirs"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert [f["name"] for f in p.result.features] == cols and p.result.metrics == {}
+    assert p.last_train is None
+    np.testing.assert_array_equal(p.scores["prediction"], pipe.predict(df[cols]))
+    np.testing.assert_allclose(
+        p.scores["probability"], pipe.predict_proba(df[cols])[:, 1], atol=1e-4
+    )
+    assert p.scores["customer_id"].tolist() == df["customer_id"].tolist()
+
+
+def test_users_model_on_numeric_columns_without_names(ws):
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.core.tables import load_table
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()[["customer_id", "a", "b", "label"]]
+    table = load_table(df, target="label")
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(table.X, table.y)
+    p = InDBPanel(df, target="label", model=tree, workspace=ws)
+    p.name.value = "arr"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    np.testing.assert_array_equal(p.scores["prediction"], tree.predict(table.X))
+
+
+def test_workspace_table_is_scored_in_place(ws):
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    ws.add("clients", df, target="label")
+    p = InDBPanel(workspace=ws)
+    p.data_picker.source.value = "table"
+    assert p.data_picker.table.value == "clients" and p.table_name.disabled
+    p.target.value = "label"
+    p.name.value = "inplace"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert ws.tables() == ["clients"]
+    assert p.scores["customer_id"].tolist() == df["customer_id"].tolist()
+    # One store per workspace: a second panel shares it (and its SQL functions).
+    assert InDBPanel(workspace=ws).store is p.store
+
+
+def _bad_panels():
+    from sklearn.linear_model import LogisticRegression
+
+    from workbench.core.tables import load_table
+    from workbench.indb.panel import InDBPanel
+
+    def nan_target(ws):
+        df = _user_frame()
+        df["label"] = df["label"].astype(float)
+        df.loc[3, "label"] = np.nan
+        return InDBPanel(df, target="label", workspace=ws), "missing value"
+
+    def not_fitted(ws):
+        return InDBPanel(_user_frame(), model=LogisticRegression(), workspace=ws), "not fitted"
+
+    def other_columns(ws):
+        df = _user_frame()
+        other = df.rename(columns={"a": "zzz"})
+        clf = LogisticRegression().fit(other[["zzz", "b"]], other["label"])
+        return InDBPanel(df, target="label", model=clf, workspace=ws), "['zzz']"
+
+    def one_hot(ws):
+        df = _user_frame()
+        table = load_table(df, target="label")
+        clf = LogisticRegression().fit(table.X, table.y)
+        return InDBPanel(df, target="label", model=clf, workspace=ws), "one-hot"
+
+    def one_hot_names(ws):
+        df = _user_frame()
+        table = load_table(df, target="label")
+        X = pd.DataFrame(table.X, columns=table.feature_names_out)
+        clf = LogisticRegression().fit(X, table.y)
+        return InDBPanel(df, target="label", model=clf, workspace=ws), "one-hot"
+
+    def name_taken(ws):
+        ws.add("my_data", _user_frame().head(5))
+        return InDBPanel(_user_frame(), target="label", workspace=ws), "already has a table"
+
+    return {f.__name__: f for f in (nan_target, not_fitted, other_columns, one_hot,
+                                    one_hot_names, name_taken)}
+
+
+@pytest.mark.parametrize("case", sorted(_bad_panels()))
+def test_bad_table_or_model_shows_a_message_and_writes_nothing(case, ws):
+    p, words = _bad_panels()[case](ws)
+    before = ws.tables()
+    p.main_button.click()
+    assert p.last_error is not None and words in p.last_error, p.last_error
+    assert not p.last_error.startswith("Unexpected error")
+    assert p.result is None and p.scores is None
+    assert ws.tables() == before and p.store.list_models().empty
+
+
+def test_bad_picks_keep_the_last_result_and_write_nothing(ws):
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    ns = {"frame": df}
+    p = InDBPanel(df, target="label", workspace=ws, namespace=ns)
+    p.name.value = "first"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    before, scores, tables = p.result, p.scores, ws.tables()
+    picker = p.data_picker
+
+    def variable_gone():
+        picker.source.value = "variable"
+        picker.variable.value = "frame"
+        del ns["frame"]
+
+    def bad_sql():
+        picker.source.value = "query"
+        picker.query.value = "SELEC * FROM my_data"
+
+    def not_a_table():
+        picker.source.value = "upload"
+        picker.upload.value = _upload("report.xlsx", b"PK\x03\x04binary")
+
+    def empty_file():
+        picker.source.value = "upload"
+        picker.upload.value = _upload("empty.csv", b"")
+
+    for pick, words in [
+        (variable_gone, "no longer exists"),
+        (bad_sql, "syntax error"),
+        (not_a_table, "neither a CSV nor a Parquet"),
+        (empty_file, "empty"),
+    ]:
+        pick()
+        p.main_button.click()
+        assert p.last_error is not None and words in p.last_error, (words, p.last_error)
+        assert p.result is before and p.scores is scores
+        assert ws.tables() == tables and len(p.store.list_models()) == 1
+
+
+def test_upload_is_added_under_its_name(ws):
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    p = InDBPanel(workspace=ws)
+    p.data_picker.source.value = "upload"
+    p.data_picker.upload.value = _upload("My Clients.csv", df.to_csv(index=False).encode())
+    assert p.table_name.value == "My_Clients"
+    p.target.value = "label"
+    p.name.value = "up"
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert ws.tables() == ["My_Clients"]
+    assert p.scores["customer_id"].tolist() == df["customer_id"].tolist()
+
+
+def test_store_without_workspace_holds_the_tables():
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    with ModelStore() as store:
+        assert InDBPanel(store).store is store  # the call before data= came first
+        p = InDBPanel(df, target="label", store=store)
+        p.name.value = "kept"
+        p.main_button.click()
+        assert p.last_error is None, p.last_error
+        assert store.sql("SELECT count(*) AS n FROM my_data")["n"][0] == len(df)
+        p.export.save_button.click()
+        assert p.last_error is None
+        saved = store.sql("SELECT customer_id FROM indb_scores ORDER BY customer_id")
+        assert saved["customer_id"].tolist() == df["customer_id"].tolist()
+        with pytest.raises(InputError, match="different databases"):
+            InDBPanel(store=store, workspace=Workspace(":memory:"))
