@@ -128,3 +128,14 @@ def test_add_keeps_every_column_of_the_dataset():
     stored = ws.add("log", frame, target="y")
     assert stored.columns == list(frame.columns)
     assert [r[0] for r in ws.sql("DESCRIBE log").fetchall()] == list(frame.columns)
+
+
+def test_a_workspace_can_wrap_an_open_connection(tmp_path):
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "store.duckdb"))
+    ws = Workspace(con)
+    assert ws.con is con and ws.path.endswith("store.duckdb")
+    ws.save("t", pd.DataFrame({"a": [1]}))
+    assert con.execute("SELECT a FROM t").fetchall() == [(1,)]
+    assert Workspace(duckdb.connect()).path == ":memory:"

@@ -211,3 +211,12 @@ def test_picker_on_a_duckdb_relation_variable():
     picker = DataPicker(namespace={"rel": rel}, sources=["variable"])
     picker.target.value = "y"
     assert picker.load().n_rows == 10
+
+
+def test_refresh_keeps_the_choices_of_another_source():
+    ws = Workspace(":memory:")
+    picker = DataPicker(_frame(), target="returned", namespace={}, workspace=ws)
+    picker.features.value = ("amount",)
+    ws.add("orders", _frame(), target="returned")
+    picker.refresh()  # the table list changed; the given data stays as chosen
+    assert picker.target.value == "returned" and picker.features.value == ("amount",)

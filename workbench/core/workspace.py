@@ -90,9 +90,10 @@ class Workspace:
 
     Parameters
     ----------
-    path : str or path, optional
-        The DuckDB file (created when missing), or ``":memory:"``. Default: the environment
-        variable ``WORKBENCH_WORKSPACE``, else ``workbench.duckdb`` in the working folder.
+    path : str, path or duckdb connection, optional
+        The DuckDB file (created when missing), or ``":memory:"``, or an open connection to use
+        as it is (e.g. a model store's ``.con``). Default: the environment variable
+        ``WORKBENCH_WORKSPACE``, else ``workbench.duckdb`` in the working folder.
     read_only : bool, default=False
         Open an existing file for reading only (other processes may read it at the same time).
 
@@ -107,6 +108,9 @@ class Workspace:
     def __init__(self, path: Any = None, *, read_only: bool = False) -> None:
         import duckdb
 
+        if isinstance(path, duckdb.DuckDBPyConnection):
+            self._adopt(path, read_only)
+            return
         if path is None:
             path = os.environ.get(ENV_VAR) or DEFAULT_PATH
         if not isinstance(path, str | os.PathLike):
@@ -129,6 +133,24 @@ class Workspace:
         if not self.read_only:
             for table, columns in _LOG_TABLES.items():
                 self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+    def _adopt(self, con: Any, read_only: bool) -> None:
+        import duckdb
+
+        self.con = con
+        row = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+        self.path = (row[0][0] if row else None) or ":memory:"
+        self.read_only = bool(check_flag(read_only, name="read_only"))
+        if not self.read_only:
+            try:
+                for table, columns in _LOG_TABLES.items():
+                    self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+            except duckdb.Error as exc:
+                if "read-only" not in str(exc).lower():
+                    raise
+                self.read_only = True
 
     def tables(self) -> list[str]:
         """Tables and views a user can load, sorted (the workbench's own tables left out)."""

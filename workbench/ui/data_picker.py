@@ -165,9 +165,13 @@ class DataPicker(widgets.VBox):
             widget.add_class(f"workbench-{part}")
         self.refresh()
         self.source.observe(lambda _c: self._on_source(), names="value")
-        for w in (self.demo, self.variable, self.table):
-            w.observe(lambda _c: self._describe(), names="value")
-        self.path.observe(lambda _c: self._describe(), names="value")
+        for kind, w in [
+            ("demo", self.demo),
+            ("variable", self.variable),
+            ("table", self.table),
+            ("path", self.path),
+        ]:
+            w.observe(self._describe_if(kind), names="value")
         self.upload.observe(self._on_upload, names="value")
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.preview_button.on_click(lambda _b: self._describe())
@@ -201,6 +205,14 @@ class DataPicker(widgets.VBox):
         }
         self.where.children = parts.get(self.source.value, [])
         self._describe()
+
+    def _describe_if(self, kind: str) -> Callable[[Any], None]:
+        # A list refreshed in the background must not re-read (and reset) another source.
+        def on_change(_change: Any) -> None:
+            if self.source.value == kind:
+                self._describe()
+
+        return on_change
 
     def _on_upload(self, _change: Any = None) -> None:
         self._uploaded = None
