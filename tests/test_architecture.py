@@ -284,6 +284,7 @@ DOC_SECTIONS = {
     "coldstart": "## Cold-start forecasting",
     "privacy": "## Privacy audit",
     "drift": "## Drift monitoring",
+    "your_data": "## Your own data",
 }
 
 
