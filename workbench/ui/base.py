@@ -173,6 +173,7 @@ class ToolPanel(widgets.VBox):
         self.status = widgets.HTML("")
         self.progress = ProgressWidget()
         self.output = widgets.Output()
+        self.output.add_class("workbench-output")  # where browser tests look for results
         self.main_button: widgets.Button | None = None
         self.export: Any = None
         self.result: Any = None
