@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
+from tests.ui.picking import bad_picks, upload_value
 from workbench.core.tables import load_table
 from workbench.core.workspace import Workspace
 from workbench.edge.panel import EDGE_MODELS, EdgePanel
@@ -123,18 +123,6 @@ def _user_frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def _upload(name: str, content: bytes) -> tuple[dict, ...]:
-    return (
-        {
-            "name": name,
-            "content": content,
-            "type": "",
-            "size": len(content),
-            "last_modified": datetime(2026, 1, 1),
-        },
-    )
-
-
 @pytest.fixture
 def ws():
     w = Workspace(":memory:")
@@ -210,7 +198,7 @@ def test_variable_and_upload_sources(ws):
     assert p.last_error is None, p.last_error
     assert "held-out accuracy" in p.report.value and p.result is None
     p.data_picker.source.value = "upload"
-    p.data_picker.upload.value = _upload("mine.csv", df.to_csv(index=False).encode())
+    p.data_picker.upload.value = upload_value("mine.csv", df.to_csv(index=False).encode())
     p.data_picker.target.value = "label"
     p.main_button.click()  # the data changed: trains again on the upload, then exports
     assert p.last_error is None, p.last_error
@@ -254,29 +242,7 @@ def test_bad_picks_keep_the_last_result(ws):
     before, parity = p.result, p.parity
     picker = p.data_picker
 
-    def variable_gone():
-        picker.source.value = "variable"
-        picker.variable.value = "frame"
-        del ns["frame"]
-
-    def bad_sql():
-        picker.source.value = "query"
-        picker.query.value = "SELEC * FROM nowhere"
-
-    def not_a_table():
-        picker.source.value = "upload"
-        picker.upload.value = _upload("report.xlsx", b"PK\x03\x04binary\xff")
-
-    def empty_file():
-        picker.source.value = "upload"
-        picker.upload.value = _upload("empty.csv", b"")
-
-    for pick, words in [
-        (variable_gone, "no longer exists"),
-        (bad_sql, "syntax error"),
-        (not_a_table, "neither a CSV nor a Parquet"),
-        (empty_file, "empty"),
-    ]:
+    for pick, words in bad_picks(picker, ns, "frame"):
         pick()
         p.main_button.click()
         assert p.last_error is not None and words in p.last_error, (words, p.last_error)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.ui.picking import bad_picks, upload_value
 from workbench.core.errors import InputError
 from workbench.core.workspace import Workspace
 from workbench.indb import ModelStore
@@ -128,18 +128,6 @@ def _user_frame(n: int = 150, seed: int = 0) -> pd.DataFrame:
     label = ((a + 0.3 * b + (plan == "pro") + rng.normal(0, 0.5, n)) > 1.5).astype(int)
     return pd.DataFrame(
         {"customer_id": np.arange(1000, 1000 + n), "a": a, "b": b, "plan": plan, "label": label}
-    )
-
-
-def _upload(name: str, content: bytes) -> tuple[dict, ...]:
-    return (
-        {
-            "name": name,
-            "content": content,
-            "type": "",
-            "size": len(content),
-            "last_modified": datetime(2026, 1, 1),
-        },
     )
 
 
@@ -305,29 +293,7 @@ def test_bad_picks_keep_the_last_result_and_write_nothing(ws):
     before, scores, tables = p.result, p.scores, ws.tables()
     picker = p.data_picker
 
-    def variable_gone():
-        picker.source.value = "variable"
-        picker.variable.value = "frame"
-        del ns["frame"]
-
-    def bad_sql():
-        picker.source.value = "query"
-        picker.query.value = "SELEC * FROM my_data"
-
-    def not_a_table():
-        picker.source.value = "upload"
-        picker.upload.value = _upload("report.xlsx", b"PK\x03\x04binary")
-
-    def empty_file():
-        picker.source.value = "upload"
-        picker.upload.value = _upload("empty.csv", b"")
-
-    for pick, words in [
-        (variable_gone, "no longer exists"),
-        (bad_sql, "syntax error"),
-        (not_a_table, "neither a CSV nor a Parquet"),
-        (empty_file, "empty"),
-    ]:
+    for pick, words in bad_picks(picker, ns, "frame"):
         pick()
         p.main_button.click()
         assert p.last_error is not None and words in p.last_error, (words, p.last_error)
@@ -341,7 +307,7 @@ def test_upload_is_added_under_its_name(ws):
     df = _user_frame()
     p = InDBPanel(workspace=ws)
     p.data_picker.source.value = "upload"
-    p.data_picker.upload.value = _upload("My Clients.csv", df.to_csv(index=False).encode())
+    p.data_picker.upload.value = upload_value("My Clients.csv", df.to_csv(index=False).encode())
     assert p.table_name.value == "My_Clients"
     p.target.value = "label"
     p.name.value = "up"

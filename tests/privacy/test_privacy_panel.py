@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import re
 
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
+from tests.ui.picking import bad_picks, upload_value
 from workbench.core.progress import silenced
 from workbench.core.workspace import Workspace
 from workbench.privacy.panel import PrivacyPanel
@@ -92,12 +92,6 @@ def _small(panel: PrivacyPanel) -> PrivacyPanel:
     panel.n_shadows.value = 4
     panel.attacks.value = ("loss", "lira_offline")
     return panel
-
-
-def _upload(name: str, content: bytes) -> tuple[dict, ...]:
-    stamp = dt.datetime(2026, 1, 1)
-    return ({"name": name, "content": content, "type": "", "size": len(content),
-             "last_modified": stamp},)  # fmt: skip
 
 
 def test_audit_of_the_users_fitted_model_on_the_users_rows():
@@ -207,24 +201,11 @@ def test_bad_user_input_is_a_message_in_the_panel():
     panel.run_button.click()
     good = panel.result
     assert good is not None and panel.last_error is None
-    # A data variable that no longer exists.
-    panel.data_picker.source.value = "variable"
-    panel.data_picker.variable.value = "patients_df"
-    panel.data_picker.target.value = "relapse"
-    del ns["patients_df"]
-    _assert_refused(panel, ws, "no longer exists", good)
-    # A SQL query with a syntax error.
-    panel.data_picker.source.value = "query"
-    panel.data_picker.query.value = "SELEC * FROM patients"
-    _assert_refused(panel, ws, "syntax error", good)
-    # Uploads that are not CSV/Parquet, or empty.
-    panel.data_picker.source.value = "upload"
-    panel.data_picker.upload.value = _upload("patients.xlsx", b"PK\x03\x04 not a table")
-    _assert_refused(panel, ws, "neither a CSV nor a Parquet", good)
-    panel.data_picker.upload.value = _upload("patients.csv", b"")
-    _assert_refused(panel, ws, "empty", good)
+    for pick, words in bad_picks(panel.data_picker, ns, "patients_df", target="relapse"):
+        pick()
+        _assert_refused(panel, ws, words, good)
     # A good upload, then a query on the workspace table, both under the user's ids.
-    panel.data_picker.upload.value = _upload("p.csv", frame.to_csv(index=False).encode())
+    panel.data_picker.upload.value = upload_value("p.csv", frame.to_csv(index=False).encode())
     panel.data_picker.target.value = "relapse"
     panel.members.value = "in_training"
     panel.run_button.click()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import re
 
@@ -14,6 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
+from tests.ui.picking import upload_value
 from workbench.core.errors import InputError, ModelError, NotFittedError
 from workbench.core.workspace import Workspace
 from workbench.ui import DataPicker, ModelPicker, ToolPanel
@@ -28,18 +28,6 @@ def _frame(n: int = 40) -> pd.DataFrame:
             "channel": rng.choice(["web", "shop"], n),
             "returned": np.arange(n) % 2,
         }
-    )
-
-
-def _upload(name: str, content: bytes) -> tuple[dict, ...]:
-    return (
-        {
-            "name": name,
-            "content": content,
-            "type": "",
-            "size": len(content),
-            "last_modified": dt.datetime(2026, 1, 1),
-        },
     )
 
 
@@ -78,13 +66,13 @@ def test_upload_csv_and_parquet_and_refuse_the_rest():
     picker = DataPicker(namespace={}, workspace=Workspace(":memory:"), max_upload_bytes=10_000)
     picker.source.value = "upload"
     assert picker.message.value == ""  # nothing uploaded yet: no error shouted
-    picker.upload.value = _upload("orders.csv", _frame().to_csv(index=False).encode())
+    picker.upload.value = upload_value("orders.csv", _frame().to_csv(index=False).encode())
     assert picker.last_error is None and "CSV file orders.csv" in picker.preview.value
     picker.target.value = "returned"
     assert picker.load().n_rows == 40
     buf = io.BytesIO()
     _frame(12).to_parquet(buf, index=False)
-    picker.upload.value = _upload("orders.parquet", buf.getvalue())
+    picker.upload.value = upload_value("orders.parquet", buf.getvalue())
     picker.target.value = "returned"
     assert picker.load().n_rows == 12
     for name, content, words in [
@@ -92,7 +80,7 @@ def test_upload_csv_and_parquet_and_refuse_the_rest():
         ("empty.csv", b"", "empty"),
         ("huge.csv", b"a\n" * 6000, "more than the 10,000 bytes"),
     ]:
-        picker.upload.value = _upload(name, content)
+        picker.upload.value = upload_value(name, content)
         assert words in picker.last_error and words in picker.message.value.replace("&#x27;", "'")
         with pytest.raises(InputError, match=words):
             picker.load()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 import re
 
@@ -14,6 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from tests.ui.picking import bad_picks, upload_value
 from workbench.core.errors import InputError
 from workbench.core.workspace import Workspace
 from workbench.valuation import noisy_split, score_without
@@ -110,12 +110,6 @@ def _orders(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         }
     )
     return frame, wrong
-
-
-def _upload(name: str, content: bytes) -> tuple[dict, ...]:
-    stamp = dt.datetime(2026, 1, 1)
-    return ({"name": name, "content": content, "type": "", "size": len(content),
-             "last_modified": stamp},)  # fmt: skip
 
 
 def test_user_table_values_every_row_under_its_own_ids():
@@ -238,22 +232,9 @@ def test_bad_user_input_is_a_message_in_the_panel():
     panel.run_button.click()
     good = panel.result
     assert good is not None and panel.last_error is None
-    # A variable that no longer exists.
-    panel.data_picker.source.value = "variable"
-    panel.data_picker.variable.value = "orders_df"
-    panel.data_picker.target.value = "returned"
-    del ns["orders_df"]
-    _assert_refused(panel, ws, "no longer exists", good)
-    # A SQL query with a syntax error.
-    panel.data_picker.source.value = "query"
-    panel.data_picker.query.value = "SELEC * FROM orders"
-    _assert_refused(panel, ws, "syntax error", good)
-    # Uploads that are not CSV/Parquet, or empty.
-    panel.data_picker.source.value = "upload"
-    panel.data_picker.upload.value = _upload("orders.xlsx", b"PK\x03\x04 not a table")
-    _assert_refused(panel, ws, "neither a CSV nor a Parquet", good)
-    panel.data_picker.upload.value = _upload("orders.csv", b"")
-    _assert_refused(panel, ws, "empty", good)
+    for pick, words in bad_picks(panel.data_picker, ns, "orders_df", target="returned"):
+        pick()
+        _assert_refused(panel, ws, words, good)
     # A fitted model of the user's whose features do not match the table.
     panel = ValuationPanel(
         frame, target="returned", namespace={}, workspace=ws,
@@ -263,7 +244,7 @@ def test_bad_user_input_is_a_message_in_the_panel():
     _assert_refused(panel, ws, "expects 2 features", None)
     # A good upload then works, under the upload's ids.
     panel.data_picker.source.value = "upload"
-    panel.data_picker.upload.value = _upload("o.csv", frame.to_csv(index=False).encode())
+    panel.data_picker.upload.value = upload_value("o.csv", frame.to_csv(index=False).encode())
     panel.data_picker.target.value = "returned"
     panel.method.value = "knn_shapley"
     panel.run_button.click()
