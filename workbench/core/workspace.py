@@ -44,7 +44,9 @@ _LOG_TABLES = {
 
 
 def check_table_name(name: Any) -> str:
-    """Check a workspace table name: letters, digits and ``_``, not starting ``workbench_``.
+    """Check a table name to create: a plain identifier, not in the reserved ``workbench_`` space.
+
+    The workspace and the in-database model store (which lives in the same file) share this rule.
 
     Parameters
     ----------
@@ -53,16 +55,23 @@ def check_table_name(name: Any) -> str:
     Returns
     -------
     str
+
+    Raises
+    ------
+    InputTypeError, InputError
     """
     if not isinstance(name, str):
-        raise InputTypeError(f"A table name must be a str, got {type(name).__name__}.")
+        raise InputTypeError(f"Table name must be a string, got {type(name).__name__}.")
     if not _NAME.match(name):
         raise InputError(
-            f"{name!r} is not a usable table name; use letters, digits and '_' (at most 63, "
-            "not starting with a digit), e.g. 'customers' or 'valuation_values'."
+            f"{name!r} is not a usable table name: it must be a plain identifier of 1-63 ASCII "
+            "letters, digits and '_', not starting with a digit (e.g. 'customers')."
         )
     if name.lower().startswith(_RESERVED):
-        raise InputError(f"Table names starting {_RESERVED!r} are reserved; choose another name.")
+        raise InputError(
+            f"Table name {name!r} starts with {_RESERVED!r}, which is reserved for the store's "
+            "and the workspace's own tables; choose another name."
+        )
     return name
 
 

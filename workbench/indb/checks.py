@@ -18,6 +18,7 @@ import pandas as pd
 from workbench.core.errors import InputError, InputTypeError
 from workbench.core.params import check_number
 from workbench.core.validation import check_array
+from workbench.core.workspace import check_table_name
 from workbench.indb.store_integrity import NAME_PATTERN
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 _VERSIONED = re.compile(r"_v\d+$")
-_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def check_model_name(name: Any) -> str:
@@ -64,28 +64,6 @@ def check_model_name(name: Any) -> str:
         raise InputError(
             f"Model name {name!r} ends like a version suffix ('_v<k>'), which would clash with "
             "versioned function names; choose another name."
-        )
-    return name
-
-
-def check_table_name(name: Any) -> str:
-    """Check a table name to create: a plain identifier, not in the store's ``workbench_`` space.
-
-    Raises
-    ------
-    InputTypeError, InputError
-    """
-    if not isinstance(name, str):
-        raise InputTypeError(f"Table name must be a string, got {type(name).__name__}.")
-    if not _TABLE.match(name):
-        raise InputError(
-            f"Table name {name!r} must be a plain identifier: 1-63 ASCII letters, digits and "
-            "'_', not starting with a digit."
-        )
-    if name.lower().startswith("workbench_"):
-        raise InputError(
-            f"Table name {name!r} starts with 'workbench_', which is reserved for the store's "
-            "own tables; choose another name."
         )
     return name
 
