@@ -89,3 +89,13 @@ CASES = [
     Case("edge.import_emlearn", lambda: edge.import_emlearn() and "ok", lambda: {},
          ("edge.import_emlearn",), params=(), max_examples=1),
 ]
+
+# Parity on an emulated target (issue 20): needs qemu-system-arm and arm-none-eabi-gcc, which
+# .ci/run installs. The artifact is the int16 forest above, run on the soft-float Cortex-M0.
+CASES.append(
+    Case("edge.verify_on_target", lambda **kw: edge.verify_on_target(**kw).to_dict(),
+         lambda: {"artifact": _artifact(), "model": _rf(), "X": _vib()[1][:8],
+                  "cpu": "cortex-m0", "timeout_s": 60.0, "cc": None},
+         ("edge.verify_on_target", "edge.TargetReport", "edge.TargetTimeoutError"),
+         max_examples=15)
+)

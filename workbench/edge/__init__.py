@@ -33,5 +33,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "PipelineReport": "pipeline",
         "verify_features": "pipeline",
         "verify_pipeline": "pipeline",
+        "TargetReport": "target",
+        "TargetTimeoutError": "target",
+        "verify_on_target": "target",
     },
 )
