@@ -5,10 +5,12 @@ Functions per model ``churn`` (``k`` = every stored version)::
     churn_predict(...)      label (classifier) or value (regressor) of the latest version
     churn_proba(...)        classifiers: P(classes[1]) if binary, else a DOUBLE[] list
     churn_vk_predict(...)   the same for version k (and churn_vk_proba)
+    churn_<alias>_predict   the version an alias points at (and _proba), see indb.aliases
 
 A function looks its target up at call time, so re-pointing ``churn_predict`` to a new version
-is a Python assignment inside the same transaction as the row's INSERT or DELETE: DuckDB's catalog
-is transactional, so a failure leaves the table and the functions as they were.
+(or an alias to another version) is a Python assignment inside the same transaction as the row's
+INSERT, DELETE or UPDATE: DuckDB's catalog is transactional, so a failure leaves the table and the
+functions as they were.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import ModelError
+from workbench.indb.database import StoreLockedError
 from workbench.indb.store_integrity import StoredModel
 from workbench.indb.udf import OnnxRunner, make_udf, return_type
 
@@ -46,6 +49,8 @@ class FunctionCatalog:
         self._targets: dict[str, tuple[str, int, str]] = {}
         # function name -> (model, signature) as created in DuckDB's catalog
         self._created: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        # model -> alias -> version, as the alias functions call them now
+        self._aliases: dict[str, dict[str, int]] = {}
 
     # ------------------------------------------------------------------ queries
     def names(self) -> list[str]:
@@ -57,9 +62,22 @@ class FunctionCatalog:
         return sorted({t[0] for t in self._targets.values()})
 
     def functions_of(self, name: str, version: int) -> list[str]:
-        """The SQL functions that call ``name`` version ``version``, latest-version names first."""
+        """The SQL functions that call ``name`` version ``version``: latest, aliases, versioned."""
         funcs = [f for f, t in self._targets.items() if t[:2] == (name, version)]
-        return sorted(funcs, key=lambda f: (f"_v{version}_" in f, f))
+        latest = (f"{name}_predict", f"{name}_proba")
+        return sorted(funcs, key=lambda f: (f not in latest, f"_v{version}_" in f, f))
+
+    def aliases_of(self, name: str) -> dict[str, int]:
+        """Alias -> version of model ``name``, as its alias functions call them now."""
+        return dict(self._aliases.get(name, {}))
+
+    def alias_functions(self, name: str, alias: str) -> list[str]:
+        """The SQL functions of one alias (none when its version does not load)."""
+        return sorted(
+            f for f in self._targets
+            if self._created.get(f, ("",))[0] == name
+            and any(f == f"{name}_{alias}_{s}" for s in ("predict", "proba"))
+        )
 
     def target(self, fname: str) -> tuple[str, int, str] | None:
         """``(model, version, output)`` that SQL function ``fname`` calls, or None."""
@@ -96,7 +114,9 @@ class FunctionCatalog:
             return [("predict", "value")]
         return [("predict", "predict"), ("proba", "proba")]
 
-    def _plan(self, name: str, versions: list[StoredModel]) -> dict[str, tuple[Any, ...]]:
+    def _plan(
+        self, name: str, versions: list[StoredModel], aliases: dict[str, int]
+    ) -> dict[str, tuple[Any, ...]]:
         """Function name -> (model row, output, signature) wanted for these versions."""
         wanted: dict[str, tuple[Any, ...]] = {}
         latest = max(versions, key=lambda m: m.version) if versions else None
@@ -109,6 +129,8 @@ class FunctionCatalog:
                 wanted[f"{name}_v{m.version}_{suffix}"] = (m, out, sig)
                 if m is latest:
                     wanted[f"{name}_{suffix}"] = (m, out, sig)
+                for alias in sorted(a for a, v in aliases.items() if v == m.version):
+                    wanted[f"{name}_{alias}_{suffix}"] = (m, out, sig)
         return wanted
 
     def _check_clashes(self, con: Any, name: str, names: list[str]) -> None:
@@ -172,28 +194,40 @@ class FunctionCatalog:
         self._targets[fname] = (model.name, model.version, output)
 
     # ------------------------------------------------------------------ changes
-    def install(self, con: Any, models: list[StoredModel]) -> None:
+    def install(
+        self, con: Any, models: list[StoredModel], aliases: dict[str, dict[str, int]] | None = None
+    ) -> None:
         """Create the functions of verified stored models (when a store opens).
 
         Parameters
         ----------
         con : duckdb.DuckDBPyConnection
         models : list of StoredModel
+        aliases : dict, optional
+            Model name -> alias -> version; an alias of a version not in ``models`` gets no
+            functions.
         """
         by_name: dict[str, list[StoredModel]] = {}
         for m in models:
             by_name.setdefault(m.name, []).append(m)
         for name, versions in by_name.items():
-            plan = self._plan(name, versions)
+            wanted = (aliases or {}).get(name, {})
+            self._aliases[name] = dict(wanted)
+            plan = self._plan(name, versions, wanted)
             self._check_clashes(con, name, list(plan))
             for fname, (m, out, sig) in plan.items():
                 self._create(con, fname, name, sig)
                 self._point(fname, m, out)
 
     def change(
-        self, con: Any, name: str, new_versions: list[StoredModel], dml: Callable[[], None]
+        self,
+        con: Any,
+        name: str,
+        new_versions: list[StoredModel],
+        dml: Callable[[], None],
+        aliases: dict[str, int] | None = None,
     ) -> None:
-        """Run ``dml`` (an INSERT or DELETE of model rows) and re-point the functions, atomically.
+        """Run ``dml`` (a change of model or alias rows) and re-point the functions, atomically.
 
         New function names are created before the transaction and removed again if it fails;
         existing ones are re-pointed in Python (restored on failure); a function whose
@@ -208,15 +242,20 @@ class FunctionCatalog:
             Every version of ``name`` that will be stored (and loadable) afterwards.
         dml : callable
             Executes the statement(s) inside the transaction.
+        aliases : dict, optional
+            Alias -> version of ``name`` afterwards; default the aliases as they are.
 
         Raises
         ------
         ModelError
             If a function name clashes, or DuckDB refuses the change (rolled back).
+        StoreLockedError
+            If another connection changed the same rows meanwhile (rolled back).
         """
         import duckdb
 
-        plan = self._plan(name, new_versions)
+        new_aliases = dict(self._aliases.get(name, {}) if aliases is None else aliases)
+        plan = self._plan(name, new_versions, new_aliases)
         self._check_clashes(con, name, list(plan))
         created: list[str] = []
         try:
@@ -229,7 +268,7 @@ class FunctionCatalog:
                 self._remove(con, fname)
             raise
         deferred = [f for f, (_m, _o, sig) in plan.items() if self._created[f][1] != sig]
-        saved = (dict(self._targets), dict(self._runners))
+        saved = (dict(self._targets), dict(self._runners), dict(self._aliases))
         con.execute("BEGIN TRANSACTION")
         try:
             dml()
@@ -238,12 +277,18 @@ class FunctionCatalog:
             for fname, (m, out, _sig) in plan.items():
                 if fname not in deferred:
                     self._point(fname, m, out)
+            self._aliases[name] = new_aliases
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
-            self._targets, self._runners = saved
+            self._targets, self._runners, self._aliases = saved
             for fname in created:
                 self._remove(con, fname)
+            if isinstance(exc, duckdb.TransactionException):
+                raise StoreLockedError(
+                    f"Another connection changed model {name!r} at the same time; this change "
+                    f"was rolled back, nothing changed. Retry it ({str(exc).splitlines()[0]})."
+                ) from None
             if isinstance(exc, duckdb.Error):
                 raise ModelError(
                     f"Storing model {name!r} failed and was rolled back, nothing changed: {exc}"
@@ -259,3 +304,5 @@ class FunctionCatalog:
         keep = {(m.name, m.version) for m in new_versions}
         for key in [k for k in self._runners if k[0] == name and k not in keep]:
             del self._runners[key]
+        if not new_versions:
+            self._aliases.pop(name, None)

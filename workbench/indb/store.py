@@ -5,7 +5,9 @@ estimator, feature names and types, class labels, the ONNX bytes, their sha256 a
 the whole row (:mod:`workbench.indb.store_integrity`), library versions, training metrics, the
 parity report (NaN behaviour included) and compiled SQL where the model compiles. Opening the
 database checks every row and re-creates the SQL functions (:mod:`workbench.indb.catalog`) of
-the rows that pass; registering and dropping run in one transaction with the function changes.
+the rows that pass; registering and dropping run in one transaction with the function changes
+and their audit log row. Aliases, promotion, rollback, routing and the log are the methods of
+:mod:`workbench.indb.lifecycle` (with ``lifecycle_promote`` and ``lifecycle_route``).
 
 A store opened ``read_only=True`` (a reader) writes nothing: several reader processes can open
 the same file at once and call every model from SQL.
@@ -13,6 +15,7 @@ the same file at once and call every model from SQL.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -26,9 +29,12 @@ from workbench.core.errors import (
 )
 from workbench.core.params import check_flag, check_size
 from workbench.core.validation import check_choice
+from workbench.indb import audit_log
 from workbench.indb.catalog import FunctionCatalog
 from workbench.indb.checks import check_version
 from workbench.indb.database import database_path, is_read_only, open_database, track_open
+from workbench.indb.lifecycle_promote import PromotionMethods
+from workbench.indb.lifecycle_route import RoutingMethods
 from workbench.indb.registration import MAX_NODES, MAX_PARITY_ROWS, prepare_row
 from workbench.indb.results import ModelInfo
 from workbench.indb.sql_guard import explain_sql_error, run_query
@@ -46,8 +52,8 @@ from workbench.indb.store_integrity import (
 __all__ = ["MAX_NODES", "MAX_PARITY_ROWS", "TABLE", "ModelStore"]
 
 
-class ModelStore:
-    """Models stored in a DuckDB database and exposed as SQL functions.
+class ModelStore(PromotionMethods, RoutingMethods):
+    """Models stored in a DuckDB database and exposed as SQL functions, with their life cycle.
 
     Parameters
     ----------
@@ -56,9 +62,10 @@ class ModelStore:
         connection opened ``read_only=True`` gives a reader store).
     on_corrupt : {"raise", "skip"}, default="raise"
         What to do with a stored row that fails its checks on opening (ONNX bytes or metadata
-        not matching their sha256, invalid fields): refuse to open (:class:`IntegrityError`),
-        or leave that model version out and list it in :attr:`corrupt_` (so it can be
-        dropped). A damaged database file raises :class:`IntegrityError` either way.
+        not matching their sha256, invalid fields), or an audit log whose hash chain is
+        broken: refuse to open (:class:`IntegrityError`), or leave that model version out and
+        list it in :attr:`corrupt_` (so it can be dropped) and the log's damage in
+        :attr:`log_problems_`. A damaged database file raises :class:`IntegrityError` either way.
     onnx_threads : int, default=1
         onnxruntime intra-op threads per batch (1-64). DuckDB already calls the functions from
         several threads; 1 measured fastest (see ``benchmarks/results/indb.md``).
@@ -82,6 +89,8 @@ class ModelStore:
     legacy_ : list of str
         ``"name v<k>"`` of rows written before row hashes (see
         :mod:`workbench.indb.store_integrity`); they load, and refuse NaN in SQL.
+    log_problems_ : list of str
+        What is wrong with the audit log's hash chain (empty when intact).
 
     Examples
     --------
@@ -127,7 +136,7 @@ class ModelStore:
             self.corrupt_ = list(bad)
             self.corrupt_reasons_ = bad
             self.legacy_ = [m.label for m in good if m.legacy]
-            self.catalog.install(self.con, good)
+            self._open_lifecycle(good, on_corrupt)
         except BaseException:
             self.close()
             raise
@@ -263,12 +272,20 @@ class ModelStore:
             next_version=self._next_version,
         )
 
+        names = [f["name"] for f in json.loads(row["features"])]
+        data = audit_log.data_fingerprint(self.con.from_df(X[names]), names)
+
         def insert() -> None:
             self.con.execute(
                 f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES "
                 f"({', '.join('?' * len(COLUMNS))})",
                 [row[c] for c in COLUMNS],
             ).fetchall()
+            audit_log.append_entry(
+                self.con, "register", row["name"], versions={"version": row["version"]},
+                data=data, metrics=json.loads(row["metrics"]),
+                detail={"estimator": row["estimator"], "row_sha256": row["row_sha256"]},
+            )
 
         name = row["name"]
         self.catalog.change(self.con, name, [*self._live(name), verify_row(row)], insert)
@@ -367,6 +384,7 @@ class ModelStore:
         doomed = [r["version"] for r in self._read_rows(name, blobs=False)
                   if version is None or r["version"] == version]
         remaining = [m for m in self._live(name) if m.version not in doomed]
+        self._check_drop(name, doomed, version is None)
 
         def delete() -> None:
             if version is None:
@@ -375,6 +393,7 @@ class ModelStore:
                 self.con.execute(
                     f"DELETE FROM {TABLE} WHERE name = ? AND version = ?", [name, version]
                 ).fetchall()
+            self._forget(name, doomed, version is None)
 
         self.catalog.change(self.con, name, remaining, delete)
         gone = {f"{name} v{v}" for v in doomed}
