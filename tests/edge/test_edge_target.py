@@ -40,7 +40,7 @@ QEMU_PKG = "qemu-system-arm"
 ARM_PKG = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def target_tools():
     """Skip without the emulator and cross compiler, or fail when CI requires them."""
     missing = [

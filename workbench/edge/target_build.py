@@ -284,6 +284,11 @@ def build_image(
     for name, text in sources.items():
         (folder / name).write_text(text, encoding="utf-8")
     for name in ("startup.c", "wb_target.h", "mps2.ld"):
+        if not (DATA_DIR / name).is_file():
+            raise DependencyError(
+                f"{DATA_DIR / name} is missing from the installed package; reinstall "
+                "ml-trends-workbench (its package data includes workbench/edge/data/target/)."
+            )
         shutil.copyfile(DATA_DIR / name, folder / name)
     cmd = [arm_cc, *ARM_TARGETS[cpu], *_FLAGS, "-T", "mps2.ld", "-I."]
     cmd += [f"-I{d}" for d in include_dirs]
@@ -361,6 +366,11 @@ def run_image(cmd: list[str], timeout_s: float) -> tuple[str, str, int]:
         proc = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s
         )
+    except OSError as exc:
+        raise DependencyError(
+            f"{cmd[0]} could not be started ({exc.strerror or exc}); reinstall it with "
+            "`apt-get install qemu-system-arm`."
+        ) from None
     except subprocess.TimeoutExpired:
         raise TargetTimeoutError(
             f"The emulated target ({cmd[2]}) did not finish within timeout_s={timeout_s:g} s, so "
