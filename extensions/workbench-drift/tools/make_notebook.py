@@ -180,7 +180,8 @@ spec.title, spec.source, spec.panel""",
 
 Pick the prediction log: a DataFrame variable, an uploaded CSV/Parquet file, a workspace
 table or a SQL query (a log kept in a `.duckdb` file: pass
-`workspace=Workspace(path, read_only=True)` and pick its table); the demo log is preselected (its drift week and strength are sliders).
+`workspace=Workspace(path, read_only=True)` and pick its table); the demo log is preselected
+(its drift week and strength are sliders).
 Choose the time column and the prediction columns from the log's columns, and the monitored
 inputs in the picker's list; tick *Monitor a model's predictions too* to add a fitted model's
 predictions. **Check drift** reads the windows and shows the PSI timeline and the selected
