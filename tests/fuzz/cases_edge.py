@@ -27,6 +27,17 @@ def _rf():
 
 
 @functools.cache
+def _pipeline():
+    from sklearn.decomposition import PCA
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    data, Xq = _vib()
+    return make_pipeline(StandardScaler(), PCA(3), GaussianNB()).fit(Xq, data.y)
+
+
+@functools.cache
 def _artifact():
     data, Xq = _vib()
     return edge.export(_rf(), Xq, data.y, targets=["host"])
@@ -98,4 +109,12 @@ CASES.append(
                   "cpu": "cortex-m0", "timeout_s": 60.0, "cc": None},
          ("edge.verify_on_target", "edge.TargetReport", "edge.TargetTimeoutError"),
          max_examples=15)
+)
+
+# A scikit-learn Pipeline (issue 20): scaler and PCA compiled in front of the model.
+CASES.append(
+    Case("edge.export[pipeline]", _export,
+         lambda: {"model": _pipeline(), "X": _vib()[1], "y": _vib()[0].y, "dtype": "auto",
+                  "cc": None, "targets": ["host"]},
+         ("edge.export",), max_examples=20)
 )

@@ -11,11 +11,13 @@ import itertools
 import keyword
 import numbers
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
+from sklearn.pipeline import Pipeline
 
 from workbench.core.errors import InputError, InputTypeError, ModelError
 from workbench.core.params import FLOAT32_MAX, check_finite, check_number, check_size
@@ -29,13 +31,18 @@ from workbench.core.validation import (
 )
 from workbench.edge.codegen import SUPPORTED_ESTIMATORS
 from workbench.edge.compiler import ARM_TARGETS
+from workbench.edge.neighbors import knn_training_data
 
 __all__ = [
     "MAX_FLASH_BUDGET",
     "MAX_N_SAMPLES",
+    "UNSCALED_MEAN_RATIO",
+    "UNSCALED_STD_RATIO",
+    "UnscaledFeaturesWarning",
     "check_X",
     "check_band_edges",
-        "check_flash_budget",
+    "check_flash_budget",
+    "check_float32_model",
     "check_fs",
     "check_labels",
     "check_model",
@@ -44,6 +51,8 @@ __all__ = [
     "check_option",
     "check_targets",
     "check_windows",
+    "column_labels",
+    "warn_unscaled_features",
 ]
 
 #: Largest window: the C feature code indexes FFT bins with int16 (and keeps 3 float buffers of
@@ -51,6 +60,15 @@ __all__ = [
 MAX_N_SAMPLES = 2**15
 #: Largest flash budget accepted (bytes); no microcontroller has more.
 MAX_FLASH_BUDGET = 10**9
+
+#: An MLP's inputs count as unscaled when their standard deviations spread over more than this
+#: factor. Measured with MLPClassifier((16,)) on a 6-class synthetic set: one column scaled
+#: by 100 drops accuracy from 0.83 to 0.72, by 1e3 to 0.45, by 1e4 to 0.29.
+UNSCALED_STD_RATIO = 100.0
+#: ... or when a feature's mean lies more than this many standard deviations from 0: on the
+#: same set, offsets of 10 std drop accuracy to 0.64, of 100 std to 0.21 (chance: 0.17).
+UNSCALED_MEAN_RATIO = 10.0
+_F32_MAX = FLOAT32_MAX
 
 _C_KEYWORDS = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -85,6 +103,11 @@ def check_model(model: Any, *, name: str = "model") -> str:
     supported = ", ".join(SUPPORTED_ESTIMATORS)
     check_estimator(model, name=name)
     kind = type(model).__name__
+    if isinstance(model, Pipeline):
+        raise ModelError(
+            f"{name} is a Pipeline; export() compiles a Pipeline of scalers/PCA and a classifier "
+            f"into one C function, this function takes the bare classifier: {supported}."
+        )
     if not is_classifier(model):
         what = "a regressor" if is_regressor(model) else "not a classifier"
         raise ModelError(
@@ -121,11 +144,19 @@ def check_X(X: Any, n_features: int, dtype: str = "float32", *, name: str = "X")
     numpy.ndarray
         ``X`` as float64; every value fits float32 (the C inputs are at most float32 for trees).
     """
-    Xa = check_array(X, name=name, float32=True)
+    Xa = check_array(X, name=name)
     if Xa.shape[1] != n_features:
         raise InputError(
             f"{name} has {Xa.shape[1]} features but the model was fitted with {n_features}; pass "
             "the same columns as in training."
+        )
+    big = np.abs(Xa).max(axis=0) > _F32_MAX
+    if big.any():
+        col = int(np.flatnonzero(big)[0])
+        raise InputError(
+            f"{name} column {col} holds values up to {float(np.abs(Xa[:, col]).max()):.3g}, "
+            f"above {_F32_MAX:.3g}, which overflow float32; rescale it (the C inputs are "
+            "float32) and train the model on the rescaled column."
         )
     if dtype == "int16":
         if not np.array_equal(Xa, np.round(Xa)) or Xa.min() < -32768 or Xa.max() > 32767:
@@ -211,8 +242,6 @@ def check_flash_budget(flash_budget: Any) -> int | None:
     )
 
 
-
-
 def check_fs(fs: Any, *, low: float = 0.0, hint: str = "") -> float:
     """Check a sampling rate in Hz: finite, above ``low`` (exclusive when 0), fits float32."""
     return check_number(fs, name="fs", low=low, low_open=low == 0.0, float32=True, hint=hint)
@@ -296,3 +325,129 @@ def check_windows(windows: Any, *, for_c: bool = False) -> np.ndarray:
                 "(e.g. to g)."
             )
     return W
+
+
+class UnscaledFeaturesWarning(UserWarning):
+    """An MLP is exported with inputs far from standardized; it is likely close to useless."""
+
+
+def column_labels(model: Any, n_features: int) -> list[str]:
+    """Labels of the input columns for messages: ``"column 2 ('ash')"`` or ``"column 2"``.
+
+    Parameters
+    ----------
+    model : estimator
+        Its ``feature_names_in_`` are used when it was fitted on a DataFrame.
+    n_features : int
+
+    Returns
+    -------
+    list of str
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or len(names) != n_features:
+        return [f"column {i}" for i in range(n_features)]
+    return [f"column {i} ({str(n)!r})" for i, n in enumerate(names)]
+
+
+def _model_tables(model: Any, family: str) -> list[tuple[str, np.ndarray, bool]]:
+    """(what, values, columns-are-input-features) of the tables a family writes into C."""
+    if family == "mlp":
+        return [("first-layer weights", np.asarray(model.coefs_[0]).T, True)] + [
+            (f"layer {i} {kind}", np.atleast_2d(np.asarray(v)), False)
+            for i, (w, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True))
+            for kind, v in (("weights", w), ("biases", b))
+            if i > 0 or kind == "biases"
+        ]
+    if family == "naive_bayes":
+        return [
+            ("class means", np.asarray(model.theta_), True),
+            ("class variances", np.asarray(model.var_), True),
+        ]
+    if family == "knn":
+        return [("stored training rows", knn_training_data(model)[0], True)]
+    return []
+
+
+def check_float32_model(model: Any, family: str, dtype: str, labels: list[str]) -> None:
+    """Refuse a model whose C tables overflow float32 (it was trained on such features).
+
+    The MLP weights, naive Bayes means and variances and k-NN's stored rows are written as
+    float32 unless ``dtype="float64"``; the stored rows are compared with float32 inputs, so
+    they must fit float32 in either case.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted classifier of ``family``.
+    family : str
+        From :func:`check_model`.
+    dtype : str
+        The export's arithmetic type.
+    labels : list of str
+        The model's input columns (:func:`column_labels`).
+
+    Raises
+    ------
+    InputError
+        Naming the column (or layer) and the value.
+    """
+    for what, values, by_column in _model_tables(model, family):
+        if dtype == "float64" and family != "knn":
+            continue
+        big = ~(np.abs(values.astype(np.float64)) <= _F32_MAX)
+        if not big.any():
+            continue
+        row, col = (int(v[0]) for v in np.nonzero(big))
+        where = f" for {labels[col]}" if by_column else ""
+        raise InputError(
+            f"{type(model).__name__} was trained on features that overflow float32: its {what}"
+            f"{where} reach {float(values[row, col]):.3g}, beyond float32's "
+            f"{_F32_MAX:.3g} (inf in C). Rescale "
+            + ("that column" if by_column else "the features")
+            + " and train again"
+            + ("." if family == "knn" else ", or export with dtype='float64'.")
+        )
+
+
+def warn_unscaled_features(Z: np.ndarray, *, in_pipeline: bool) -> bool:
+    """Warn when the features an MLP receives are far from standardized.
+
+    The rule, on the held-out rows given to the export: the per-feature standard deviations
+    spread over more than :data:`UNSCALED_STD_RATIO`, or some feature's mean lies more than
+    :data:`UNSCALED_MEAN_RATIO` standard deviations from 0. Constant features are ignored.
+
+    Parameters
+    ----------
+    Z : numpy.ndarray of shape (n_samples, n_features)
+        The MLP's inputs: ``X`` for a bare MLP, the transformed ``X`` in a Pipeline.
+    in_pipeline : bool
+        The MLP is the last step of a Pipeline (changes the advice).
+
+    Returns
+    -------
+    bool
+        Whether a :class:`UnscaledFeaturesWarning` was issued.
+    """
+    if len(Z) < 2:
+        return False
+    std, mean = Z.std(axis=0), Z.mean(axis=0)
+    live = std > 0
+    if not live.any():
+        return False
+    spread = float(std[live].max() / std[live].min())
+    offset = float((np.abs(mean[live]) / std[live]).max())
+    if spread <= UNSCALED_STD_RATIO and offset <= UNSCALED_MEAN_RATIO:
+        return False
+    where = (
+        "right before the MLP in the Pipeline" if in_pipeline else "in a Pipeline before the MLP"
+    )
+    warnings.warn(
+        f"The MLP's input features look unscaled on X (standard deviations spread over "
+        f"{spread:.3g}x, means up to {offset:.3g} standard deviations from 0); an MLP trained "
+        f"on them is likely close to useless. Fix: put a StandardScaler {where}; export() "
+        "compiles the whole pipeline into the C function.",
+        UnscaledFeaturesWarning,
+        stacklevel=3,
+    )
+    return True

@@ -20,6 +20,7 @@ import numpy as np
 
 from workbench.core.errors import DependencyError, InputError, InputTypeError, ModelError
 from workbench.edge import cache
+from workbench.edge.compiler_probe import check_compiler, not_a_compiler
 
 __all__ = [
     "ARM_TARGETS",
@@ -58,6 +59,9 @@ class Toolchain:
 def find_compiler(cc: str | os.PathLike[str] | None = None) -> Toolchain:
     """Locate the host C compiler (and ``arm-none-eabi-gcc`` if installed).
 
+    The host compiler is checked once by building and running a one-line program
+    (:func:`check_compiler`).
+
     Parameters
     ----------
     cc : str or path, optional
@@ -73,7 +77,8 @@ def find_compiler(cc: str | os.PathLike[str] | None = None) -> Toolchain:
     InputTypeError
         If ``cc`` is not a string or path.
     InputError
-        If ``cc`` is empty or contains a NUL byte.
+        If ``cc`` is empty or contains a NUL byte, is a directory or a file that is not
+        executable, or is not a working C compiler (e.g. ``/bin/true``); the same for ``$CC``.
     DependencyError
         If no host C compiler can be found; the message names the package to install.
     """
@@ -82,19 +87,29 @@ def find_compiler(cc: str | os.PathLike[str] | None = None) -> Toolchain:
             raise InputTypeError(
                 f"cc must be a compiler name or path such as 'gcc', got {type(cc).__name__}."
             )
-        if not os.fspath(cc).strip() or "\x00" in os.fspath(cc):
+        text = os.fspath(cc)
+        if not isinstance(text, str) or not text.strip() or "\x00" in text:
             raise InputError(
-                f"cc={os.fspath(cc)!r} is not a compiler name; pass e.g. 'gcc' or None for the "
-                "default."
+                f"cc={text!r} is not a compiler name; pass e.g. 'gcc' or None for the default."
             )
-    candidates = [str(cc)] if cc is not None else [os.environ.get("CC") or "cc", "gcc"]
-    for name in candidates:
+        if os.path.dirname(text):  # a path, not a program name looked up on PATH
+            if os.path.isdir(text):
+                raise not_a_compiler(text, "cc", "it is a directory")
+            if os.path.exists(text) and not os.access(text, os.X_OK):
+                raise not_a_compiler(text, "cc", "it is a file that is not executable")
+        candidates = [("cc", text)]
+    else:
+        env = os.environ.get("CC")
+        candidates = [("$CC", env)] if env else []
+        candidates += [("cc", "cc"), ("cc", "gcc")]
+    for source, name in candidates:
         found = shutil.which(name)
         if found:
+            check_compiler(found, source)
             return Toolchain(cc=found, arm_cc=shutil.which("arm-none-eabi-gcc"))
     raise DependencyError(
-        f"No C compiler found (looked for {', '.join(repr(c) for c in candidates)}). Parity is "
-        "proven by compiling the generated C: install one with `apt-get install gcc` (Debian/"
+        f"No C compiler found (looked for {', '.join(repr(c) for _, c in candidates)}). Parity "
+        "is proven by compiling the generated C: install one with `apt-get install gcc` (Debian/"
         "Ubuntu) or pass cc='/path/to/compiler'."
     )
 
@@ -162,6 +177,11 @@ def build_executable(
         cmd = [toolchain.cc, *flags, *(f"-I{d}" for d in include_dirs), "-I.", main]
         cmd += ["-o", "harness", "-lm"]
         _compile(cmd, tmpdir)
+        if not (tmpdir / "harness").is_file():
+            raise ModelError(
+                f"{toolchain.cc} exited 0 but wrote no executable; pass a working C compiler "
+                "as cc (e.g. 'gcc')."
+            )
         return cache.store_executable(key, tmpdir / "harness")
 
 

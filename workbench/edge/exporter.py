@@ -11,15 +11,27 @@ from workbench.core.errors import InputError, ModelError
 from workbench.edge.artifact import EdgeArtifact, build_artifact
 from workbench.edge.checks import (
     check_flash_budget,
+    check_float32_model,
     check_labels,
     check_model,
     check_name,
     check_option,
     check_targets,
     check_X,
+    column_labels,
+    warn_unscaled_features,
 )
+from workbench.edge.cinterface import GeneratedC
 from workbench.edge.codegen import generate
 from workbench.edge.compiler import find_compiler
+from workbench.edge.folding import fold_into_trees
+from workbench.edge.pipeline_codegen import generate_pipeline
+from workbench.edge.preprocessing import (
+    check_step_values,
+    describe_pipeline,
+    split_pipeline,
+    transform_features,
+)
 
 __all__ = ["DTYPES", "LEAVES", "export"]
 
@@ -27,6 +39,16 @@ __all__ = ["DTYPES", "LEAVES", "export"]
 DTYPES = ("auto", "float32", "float64", "int16")
 #: Accepted ``leaves`` values of :func:`export`.
 LEAVES = ("auto", "class", "uint8", "float")
+
+PIPELINE_NOTE = (
+    "Pipeline: the C takes the raw features as float32 (like the device), so parity compares "
+    "with the Pipeline on X rounded to float32"
+)
+FOLD_NOTE = (
+    "{steps} folded into the tree thresholds: each raw threshold is the largest float32 that "
+    "the pipeline sends left (bisection with its own transform), so the C compares raw "
+    "features exactly like scikit-learn and carries no transform code"
+)
 
 
 def export(
@@ -49,12 +71,20 @@ def export(
     by a minimal link for Cortex-M0 and Cortex-M4F when ``arm-none-eabi-gcc`` is installed (else
     for the host, and the report says so).
 
+    A ``Pipeline`` of scalers and PCA (:data:`~workbench.edge.preprocessing.SUPPORTED_STEPS`)
+    ending in a supported classifier becomes one C function on the raw features
+    (:mod:`workbench.edge.preprocessing`): scalers before a tree are folded into its thresholds
+    (exact, no transform code), other chains run as composed transforms in C. An MLP whose
+    inputs look unscaled on ``X`` gets an
+    :class:`~workbench.edge.checks.UnscaledFeaturesWarning` naming the fix.
+
     Parameters
     ----------
-    model : estimator
-        A fitted ``DecisionTreeClassifier``, ``RandomForestClassifier``,
-        ``ExtraTreesClassifier``, ``MLPClassifier``, ``GaussianNB`` or
-        ``KNeighborsClassifier``.
+    model : estimator or sklearn.pipeline.Pipeline
+        A fitted classifier named in :data:`~workbench.edge.codegen.SUPPORTED_ESTIMATORS`
+        (trees and forests, ``MLPClassifier``, ``GaussianNB``, ``KNeighborsClassifier``), or a
+        fitted ``Pipeline`` of ``StandardScaler``, ``MinMaxScaler``, ``RobustScaler``,
+        ``MaxAbsScaler`` and ``PCA`` steps (any number, any order) ending in one.
     X : array-like of shape (n_samples, n_features)
         Held-out data the parity is proven on.
     y : array-like of shape (n_samples,), optional
@@ -65,7 +95,9 @@ def export(
         Input and arithmetic type. ``"auto"`` picks ``"int16"`` for trees when every value of
         ``X`` is an integer in int16 range (exact, smaller) and ``"float32"`` otherwise. Trees
         always compare in float32 like scikit-learn, so ``"float64"`` applies to MLP, naive Bayes
-        and k-NN only; ``"int16"`` applies to trees only.
+        and k-NN only; ``"int16"`` applies to trees only (in a Pipeline: scalers folded into the
+        tree, no PCA). A Pipeline's transforms run in float32 or double as
+        :func:`~workbench.edge.preprocessing.transform_ctype` derives (the notes say which).
     leaves : {"auto", "class", "uint8", "float"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
         (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
@@ -94,14 +126,23 @@ def export(
         If ``model`` is not an estimator instance, or ``cc`` is not a path.
     ModelError
         A regressor or clusterer, an unsupported classifier (the message lists the supported
-        ones), or over the flash budget.
+        ones), a Pipeline step that cannot be exported (named, with the supported steps), or
+        over the flash budget.
     NotFittedError
         If the model is not fitted.
     InputError
-        Feature-count mismatch, NaN, infinite or float32-overflowing values, continuous ``y``,
-        bad ``name``/``dtype``/``leaves``/``flash_budget``, non-integer data for int16.
+        Feature-count mismatch, NaN, infinite or float32-overflowing values, a model or
+        Pipeline step trained on features that overflow float32 (the column is named),
+        continuous ``y``, bad ``name``/``dtype``/``leaves``/``flash_budget``, non-integer data
+        for int16, a ``cc`` that is not a working C compiler.
     DependencyError
         If no C compiler is installed (``apt-get install gcc``).
+
+    Warns
+    -----
+    UnscaledFeaturesWarning
+        When an MLP's inputs look unscaled on ``X``
+        (:func:`~workbench.edge.checks.warn_unscaled_features`).
 
     Examples
     --------
@@ -113,7 +154,8 @@ def export(
     >>> art.parity.match_rate
     100.0
     """
-    family = check_model(model)
+    steps, final = split_pipeline(model)
+    family = check_model(final, name="the Pipeline's last step" if steps else "model")
     name = check_name(name)
     dtype = check_option(dtype, DTYPES, kind="dtype")
     leaves = check_option(leaves, LEAVES, kind="leaf encoding")
@@ -124,35 +166,72 @@ def export(
     Xa = check_X(X, n_features, "float32")
     if y is not None:
         y = check_labels(y, len(Xa))
+    labels = column_labels(model, n_features)
+    if steps:
+        check_step_values(steps, labels)
+        # The C takes float32 raw features: compare with the pipeline on the same values.
+        Xa = Xa.astype(np.float32).astype(np.float64)
+        Z = transform_features(steps, Xa)
+        inner_labels = [f"feature {j} after step {steps[-1][0]!r}" for j in range(Z.shape[1])]
+    else:
+        Z, inner_labels = Xa, labels
+    check_float32_model(final, family, dtype, inner_labels)
+    if family == "mlp":
+        warn_unscaled_features(Z, in_pipeline=bool(steps))
+    folded = fold_into_trees(steps, final) if steps else None
+    # A bare model, or scalers folded into a tree's thresholds: the C is a bare model.
+    bare = folded if folded is not None else (None if steps else model)
     integer_X = bool(np.array_equal(Xa, np.round(Xa)) and Xa.min() >= -32768 and Xa.max() <= 32767)
     if dtype == "auto":
-        dtype = "int16" if family == "tree" and integer_X else "float32"
+        dtype = "int16" if family == "tree" and integer_X and bare is not None else "float32"
     if family == "tree" and dtype == "float64":
         raise InputError(
             "Trees compare float32 features, like scikit-learn; use dtype='float32' or 'int16'."
         )
-    if family != "tree" and dtype == "int16":
+    if dtype == "int16" and (family != "tree" or bare is None):
+        what = type(final).__name__ if bare is not None else describe_pipeline(steps, final)
         raise InputError(
-            f"dtype='int16' is for trees; {type(model).__name__} exports as 'float32' or 'float64'."
+            f"dtype='int16' is for trees on raw features; {what} exports as 'float32' or "
+            "'float64'" + (" (its PCA output is not integer)." if bare is None else ".")
         )
     if dtype == "int16":
         check_X(Xa, n_features, "int16")
-    n_trees = len(getattr(model, "estimators_", [model]))
+    n_trees = len(getattr(final, "estimators_", [final]))
     if family != "tree":
         leaves = ""
     auto_leaves = family == "tree" and leaves == "auto" and n_trees > 1
     if family == "tree" and leaves == "auto":
         leaves = "class" if n_trees == 1 else "uint8"
     toolchain = find_compiler(cc)
-    if engine == "emlearn" and family != "tree":
-        raise InputError(f"engine='emlearn' is for trees; {type(model).__name__} has no choice.")
+    if engine == "emlearn" and (family != "tree" or bare is None):
+        what = type(final).__name__ if bare is not None else "a Pipeline with PCA"
+        raise InputError(f"engine='emlearn' is for trees on raw features; {what} has no choice.")
     eng = "emlearn" if engine == "emlearn" else "workbench"
-    code = generate(model, name=name, dtype=dtype, leaves=leaves, engine=eng)
+
+    def code_for(leaf_encoding: str) -> GeneratedC:
+        if bare is not None:
+            return generate(bare, name=name, dtype=dtype, leaves=leaf_encoding, engine=eng)
+        return generate_pipeline(
+            steps,
+            final,
+            Xa,
+            name=name,
+            dtype=dtype,
+            leaves=leaf_encoding,
+            family=family,
+            column_names=labels,
+        )
+
+    code = code_for(leaves)
+    if folded is not None:
+        code.notes.insert(0, FOLD_NOTE.format(steps=", ".join(n for n, _ in steps)))
+    if steps:
+        code.notes.insert(0, PIPELINE_NOTE)
     artifact = build_artifact(model, code, Xa, y, toolchain, targets, dtype)
     if auto_leaves:
         if artifact.parity.match_rate < 100.0:
             lost = artifact.parity.n_samples - artifact.parity.n_match
-            code = generate(model, name=name, dtype=dtype, leaves="float", engine="workbench")
+            code = code_for("float")
             artifact = build_artifact(model, code, Xa, y, toolchain, targets, dtype)
             artifact.notes.append(
                 f"leaves='auto': 8-bit leaf probabilities changed {lost} prediction(s) on X, so "
@@ -163,6 +242,8 @@ def export(
                 "leaves='auto': 8-bit leaf probabilities (the smaller encoding) kept every "
                 "prediction on X; pass leaves='float' for exact soft voting on any input"
             )
+    if steps:
+        artifact.estimator = describe_pipeline(steps, final)
     if flash_budget is not None and artifact.flash_bytes > flash_budget:
         raise ModelError(
             f"The exported {artifact.estimator} needs {artifact.flash_bytes} bytes of flash on "
