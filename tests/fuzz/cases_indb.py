@@ -11,7 +11,9 @@ from workbench import indb
 
 FEATURES = ["tenure_months", "monthly_charges", "support_calls", "satisfaction", "contract"]
 # Constants and an exception class: nothing to call with input.
-CONSTANTS = {"indb.MODEL_TYPES", "indb.TABLE", "indb.StoreLockedError"}
+CONSTANTS = {
+    "indb.MODEL_TYPES", "indb.TABLE", "indb.StoreLockedError", "indb.PromotionRejectedError",
+}
 
 
 @functools.cache
@@ -33,6 +35,33 @@ def _store():
     store.con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
     store.con.unregister("customers_df")
     return store
+
+
+@functools.cache
+def _life():
+    """'churn' v1 and v2 (two linear models), a customers table, champion v1 and a route."""
+    store = indb.ModelStore()
+    for seed in (0, 1):
+        t = indb.train_model(_customers(), "churned", FEATURES, "linear", random_state=seed)
+        store.register("churn", t.model, t.X_sample, compile=False)
+    store.con.register("customers_df", _customers())
+    store.con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
+    store.con.unregister("customers_df")
+    store.set_alias("churn", "champion", 1)
+    return store
+
+
+def _promote(**kw):
+    store = _life()
+    store.set_alias("churn", "champion", 1)  # each valid call starts from v1
+    return store.promote(**kw).to_dict()
+
+
+def _rollback(**kw):
+    store = _life()
+    store.set_alias("churn", "champion", 2)
+    store.set_alias("churn", "champion", 1)  # something to roll back to
+    return store.rollback(**kw).to_dict()
 
 
 def _shell():
@@ -101,6 +130,22 @@ CASES = [
                   "params": None}, ("indb.ModelStore",)),
     Case("indb.ModelInfo.to_json", _info_to_json, lambda: {"path": str(_tmp() / "i.json")},
          ("indb.ModelInfo",), max_examples=15),
+    Case("indb.ModelStore.set_alias", lambda **kw: _life().set_alias(**kw).to_dict(),
+         lambda: {"name": "churn", "alias": "challenger", "version": "v2"},
+         ("indb.ModelStore", "indb.AliasInfo")),
+    Case("indb.ModelStore.promote", _promote,
+         lambda: {"name": "churn", "candidate": 2, "on": _customers(), "target": "churned",
+                  "metric": "accuracy", "min_gain": 0.0, "alias": "champion",
+                  "on_loss": "return"},
+         ("indb.ModelStore", "indb.PromotionResult"), max_examples=40),
+    Case("indb.ModelStore.rollback", _rollback, lambda: {"name": "churn", "alias": "champion"},
+         ("indb.ModelStore",), max_examples=15),
+    Case("indb.ModelStore.route", lambda **kw: _life().route(**kw).to_dict(),
+         lambda: {"name": "churn", "weights": {"v1": 0.9, "v2": 0.1}, "key": "customer_id",
+                  "on": _customers()},
+         ("indb.ModelStore", "indb.RouteInfo"), max_examples=40),
+    Case("indb.ModelStore.log", lambda **kw: len(_life().log(**kw)), lambda: {"name": "churn"},
+         ("indb.ModelStore",), max_examples=10),
     Case("indb.Feature.from_dict", indb.Feature.from_dict,
          lambda: {"data": {"name": "a", "kind": "numeric"}}, ("indb.Feature",)),
     Case("indb.load_ipython_extension", indb.load_ipython_extension,

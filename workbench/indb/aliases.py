@@ -214,7 +214,8 @@ def resolve_version(
         )
     if spec not in versions:
         raise UnknownNameError(
-            f"version of model {name!r} (stored and loadable)", spec, [str(v) for v in versions]
+            f"version of model {name!r} (stored and loadable)", f"v{spec}",
+            [f"v{v}" for v in versions],
         )
     return int(spec)
 

@@ -168,7 +168,8 @@ class PromotionMethods(ModelLifecycle):
             result.log_seq = info.log_seq
             return result
         result.log_seq = self._record("promote_rejected", name, alias=alias,
-                                      versions={"candidate": cand, "to": inc}, **log)
+                                      versions={"candidate": cand, "from": inc, "to": inc},
+                                      **log)
         if on_loss == "raise":
             raise PromotionRejectedError(
                 f"Not promoted: {reason}; {alias!r} stays at v{inc}.", result
