@@ -269,6 +269,19 @@ def test_pca_pipelines_refuse_int16_and_emlearn(integer_data):
         export(pipe, Xte, dtype="float64")
 
 
+def test_explicit_float32_trades_exactness_for_size_in_front_of_trees(wine_split):
+    Xtr, Xte, ytr, yte = wine_split
+    pipe = make_pipeline(StandardScaler(), PCA(5), DecisionTreeClassifier(random_state=0))
+    pipe.fit(Xtr, ytr)
+    exact = export(pipe, Xte, yte, targets=["host"])
+    small = export(pipe, Xte, yte, dtype="float32", targets=["host"])
+    assert exact.details["transform_ctype"] == "double"
+    assert small.details["transform_ctype"] == "float"
+    assert "may go the other way" in " ".join(small.notes)
+    assert "double a[" not in small.header and "double a[" in exact.header
+    assert small.flash_bytes < exact.flash_bytes
+
+
 def test_float64_pipeline_computes_in_double(wine_split):
     Xtr, Xte, ytr, yte = wine_split
     pipe = make_pipeline(StandardScaler(), PCA(6), GaussianNB()).fit(Xtr, ytr)
@@ -308,10 +321,13 @@ def test_clip_nested_pipelines_and_passthrough(wine_split):
     assert art.estimator == "Pipeline(StandardScaler, MinMaxScaler, PCA, GaussianNB)"
 
 
-def test_pipeline_header_compiles_without_warnings(wine_split):
+@pytest.mark.parametrize("dense", [True, False])
+def test_pipeline_header_compiles_without_warnings(dense, wine_split):
     Xtr, Xte, ytr, _ = wine_split
-    pipe = make_pipeline(MinMaxScaler(clip=True), PCA(3), StandardScaler(), KNeighborsClassifier(3))
+    steps = [MinMaxScaler(clip=True), PCA(3), StandardScaler()] if dense else [RobustScaler()]
+    pipe = make_pipeline(*steps, KNeighborsClassifier(3))
     art = export(pipe.fit(Xtr, ytr), Xte, targets=["host"])
+    assert ("b[13]" in art.header) is dense  # the second buffer only where a sum needs it
     build_executable(
         {"model.h": art.header, "harness.c": harness_source(art.code)},
         "harness.c",

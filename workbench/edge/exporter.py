@@ -97,7 +97,10 @@ def export(
         always compare in float32 like scikit-learn, so ``"float64"`` applies to MLP, naive Bayes
         and k-NN only; ``"int16"`` applies to trees only (in a Pipeline: scalers folded into the
         tree, no PCA). A Pipeline's transforms run in float32 or double as
-        :func:`~workbench.edge.preprocessing.transform_ctype` derives (the notes say which).
+        :func:`~workbench.edge.preprocessing.transform_ctype` derives for ``"auto"`` (double
+        in front of trees after PCA: exact), in float32 for ``"float32"`` (smaller; rows within
+        float32 rounding of a tree threshold may differ), in double for ``"float64"``; the
+        notes say which.
     leaves : {"auto", "class", "uint8", "float"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
         (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
@@ -181,6 +184,7 @@ def export(
     folded = fold_into_trees(steps, final) if steps else None
     # A bare model, or scalers folded into a tree's thresholds: the C is a bare model.
     bare = folded if folded is not None else (None if steps else model)
+    derive = dtype == "auto"
     integer_X = bool(np.array_equal(Xa, np.round(Xa)) and Xa.min() >= -32768 and Xa.max() <= 32767)
     if dtype == "auto":
         dtype = "int16" if family == "tree" and integer_X and bare is not None else "float32"
@@ -220,6 +224,7 @@ def export(
             leaves=leaf_encoding,
             family=family,
             column_names=labels,
+            derive=derive,
         )
 
     code = code_for(leaves)

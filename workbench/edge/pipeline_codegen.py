@@ -42,6 +42,7 @@ def generate_pipeline(
     leaves: str,
     family: str,
     column_names: list[str],
+    derive: bool = True,
 ) -> GeneratedC:
     """C header of a Pipeline: the transform stages, then the model's generated ``predict``.
 
@@ -67,6 +68,9 @@ def generate_pipeline(
         Family of ``final``.
     column_names : list of str
         Labels of the raw columns, for messages.
+    derive : bool, default=True
+        Derive the transforms' C type (:func:`~workbench.edge.preprocessing.transform_ctype`);
+        False when ``dtype="float32"`` was asked for explicitly.
 
     Returns
     -------
@@ -78,7 +82,7 @@ def generate_pipeline(
         If a stage's parameters overflow the C type (naming the column).
     """
     stages = affine_stages(steps)
-    tt, reason = transform_ctype(stages, X, family, dtype)
+    tt, reason = transform_ctype(stages, X, family, dtype, derive=derive)
     check_stage_values(stages, tt, column_names)
     inner_dtype = "float32" if family not in APPROXIMATE_FAMILIES else dtype
     inner = generate(final, name=f"{name}_m", dtype=inner_dtype, leaves=leaves)
@@ -98,11 +102,10 @@ def generate_pipeline(
     m = f"{name}_m"
     parts.append(
         f"static void {name}_transform(const {name}_input_t *x, {m}_input_t *z) {{\n"
-        f"    {tt} a[{width}], b[{width}];\n"
+        f"    {tt} a[{width}]{f', b[{width}]' if any(st.dense for st in stages) else ''};\n"
         f"    for (int i = 0; i < {n_raw}; i++) a[i] = ({tt})x[i];\n"
         + "".join(body)
-        + f"    for (int i = 0; i < {inner.n_features}; i++) z[i] = ({m}_input_t)a[i];\n"
-        "    (void)b;\n}\n"
+        + f"    for (int i = 0; i < {inner.n_features}; i++) z[i] = ({m}_input_t)a[i];\n}}\n"
         f"static void {name}_predict_proba(const {name}_input_t *x, float *proba) {{\n"
         f"    {m}_input_t z[{inner.n_features}];\n"
         f"    {name}_transform(x, z);\n    {m}_predict_proba(z, proba);\n}}\n"

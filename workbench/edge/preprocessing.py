@@ -265,15 +265,17 @@ def affine_stages(steps: list[tuple[str, Any]]) -> list[AffineStage]:
 
 
 def transform_ctype(
-    stages: list[AffineStage], X: np.ndarray, family: str, dtype: str
+    stages: list[AffineStage], X: np.ndarray, family: str, dtype: str, *, derive: bool = True
 ) -> tuple[str, str]:
     """C type of the transform arithmetic, and why.
 
-    ``double`` when the model computes in double (``dtype="float64"``), when the model
-    compares thresholds (its float32 inputs must match scikit-learn's to the last bit, and
-    double leaves them different only when a value lies within 1e-16 of a float32 rounding
-    boundary), or when a stage's centre is more than :data:`CANCELLATION_LIMIT` spreads away
-    from its inputs on ``X`` (float32 would cancel more than 8 bits). Else ``float``.
+    ``double`` when the model computes in double (``dtype="float64"``); ``float`` when
+    float32 is asked for explicitly (``derive=False``). Otherwise derived: ``double`` when the
+    model compares thresholds (its float32 inputs must match scikit-learn's to the last bit,
+    and double leaves them different only when a value lies within 1e-16 of a float32
+    rounding boundary), or when a stage's centre is more than :data:`CANCELLATION_LIMIT`
+    spreads away from its inputs on ``X`` (float32 would cancel more than 8 bits); else
+    ``float``.
 
     Parameters
     ----------
@@ -283,6 +285,8 @@ def transform_ctype(
     family : str
         Family of the final model.
     dtype : {"float32", "float64"}
+    derive : bool, default=True
+        False when ``dtype="float32"`` was asked for rather than picked by ``"auto"``.
 
     Returns
     -------
@@ -291,6 +295,15 @@ def transform_ctype(
     """
     if dtype == "float64":
         return "double", "transforms in double, as dtype='float64' asks"
+    if not derive:
+        why = "transforms in float32, as dtype='float32' asks"
+        if family not in APPROXIMATE_FAMILIES:
+            why += (
+                ": rows within float32 rounding of a threshold may go the other way than in "
+                "scikit-learn (dtype='auto' computes the transforms in double, exactly, at the "
+                "cost of soft-double code on Cortex-M)"
+            )
+        return "float", why
     if family not in APPROXIMATE_FAMILIES:
         return "double", (
             "transforms in double: the model compares thresholds, so its float32 inputs must "
