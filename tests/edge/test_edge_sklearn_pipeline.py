@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -498,3 +499,30 @@ def test_a_cc_that_is_not_a_compiler(tmp_path, monkeypatch, wine_split):
     if host.arm_cc:  # a cross-compiler builds nothing this machine runs
         with pytest.raises(WorkbenchError, match="not a working C compiler"):
             find_compiler(host.arm_cc)
+
+
+# ------------------------------------------------------------------------------ emulated target
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m4f", "cortex-m0"])
+def test_pipelines_match_on_the_emulated_cortex_m(cpu, scaled6):
+    """Folded scalers, float32 transforms and double transforms, each run under QEMU."""
+    missing = [p for p in ("qemu-system-arm", "arm-none-eabi-gcc") if shutil.which(p) is None]
+    if missing:
+        if os.environ.get("WORKBENCH_REQUIRE_QEMU") == "1":
+            pytest.fail(f"the emulated-target test needs {missing}")
+        pytest.skip(f"the emulated-target test needs {missing}")
+    from workbench.edge.target import verify_on_target
+
+    Xtr, Xte, ytr, yte = scaled6
+    X32 = Xte[:60].astype(np.float32).astype(np.float64)  # the values the device receives
+    for last in (
+        DecisionTreeClassifier(max_depth=8, random_state=0),
+        MLPClassifier((16,), max_iter=1500, random_state=0),
+    ):
+        for steps in ([StandardScaler(), MinMaxScaler()], [StandardScaler(), PCA(5)]):
+            pipe = fit_quietly(make_pipeline(*steps, last), Xtr, ytr)
+            art = export(pipe, Xte, yte, leaves="float")  # trees: exact leaf distributions
+            report = verify_on_target(art, pipe, X32, cpu=cpu)
+            assert report.match_rate == 100.0, report.explanation
+            assert report.max_proba_error <= float32_proba_bound(pipe, art, X32).max()
