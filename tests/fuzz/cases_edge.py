@@ -10,7 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 from tests.fuzz.harness import Case
 from workbench import edge
 
-CONSTANTS = {"edge.SUPPORTED_ESTIMATORS"}
+CONSTANTS = {"edge.SUPPORTED_ESTIMATORS", "edge.SUPPORTED_STEPS"}
 
 
 @functools.cache
@@ -116,5 +116,5 @@ CASES.append(
     Case("edge.export[pipeline]", _export,
          lambda: {"model": _pipeline(), "X": _vib()[1], "y": _vib()[0].y, "dtype": "auto",
                   "cc": None, "targets": ["host"]},
-         ("edge.export",), max_examples=20)
+         ("edge.export", "edge.UnscaledFeaturesWarning"), max_examples=20)
 )

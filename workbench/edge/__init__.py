@@ -36,5 +36,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "TargetReport": "target",
         "TargetTimeoutError": "target",
         "verify_on_target": "target",
+        "SUPPORTED_STEPS": "preprocessing",
+        "UnscaledFeaturesWarning": "checks",
     },
 )

@@ -341,8 +341,11 @@ def verify_on_target(
     classes = np.asarray(artifact.classes, dtype=object)
     valid = (out.pred >= 0) & (out.pred < len(classes))
     pred_t = np.where(valid, classes[np.clip(out.pred, 0, len(classes) - 1)], None)
-    pred_sk, proba_sk = model.predict(Xa), model.predict_proba(Xa)
-    pred_h, proba_h = artifact.predict(Xa), artifact.predict_proba(Xa)
+    # The device receives float32 rows: compare with scikit-learn on exactly those values (a
+    # pipeline's scaler could otherwise move a row across a threshold by rounding alone).
+    X_sent = X32.astype(np.float64)
+    pred_sk, proba_sk = model.predict(X_sent), model.predict_proba(X_sent)
+    pred_h, proba_h = artifact.predict(X_sent), artifact.predict_proba(X_sent)
     mismatch = ~valid | (pred_t != pred_sk)
     diff = np.abs(out.proba.astype(np.float64) - proba_sk)
     host_diff = np.abs(out.proba.astype(np.float64) - proba_h.astype(np.float64))
