@@ -118,3 +118,22 @@ CASES.append(
                   "cc": None, "targets": ["host"]},
          ("edge.export", "edge.UnscaledFeaturesWarning"), max_examples=20)
 )
+
+# Boosted trees (issue 20): a HistGradientBoostingClassifier through export, with the raw
+# score summed in double and its trees as generated if/else code.
+@functools.cache
+def _hgb():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data, Xq = _vib()
+    return HistGradientBoostingClassifier(max_iter=4, max_leaf_nodes=6, random_state=0).fit(
+        Xq, data.y
+    )
+
+
+CASES.append(
+    Case("edge.export[boosted]", _export,
+         lambda: {"model": _hgb(), "X": _vib()[1], "y": _vib()[0].y, "dtype": "auto",
+                  "targets": ["host"]},
+         ("edge.export",), max_examples=20)
+)

@@ -1,10 +1,14 @@
-"""Decision trees and forests as compact C tables (the default tree runtime of the export).
+"""Decision trees and forests as C, on compact tables or generated if/else code.
 
-Every tree of the model is flattened into one set of arrays (feature, threshold, left, right)
-shared by all trees; leaves that hold the same value are stored once. Thresholds are written so
-that the C comparison sends each row the way scikit-learn does: scikit-learn compares float32
-features with float64 thresholds, so a float32 threshold is rounded down
+Every tree of the model is flattened into one node table (:class:`~workbench.edge.tree_forms.
+FlatForest`) shared by all trees; leaves that hold the same value are stored once. Thresholds are
+written so that the C comparison sends each row the way scikit-learn does: scikit-learn compares
+float32 features with float64 thresholds, so a float32 threshold is rounded down
 (:func:`float32_at_or_below`), and for integer features ``x <= th`` is ``x <= floor(th)``.
+
+Probabilities are scikit-learn's: a single tree returns its leaf's class distribution, a forest
+the mean of its trees' distributions (soft voting, ``"uint8"`` or ``"float"`` leaves); only
+``leaves="class"`` on a forest counts votes (hard voting, said in the notes).
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ from typing import Any
 import numpy as np
 
 from workbench.edge.cgen import C_TYPES, c_array, float32_literal, int_literal, int_type
-from workbench.edge.cinterface import GeneratedC, header_end, preamble, predict_by_argmax
+from workbench.edge.cinterface import GeneratedC, header_end, preamble
+from workbench.edge.tree_forms import FlatForest, choose_form, for_each_tree, leaf_finder
 
 __all__ = [
     "HARD_VOTING_NOTE",
+    "flatten_trees",
     "float32_at_or_below",
     "generate_tree_tables",
     "node_probabilities",
     "tree_estimators",
+    "tree_thresholds",
 ]
 
 #: Why a hard-voting ensemble may disagree with scikit-learn (shared by both tree runtimes).
@@ -71,122 +78,217 @@ def float32_at_or_below(th: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     th : numpy.ndarray of float64
+        Any values, infinities included (a finite value beyond float32's range becomes the
+        largest finite float32 of its sign below it, or ``-inf``).
 
     Returns
     -------
     numpy.ndarray of float32
     """
-    t32 = th.astype(np.float32)
+    th = np.asarray(th, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        t32 = th.astype(np.float32)
     above = t32.astype(np.float64) > th
     t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
     return t32
 
 
-def _flatten(estimators: list[Any], leaves: str) -> dict[str, Any]:
-    """All trees in one node table; children < 0 are leaves ``-child - 1`` of a shared table."""
-    feature, threshold, left, right, roots = [], [], [], [], []
-    leaf_rows: list[np.ndarray] = []
-    leaf_index: dict[bytes, int] = {}
+def tree_thresholds(th: np.ndarray, dtype: str) -> tuple[str, list[str]]:
+    """C type and literals of thresholds that compare ``x <= th`` exactly as scikit-learn.
 
-    def leaf_id(row: np.ndarray) -> int:
-        key = row.tobytes()
+    Parameters
+    ----------
+    th : numpy.ndarray of float64
+        scikit-learn's thresholds (``x <= th`` goes left).
+    dtype : {"float32", "float64", "int16"}
+        C type of the inputs: float32 (the threshold rounded down to float32), float64 (the
+        threshold itself) or int16 (``floor(th)``, exact for integer-valued inputs).
+
+    Returns
+    -------
+    ctype : str
+    literals : list of str
+    """
+    if dtype == "int16":
+        ints = np.clip(np.floor(th), -32768, 32767).astype(np.int64)
+        return "int16_t", [int_literal(v) for v in ints]
+    if dtype == "float64":
+        return "double", [_double_literal(v) for v in th]
+    return "float", [_float_literal(v) for v in float32_at_or_below(th)]
+
+
+def _float_literal(value: float) -> str:
+    if np.isinf(value):
+        return "INFINITY" if value > 0 else "-INFINITY"
+    return float32_literal(value)
+
+
+def _double_literal(value: float) -> str:
+    if np.isinf(value):
+        return "INFINITY" if value > 0 else "-INFINITY"
+    return repr(float(value))
+
+
+def _leaf_key(rows: np.ndarray, leaves: str, single: bool) -> list[tuple[bytes, Any]]:
+    """Per node: the key leaves are shared by, and the value stored for the leaf."""
+    if leaves == "class":
+        cls = np.argmax(rows, axis=1)
+        if single:  # the class for predict and the distribution for predict_proba
+            return [(r.tobytes(), (int(c), r)) for r, c in zip(rows, cls, strict=True)]
+        return [(int(c).to_bytes(4, "little"), int(c)) for c in cls]
+    enc = np.round(rows * 255.0).astype(np.uint8) if leaves == "uint8" else rows.astype(np.float32)
+    return [(r.tobytes(), r) for r in enc]
+
+
+def flatten_trees(model: Any, leaves: str, dtype: str) -> tuple[FlatForest, list[Any]]:
+    """All trees of a classifier in one node table, and the table of its unique leaves.
+
+    Parameters
+    ----------
+    model : DecisionTreeClassifier, RandomForestClassifier or ExtraTreesClassifier
+        Fitted, single output.
+    leaves : {"class", "uint8", "float"}
+        Leaf encoding (see :func:`generate_tree_tables`).
+    dtype : {"float32", "int16"}
+        Input type, for the threshold literals.
+
+    Returns
+    -------
+    forest : FlatForest
+    leaf_values : list
+        Per unique leaf: the class (``"class"`` on a forest), ``(class, distribution)``
+        (``"class"`` on a single tree), or the uint8/float32 distribution row.
+    """
+    ests = tree_estimators(model)
+    single = len(ests) == 1
+    feature, threshold, left, right, roots = [], [], [], [], []
+    leaf_values: list[Any] = []
+    leaf_index: dict[bytes, int] = {}
+    depth = 0
+
+    def leaf_id(key: bytes, value: Any) -> int:
         if key not in leaf_index:
-            leaf_index[key] = len(leaf_rows)
-            leaf_rows.append(row)
+            leaf_index[key] = len(leaf_values)
+            leaf_values.append(value)
         return -leaf_index[key] - 1
 
-    for est in estimators:
+    for est in ests:
         t = est.tree_
-        proba = node_probabilities(est)
-        if leaves == "class":
-            rows = np.argmax(proba, axis=1).astype(np.int64).reshape(-1, 1)
-        elif leaves == "uint8":
-            rows = np.round(proba * 255.0).astype(np.uint8)
-        else:
-            rows = proba.astype(np.float32)
+        depth = max(depth, int(t.max_depth))
+        keys = _leaf_key(node_probabilities(est), leaves, single)
         internal = np.flatnonzero(t.children_left != -1)
         offset = len(feature)
         index = {int(n): offset + i for i, n in enumerate(internal)}
+        roots.append(offset)
         if internal.size == 0:  # a tree that is one leaf: one node sending both ways to it
-            lid = leaf_id(rows[0])
+            lid = leaf_id(*keys[0])
             feature.append(0)
             threshold.append(0.0)
             left.append(lid)
             right.append(lid)
-            roots.append(offset)
             continue
         for n in internal:
             cl, cr = int(t.children_left[n]), int(t.children_right[n])
             feature.append(int(t.feature[n]))
             threshold.append(float(t.threshold[n]))
-            left.append(index[cl] if t.children_left[cl] != -1 else leaf_id(rows[cl]))
-            right.append(index[cr] if t.children_left[cr] != -1 else leaf_id(rows[cr]))
-        roots.append(index[0])
-    return {
-        "feature": np.asarray(feature),
-        "threshold": np.asarray(threshold, dtype=np.float64),
-        "left": np.asarray(left),
-        "right": np.asarray(right),
-        "roots": np.asarray(roots),
-        "leaves": np.asarray(leaf_rows),
-    }
+            left.append(index[cl] if t.children_left[cl] != -1 else leaf_id(*keys[cl]))
+            right.append(index[cr] if t.children_left[cr] != -1 else leaf_id(*keys[cr]))
+    th_type, th_literals = tree_thresholds(np.asarray(threshold, dtype=np.float64), dtype)
+    forest = FlatForest(
+        feature=np.asarray(feature, dtype=np.int64),
+        threshold=th_literals,
+        threshold_type=th_type,
+        left=np.asarray(left, dtype=np.int64),
+        right=np.asarray(right, dtype=np.int64),
+        roots=np.asarray(roots, dtype=np.int64),
+        nan_left=None,
+        n_leaves=len(leaf_values),
+        max_depth=max(depth, 1),
+        threshold_f32=float32_at_or_below(np.asarray(threshold)) if dtype == "float32" else None,
+    )
+    return forest, leaf_values
 
 
-def _prediction_code(name: str, leaves: str, n_trees: int, nc: int) -> list[str]:
-    """The C walk over the tables and the two interface functions for the leaf encoding."""
-    parts = [
-        f"static int32_t {name}_find_leaf(const {name}_input_t *x, int32_t node) {{\n"
-        "    while (node >= 0) {\n"
-        f"        node = (x[{name}_feature[node]] <= {name}_threshold[node])"
-        f" ? {name}_left[node] : {name}_right[node];\n"
-        "    }\n    return -node - 1;\n}\n"
-    ]
-    if leaves == "float":
-        parts.append(
-            f"static void {name}_predict_proba(const {name}_input_t *x, float *p) {{\n"
-            f"    for (int c = 0; c < {nc}; c++) p[c] = 0.0f;\n"
-            f"    for (int t = 0; t < {n_trees}; t++) {{\n"
-            f"        const int32_t leaf = {name}_find_leaf(x, {name}_roots[t]);\n"
-            f"        for (int c = 0; c < {nc}; c++) p[c] += {name}_leaf[leaf * {nc} + c];\n"
-            "    }\n"
-            f"    for (int c = 0; c < {nc}; c++) p[c] /= {n_trees}.0f;\n}}\n"
+def _leaf_tables(name: str, leaves: str, single: bool, values: list[Any], nc: int) -> str:
+    if leaves == "class" and single:
+        cls = [c for c, _ in values]
+        dist = np.asarray([d for _, d in values], dtype=np.float32)
+        return c_array(int_type(nc, False), f"{name}_leaf", cls, int_literal, 16) + c_array(
+            "float", f"{name}_leaf_proba", dist, float32_literal, 6
         )
-        parts.append(predict_by_argmax(name, nc))
-        return parts
-    # Votes (class) or 8-bit probabilities (uint8) add up exactly as integers.
-    add = (
-        f"acc[{name}_leaf[leaf]] += 1;"
-        if leaves == "class"
-        else f"for (int c = 0; c < {nc}; c++) acc[c] += {name}_leaf[leaf * {nc} + c];"
-    )
-    scale = n_trees * (1 if leaves == "class" else 255)
-    parts.append(
-        f"static void {name}_votes(const {name}_input_t *x, uint32_t *acc) {{\n"
-        f"    for (int c = 0; c < {nc}; c++) acc[c] = 0;\n"
-        f"    for (int t = 0; t < {n_trees}; t++) {{\n"
-        f"        const int32_t leaf = {name}_find_leaf(x, {name}_roots[t]);\n"
-        f"        {add}\n    }}\n}}\n"
-        f"static void {name}_predict_proba(const {name}_input_t *x, float *p) {{\n"
-        f"    uint32_t acc[{nc}];\n    {name}_votes(x, acc);\n"
-        f"    for (int c = 0; c < {nc}; c++) p[c] = (float)acc[c] / {scale}.0f;\n}}\n"
-    )
+    if leaves == "class":
+        return c_array(int_type(nc, False), f"{name}_leaf", values, int_literal, 16)
+    if leaves == "uint8":
+        return c_array("uint8_t", f"{name}_leaf", np.asarray(values), int_literal, 16)
+    return c_array("float", f"{name}_leaf", np.asarray(values), float32_literal, 6)
+
+
+def _sum_leaves(name: str, form: str, leaves: str, forest: FlatForest, nc: int) -> str:
+    """C statements summing the trees' leaf rows into locals ``a0 .. a{nc-1}``.
+
+    One local per class, written out, rather than an array updated through memory: the sums
+    stay in registers, which made the forests 2-4x faster on the host than a loop over an
+    accumulator array (a store-to-load chain per tree).
+    """
+    acc_t = "float" if leaves == "float" else "uint32_t"
+    zero = "0.0f" if leaves == "float" else "0"
+    decl = f"    {acc_t} " + ", ".join(f"a{c} = {zero}" for c in range(nc)) + ";\n"
+    row_t = "float" if leaves == "float" else "uint8_t"
+
+    def body(leaf: str, _k: int) -> str:
+        adds = " ".join(f"a{c} += r[{c}];" for c in range(nc))
+        return f"const {row_t} *r = {name}_leaf + {leaf} * {nc}; {adds}"
+
+    return decl + for_each_tree(name, form, forest, body)
+
+
+def _prediction_code(name: str, form: str, leaves: str, forest: FlatForest, nc: int) -> str:
+    """The two interface functions over the leaves each tree reaches."""
+    n_trees = len(forest.roots)
+    each = lambda body: for_each_tree(name, form, forest, body)  # noqa: E731
+    sig = f"(const {name}_input_t *x"
     if leaves == "class" and n_trees == 1:
-        parts.append(
-            f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
-            f"    return {name}_leaf[{name}_find_leaf(x, {name}_roots[0])];\n}}\n"
+        # One tree: predict is its leaf's class, predict_proba its leaf's distribution.
+        copy = f"for (int c = 0; c < {nc}; c++) p[c] = {name}_leaf_proba[{{leaf}} * {nc} + c];"
+        return (
+            f"static int32_t {name}_predict{sig}) {{\n    int32_t c = 0;\n"
+            f"{each(lambda leaf, _k: f'c = {name}_leaf[{leaf}];')}    return c;\n}}\n"
+            f"static void {name}_predict_proba{sig}, float *p) {{\n"
+            f"{each(lambda leaf, _k: copy.format(leaf=leaf))}}}\n"
         )
-    else:
-        parts.append(
-            f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
+    if leaves == "class":  # hard voting: one vote per tree for its leaf's class
+        return (
+            f"static void {name}_votes{sig}, uint32_t *acc) {{\n"
+            f"    for (int c = 0; c < {nc}; c++) acc[c] = 0;\n"
+            f"{each(lambda leaf, _k: f'acc[{name}_leaf[{leaf}]] += 1;')}}}\n"
+            f"static void {name}_predict_proba{sig}, float *p) {{\n"
+            f"    uint32_t acc[{nc}];\n    {name}_votes(x, acc);\n"
+            f"    for (int c = 0; c < {nc}; c++) p[c] = (float)acc[c] / {n_trees}.0f;\n}}\n"
+            f"static int32_t {name}_predict{sig}) {{\n"
             f"    uint32_t acc[{nc}];\n    {name}_votes(x, acc);\n    int32_t best = 0;\n"
             f"    for (int32_t c = 1; c < {nc}; c++) if (acc[c] > acc[best]) best = c;\n"
             "    return best;\n}\n"
         )
-    return parts
+    # Soft voting: 8-bit probabilities add up exactly as integers; float32 ones as floats.
+    scale = f"{n_trees * 255}.0f" if leaves == "uint8" else f"{n_trees}.0f"
+    sums = _sum_leaves(name, form, leaves, forest, nc)
+    proba = "".join(f"    p[{c}] = (float)a{c} / {scale};\n" for c in range(nc))
+    # First largest sum, as numpy.argmax (ties to the lower class).
+    acc_t = "float" if leaves == "float" else "uint32_t"
+    pick = ["    int32_t best = 0;", f"    {acc_t} top = a0;"]
+    pick += [f"    if (a{c} > top) {{ best = {c}; top = a{c}; }}" for c in range(1, nc)]
+    return (
+        f"static void {name}_predict_proba{sig}, float *p) {{\n{sums}{proba}}}\n"
+        f"static int32_t {name}_predict{sig}) {{\n{sums}"
+        + "\n".join(pick)
+        + "\n    (void)top;\n    return best;\n}\n"
+    )
 
 
-def generate_tree_tables(model: Any, name: str, dtype: str, leaves: str) -> GeneratedC:
-    """C header of a fitted tree model on the compact tables of this module.
+def generate_tree_tables(
+    model: Any, name: str, dtype: str, leaves: str, form: str = "tables"
+) -> GeneratedC:
+    """C header of a fitted tree model, as compact tables or generated if/else code.
 
     Parameters
     ----------
@@ -197,56 +299,44 @@ def generate_tree_tables(model: Any, name: str, dtype: str, leaves: str) -> Gene
     dtype : {"float32", "int16"}
         Input type; int16 thresholds are exact for integer-valued features only.
     leaves : {"class", "uint8", "float"}
-        Leaf encoding: the class (hard voting), 8-bit or float32 probabilities (soft voting).
+        Leaf encoding: the class (a single tree: its class, and its class distribution for
+        ``predict_proba``; a forest: hard voting), 8-bit or float32 probabilities (soft voting).
+    form : {"tables", "ifelse", "auto"}, default="tables"
+        C form of the trees (:mod:`workbench.edge.tree_forms`); ``"auto"`` applies
+        :func:`~workbench.edge.tree_forms.choose_form`.
 
     Returns
     -------
     GeneratedC
         Without a MicroPython CSV (the dispatcher :func:`~workbench.edge.codegen.generate`
-        adds emlearn's for int16).
+        adds emlearn's for int16); ``details["form"]`` says which form was written.
     """
     ests = tree_estimators(model)
     n_classes = len(model.classes_)
     n_features = int(model.n_features_in_)
-    flat = _flatten(ests, leaves)
-    in_type = C_TYPES[dtype]
-    n_nodes = len(flat["feature"])
-    n_leaves = len(flat["leaves"])
-    child_t = int_type(max(n_nodes, n_leaves + 1))
-    feat_t = int_type(n_features, signed=False)
-    if dtype == "int16":
-        # For integer x: x <= th  <=>  x <= floor(th). sklearn compares float32(x) <= th.
-        th = np.clip(np.floor(flat["threshold"]), -32768, 32767).astype(np.int64)
-        th_arr = c_array("int16_t", f"{name}_threshold", th, int_literal)
-    else:
-        th = float32_at_or_below(flat["threshold"])
-        th_arr = c_array("float", f"{name}_threshold", th, float32_literal, per_line=6)
-    parts = [
-        preamble(
-            name,
-            n_features,
-            n_classes,
-            in_type,
-            f"{type(model).__name__}: "
-            f"{len(ests)} tree(s), {n_nodes} decision nodes, {n_leaves} unique leaves",
-        ),
-        th_arr,
-        c_array(feat_t, f"{name}_feature", flat["feature"], int_literal, per_line=16),
-        c_array(child_t, f"{name}_left", flat["left"], int_literal, per_line=12),
-        c_array(child_t, f"{name}_right", flat["right"], int_literal, per_line=12),
-        c_array(int_type(n_nodes), f"{name}_roots", flat["roots"], int_literal, 12),
-    ]
-    if leaves == "class":
-        leaf_t = int_type(n_classes, False)
-        parts.append(c_array(leaf_t, f"{name}_leaf", flat["leaves"].ravel(), int_literal, 16))
-    elif leaves == "uint8":
-        parts.append(c_array("uint8_t", f"{name}_leaf", flat["leaves"], int_literal, 16))
-    else:
-        parts.append(c_array("float", f"{name}_leaf", flat["leaves"], float32_literal, 6))
-    n_trees = len(ests)
-    parts += _prediction_code(name, leaves, n_trees, n_classes)
-    parts.append(header_end(name))
+    forest, values = flatten_trees(model, leaves, dtype)
     notes = []
+    if form == "auto":
+        form, why = choose_form(forest)
+        notes.append(why)
+    in_type = C_TYPES[dtype]
+    n_trees = len(ests)
+    header = "".join(
+        [
+            preamble(
+                name,
+                n_features,
+                n_classes,
+                in_type,
+                f"{type(model).__name__}: {n_trees} tree(s), {forest.n_nodes} decision nodes, "
+                f"{forest.n_leaves} unique leaves, {form}",
+            ),
+            leaf_finder(forest, name, form, f"{name}_input_t", n_features),
+            _leaf_tables(name, leaves, n_trees == 1, values, n_classes),
+            _prediction_code(name, form, leaves, forest, n_classes),
+            header_end(name),
+        ]
+    )
     if dtype == "float32":
         notes.append(
             "thresholds rounded down to float32 and compared with <=, as scikit-learn "
@@ -260,12 +350,17 @@ def generate_tree_tables(model: Any, name: str, dtype: str, leaves: str) -> Gene
         notes.append("leaf probabilities quantized to 8 bits: close soft votes may flip")
     return GeneratedC(
         name=name,
-        header="".join(parts),
+        header=header,
         in_type=in_type,
         n_features=n_features,
         n_classes=n_classes,
         engine="workbench",
         leaves=leaves,
         notes=notes,
-        details={"n_trees": n_trees, "n_nodes": n_nodes, "n_leaves": n_leaves},
+        details={
+            "n_trees": n_trees,
+            "n_nodes": forest.n_nodes,
+            "n_leaves": forest.n_leaves,
+            "form": form,
+        },
     )
