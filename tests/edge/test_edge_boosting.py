@@ -288,18 +288,32 @@ def test_auto_form_follows_the_rule_and_says_why(wine_split, monkeypatch):
     rf = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(Xtr, ytr)
     forest = flatten_trees(rf, "uint8", "float32")[0]
     form, why = choose_form(forest)
-    assert form == "ifelse" and "if/else" in why
+    assert (
+        form == "ifelse"
+        and f"about {tree_forms.IFELSE_EXTRA_BYTES['trees'] * forest.n_nodes} B" in why
+    )
     code = generate(rf, name="m", dtype="float32", leaves="uint8")
     assert code.details["form"] == "ifelse" and why in code.notes
     art = export(rf, Xte, targets=["host"])
     assert art.details["form"] == "ifelse"
-    # Over the node cap, and deeper than nested code may be: the tables.
-    monkeypatch.setattr(tree_forms, "IFELSE_MAX_NODES", forest.n_nodes - 1)
-    form, why = choose_form(forest)
-    assert form == "tables" and str(forest.n_nodes) in why
-    assert generate(rf, name="m", dtype="float32", leaves="uint8").details["form"] == "tables"
+    # Boosted trees cost more flash per node in if/else: the same budget takes fewer nodes.
     hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(Xtr, ytr)
-    assert generate(hgb, name="m", dtype="float32", leaves="").details["form"] == "tables"
-    monkeypatch.setattr(tree_forms, "IFELSE_MAX_NODES", 10**9)
+    bt = boosted_trees(hgb)
+    cap = bt.forest.n_nodes * tree_forms.IFELSE_EXTRA_BYTES["boosted"]
+    monkeypatch.setattr(tree_forms, "IFELSE_MAX_EXTRA_FLASH", cap)
+    assert choose_form(bt.forest, "boosted")[0] == "ifelse"
+    assert generate(hgb, name="m", dtype="float32", leaves="").details["form"] == "ifelse"
+    monkeypatch.setattr(tree_forms, "IFELSE_MAX_EXTRA_FLASH", cap - 1)
+    code = generate(hgb, name="m", dtype="float32", leaves="")
+    assert code.details["form"] == "tables" and any(str(cap) in n for n in code.notes)
+    # Over the flash spent on speed, or deeper than nested code may be: the tables.
+    monkeypatch.setattr(
+        tree_forms,
+        "IFELSE_MAX_EXTRA_FLASH",
+        tree_forms.IFELSE_EXTRA_BYTES["trees"] * forest.n_nodes - 1,
+    )
+    assert choose_form(forest)[0] == "tables"
+    assert generate(rf, name="m", dtype="float32", leaves="uint8").details["form"] == "tables"
+    monkeypatch.setattr(tree_forms, "IFELSE_MAX_EXTRA_FLASH", 10**9)
     monkeypatch.setattr(tree_forms, "IFELSE_MAX_DEPTH", forest.max_depth - 1)
     assert choose_form(forest)[0] == "tables"

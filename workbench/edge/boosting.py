@@ -356,7 +356,7 @@ def generate_boosting(model: Any, name: str, dtype: str, form: str = "auto") -> 
     n_features = int(model.n_features_in_)
     notes = list(bt.notes)
     if form == "auto":
-        form, why = choose_form(bt.forest)
+        form, why = choose_form(bt.forest, "boosted")
         notes.append(why)
     n_trees = len(bt.forest.roots)
     header = "".join(

@@ -38,8 +38,9 @@ from workbench.edge.cgen import c_array, int_literal, int_type
 
 __all__ = [
     "FORMS",
+    "IFELSE_EXTRA_BYTES",
     "IFELSE_MAX_DEPTH",
-    "IFELSE_MAX_NODES",
+    "IFELSE_MAX_EXTRA_FLASH",
     "FlatForest",
     "choose_form",
     "for_each_tree",
@@ -50,8 +51,12 @@ __all__ = [
 FORMS = ("tables", "ifelse")
 #: Deepest tree written as nested if/else: C compilers need only accept 127 nested blocks.
 IFELSE_MAX_DEPTH = 100
-#: Decision nodes up to which if/else code is chosen; see :func:`choose_form`.
-IFELSE_MAX_NODES = 2048
+#: Flash (bytes) that if/else code may add over the tables on Cortex-M4F; see :func:`choose_form`.
+IFELSE_MAX_EXTRA_FLASH = 16 * 1024
+#: Bytes if/else code adds over the tables per decision node on Cortex-M4F (upper ends of what
+#: ``benchmarks/edge_forms_bench.py`` measured): forests 3 (int16) to 9 (float32); boosted
+#: trees 16-18 (each tree's leaf also costs a double addition in line).
+IFELSE_EXTRA_BYTES = {"trees": 9, "boosted": 18}
 
 
 @dataclasses.dataclass
@@ -100,32 +105,36 @@ class FlatForest:
         return len(self.feature)
 
 
-def choose_form(forest: FlatForest) -> tuple[str, str]:
+def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
     """The C form of a model's trees, and why.
 
-    The rule: if/else code for models of at most :data:`IFELSE_MAX_NODES` decision nodes whose
-    trees are at most :data:`IFELSE_MAX_DEPTH` deep, the tables otherwise.
+    The rule: if/else code when its estimated extra flash over the tables on Cortex-M4F,
+    ``n_nodes * IFELSE_EXTRA_BYTES[kind]``, is at most :data:`IFELSE_MAX_EXTRA_FLASH` (16 KiB:
+    forests up to about 1,800 decision nodes, boosted models up to about 900) and no tree is
+    deeper than :data:`IFELSE_MAX_DEPTH`; the tables otherwise.
 
     Measured with ``benchmarks/edge_forms_bench.py`` (host ``cc -O2``; Cortex-M4F/M0 with
-    ``arm-none-eabi-gcc -Os``) on 8-1,400-node forests and 550-4,000-node boosted models:
+    ``arm-none-eabi-gcc -Os``; results in ``benchmarks/results/edge_forms.md``) on 8- to
+    5,000-node trees and forests and 550- to 8,900-node boosted models:
 
-    - host latency: if/else ran 1.5-5x faster than the tables on every model, and at 0.2-0.9x
-      the time of emlearn's inline code (float32, 8-bit leaves) on every forest up to 5,000
-      nodes; the tables ran at 0.5-6x emlearn's time, slower the larger the model.
-    - flash: the tables took fewer bytes on Cortex-M4F for every model except a few single
-      trees; if/else took 1.0-1.2x the tables' flash below 40 nodes and 1.35-1.8x above.
+    - host latency: if/else ran 1.4-4.8x faster than the tables on every model; against
+      emlearn's inline code (float32, 8-bit leaves) it took 0.19-0.92x the time on every tree
+      and forest, the tables 0.5-3.3x.
+    - flash on Cortex-M4F: if/else took 0.85-1.2x the tables' bytes for trees under 40 nodes
+      and 1.3-1.9x above (3-9 bytes more per node for forests, 16-18 for boosted models).
 
-    So if/else is the faster form everywhere and the smaller one only for tiny trees. Its flash
-    cost grows with every node (about 6 bytes more than the tables per node on Cortex-M4F),
-    while what one prediction costs matters as much for a small model as for a large one; the
-    cap keeps the extra flash of if/else under about 12 KB and sends larger models, where flash
-    runs out first, to the tables (a 100-iteration depth-3 GradientBoosting on 4 classes,
-    2,800 nodes, gets the tables). Nested blocks deeper than :data:`IFELSE_MAX_DEPTH` are
-    beyond what C compilers must accept.
+    If/else is the faster form everywhere and the smaller one only for tiny trees. What it
+    costs in flash grows with every node, while a prediction's speed matters as much for a
+    small model as for a large one, so the rule spends at most 16 KiB of flash on speed and
+    sends larger models, where flash runs out first, to the tables (a 100-iteration depth-3
+    GradientBoosting on 3-4 classes, 1,900-2,800 nodes, gets the tables). Nested blocks
+    deeper than :data:`IFELSE_MAX_DEPTH` are beyond what C compilers must accept.
 
     Parameters
     ----------
     forest : FlatForest
+    kind : {"trees", "boosted"}, default="trees"
+        Which per-node cost of :data:`IFELSE_EXTRA_BYTES` applies.
 
     Returns
     -------
@@ -138,15 +147,17 @@ def choose_form(forest: FlatForest) -> tuple[str, str]:
             f"compact tables: the deepest tree has {forest.max_depth} levels, more than the "
             f"{IFELSE_MAX_DEPTH} that nested if/else code may have"
         )
-    if forest.n_nodes > IFELSE_MAX_NODES:
+    extra = forest.n_nodes * IFELSE_EXTRA_BYTES[kind]
+    if extra > IFELSE_MAX_EXTRA_FLASH:
         return "tables", (
-            f"compact tables: {forest.n_nodes} decision nodes is over the {IFELSE_MAX_NODES} "
-            "up to which generated if/else code is used (if/else is faster on the host, the "
-            "tables smaller on Cortex-M)"
+            f"compact tables: generated if/else code would add about {extra} B of flash on "
+            f"Cortex-M4F for {forest.n_nodes} decision nodes, over the {IFELSE_MAX_EXTRA_FLASH} B "
+            "spent on speed (if/else is faster on the host, the tables smaller)"
         )
     return "ifelse", (
-        f"generated if/else code ({forest.n_nodes} decision nodes, at most "
-        f"{IFELSE_MAX_NODES}): faster than the tables on the host, larger on Cortex-M"
+        f"generated if/else code: faster than the tables on the host, for about {extra} B "
+        f"more flash on Cortex-M4F ({forest.n_nodes} decision nodes; at most "
+        f"{IFELSE_MAX_EXTRA_FLASH} B is spent on speed)"
     )
 
 
