@@ -330,6 +330,10 @@ def test_every_change_is_logged_with_user_time_and_a_valid_chain(store, linear, 
     assert set(log["os_user"]) == {getpass.getuser()}
     assert all(t0 <= t <= t1 for t in log["logged_at"])
     assert log.iloc[0]["data_rows"] == len(linear.X_sample)
+    hashed = pd.util.hash_pandas_object(linear.X_sample[FEATURES], index=False).to_numpy()
+    text = (f"workbench.indb.frame/1\n{len(hashed)}\n{json.dumps(FEATURES)}\n"
+            f"{int(hashed.astype(object).sum()) % 2**64}")
+    assert log.iloc[0]["data_sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert log.iloc[5]["versions"] == {"weights": {"v1": 0.9, "v2": 0.1}}
     assert log.iloc[8]["versions"] == {"versions": [1]} and log.iloc[9]["versions"] == {
         "versions": [2]}
@@ -358,9 +362,10 @@ TAMPER = {
     "deleted two last": ("DELETE FROM workbench_model_log WHERE seq >= 4",
                          "rows 4-5 were deleted"),
     "head changed": ("UPDATE workbench_model_log_head SET row_sha256 = 'x'", "head"),
+    "head deleted": ("DELETE FROM workbench_model_log_head", "head"),
 }
 # After a new row chained onto a changed head, the break shows between the rows.
-LATER = {"head changed": "row 5 or row 6 was changed"}
+LATER = {"head changed": "row 5 or row 6 was changed", "head deleted": "row 5 or row 6"}
 
 
 @pytest.fixture(scope="module")
@@ -647,3 +652,51 @@ def test_two_processes_promoting_at_once(logged_file, tmp_path):
         assert s.log()["action"].tolist().count("promote") == 2  # one before, one now
         assert s.aliases("churn").set_index("alias").loc["champion", "version"] == 2
         assert s.log_problems_ == []
+
+
+def test_routed_answers_for_every_output_type(store, customers):
+    feats = ["tenure_months", "monthly_charges"]
+    for seed in (0, 1):
+        multi = train_model(customers, "contract", feats, "tree", random_state=seed)
+        store.register("plan", multi.model, multi.X_sample, compile=False)
+        reg = train_model(customers, "total_charges", ["tenure_months", "contract"], "linear",
+                          random_state=seed)
+        store.register("spend", reg.model, reg.X_sample.iloc[seed:], compile=False)
+    store.route("plan", {"v1": 0.6, "v2": 0.4}, key="customer_id")
+    store.route("spend", {"v1": 0.3, "v2": 0.7}, key="customer_id")
+    got = store.sql(
+        "SELECT plan_routed_predict(customer_id, tenure_months, monthly_charges) y, "
+        "plan_routed_proba(customer_id, tenure_months, monthly_charges) p, "
+        "spend_routed_predict(customer_id, tenure_months, contract) s, "
+        "plan_v1_predict(tenure_months, monthly_charges) y1, "
+        "plan_v2_predict(tenure_months, monthly_charges) y2, "
+        "plan_v1_proba(tenure_months, monthly_charges) p1, "
+        "plan_v2_proba(tenure_months, monthly_charges) p2, "
+        "spend_v1_predict(tenure_months, contract) s1, spend_v2_predict(tenure_months, contract) s2 "
+        "FROM customers")
+    for col, field in (("y", "prediction"), ("p", "proba"), ("s", "prediction")):
+        version = got[col].map(lambda r: r["version"])
+        assert set(version) == {1, 2}
+        want = [row[f"{col}{v}"] for v, (_, row) in zip(version, got.iterrows(), strict=True)]
+        answers = got[col].map(lambda r, f=field: r[f]).tolist()
+        if col == "p":
+            np.testing.assert_array_equal(np.stack(answers), np.stack(want))
+        else:
+            assert answers == want
+
+
+def test_a_nan_is_judged_by_the_version_that_scores_its_row(life):
+    life.route("churn", {"v1": 0.5, "v2": 0.5}, key="customer_id")
+    assert life.describe("churn", 1).nan_policy == "error"
+    assert life.describe("churn", 2).nan_policy == "pass"
+    keys = life.sql("SELECT i, churn_routed_version(i) v FROM range(50) t(i)")
+    k1 = int(keys[keys["v"] == 1]["i"].iloc[0])
+    k2 = int(keys[keys["v"] == 2]["i"].iloc[0])
+    rows = "(VALUES ({k}, 'nan'::DOUBLE, 70.0, 1.0, 3.0, 'one-year')) t(k, " + ARGS + ")"
+    got = life.sql(f"SELECT churn_routed_proba(k, {ARGS}) r FROM {rows.format(k=k2)}")["r"][0]
+    assert got["version"] == 2 and 0 <= got["proba"] <= 1
+    with pytest.raises(InputError, match="got NaN"):
+        life.sql(f"SELECT churn_routed_proba(k, {ARGS}) r FROM {rows.format(k=k1)}")
+    nulls = life.sql(f"SELECT churn_routed_proba(k, {ARGS}) r FROM (VALUES ({k1}, NULL::DOUBLE, "
+                     f"70.0, 1.0, 3.0, 'one-year')) t(k, {ARGS})")["r"][0]
+    assert nulls["version"] == 1 and nulls["proba"] is None

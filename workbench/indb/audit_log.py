@@ -20,10 +20,12 @@ never onto whatever row is last, so damage stays detectable after later writes. 
 write the file can still rewrite the whole chain and its head consistently: keep
 :meth:`ModelStore.log_head` somewhere else where that matters.
 
-Data fingerprint (scheme ``workbench.indb.data/1``): ``sha256`` of the scheme, the row count,
-the column names and the sum modulo 2**64 of DuckDB's ``hash(col1, col2, ...)`` over the rows.
-It does not depend on row order, and is stable for one DuckDB version (DuckDB does not promise
-its ``hash`` across versions).
+Data fingerprints: ``sha256`` of the scheme, the row count, the column names and the sum modulo
+2**64 of one 64-bit hash per row, so row order does not matter. Rows in DuckDB (promotion, scheme
+``workbench.indb.data/1``) are hashed by DuckDB's ``hash(col1, col2, ...)``; a DataFrame given to
+``register`` (scheme ``workbench.indb.frame/1``) by ``pandas.util.hash_pandas_object(frame[cols],
+index=False)``, which reads the frame where it is instead of copying it into DuckDB. Each is
+stable for one version of its library (neither promises its hash across versions).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "data_fingerprint",
     "ensure_log_schema",
     "entry_digest",
+    "frame_fingerprint",
     "log_frame",
     "log_frame_empty",
     "os_user",
@@ -59,6 +62,7 @@ LOG_TABLE = "workbench_model_log"
 HEAD_TABLE = "workbench_model_log_head"
 LOG_SCHEME = "workbench.indb.log/1"
 DATA_SCHEME = "workbench.indb.data/1"
+FRAME_SCHEME = "workbench.indb.frame/1"
 GENESIS = "0" * 64
 #: What a log row can record.
 ACTIONS = (
@@ -86,7 +90,8 @@ _DDL = (
     prev_sha256 VARCHAR NOT NULL,
     row_sha256 VARCHAR NOT NULL
 )""",
-    f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (seq BIGINT NOT NULL, row_sha256 VARCHAR NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, "
+    "row_sha256 VARCHAR NOT NULL)",
 )
 
 
@@ -153,7 +158,7 @@ def entry_digest(entry: dict[str, Any]) -> str:
 
 def read_head(con: Any) -> tuple[int, str]:
     """``(seq, row_sha256)`` of the newest log row, ``(0, 64 zeros)`` for an empty log."""
-    rows = con.execute(f"SELECT seq, row_sha256 FROM {HEAD_TABLE}").fetchall()
+    rows = con.execute(f"SELECT seq, row_sha256 FROM {HEAD_TABLE} ORDER BY id").fetchall()
     if len(rows) > 1:
         raise IntegrityError(
             f"{HEAD_TABLE} holds {len(rows)} rows instead of one: the log's head was changed."
@@ -171,7 +176,8 @@ def append_entry(
     data: tuple[int, str] | None = None,
     metrics: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
-) -> int:
+    head: tuple[int, str] | None = None,
+) -> tuple[int, str]:
     """Append one row to the log; call it inside the transaction of the change it records.
 
     Parameters
@@ -189,17 +195,19 @@ def append_entry(
         Row count and fingerprint of the data (see :func:`data_fingerprint`).
     metrics, detail : dict, optional
         Metrics and other facts (reason, weights, key), stored as JSON.
+    head : (int, str), optional
+        The head this caller wrote last (what this function returned). When the stored head
+        still equals it, the head is not read back first (one statement less); otherwise, or
+        when None, it is read.
 
     Returns
     -------
-    int
-        The new row's number.
+    (int, str)
+        The new row's number and hash: the new head.
     """
     if action not in ACTIONS:
         raise InputError(f"Unknown log action {action!r}; use one of {ACTIONS}.")
-    seq, prev = read_head(con)
-    entry: dict[str, Any] = {
-        "seq": seq + 1,
+    fields: dict[str, Any] = {
         "logged_at": _dt.datetime.now(_dt.UTC).replace(tzinfo=None),
         "os_user": os_user(),
         "action": action,
@@ -210,17 +218,35 @@ def append_entry(
         "data_sha256": None if data is None else str(data[1]),
         "metrics": json.dumps(metrics or {}, sort_keys=True, allow_nan=False),
         "detail": json.dumps(detail or {}, sort_keys=True, allow_nan=False),
-        "prev_sha256": prev,
     }
-    entry["row_sha256"] = entry_digest(entry)
+    entry = _entry(fields, *head) if head is not None else None
+    if entry is None or con.execute(
+        f"UPDATE {HEAD_TABLE} SET seq = ?, row_sha256 = ? WHERE id = 1 AND seq = ? "
+        "AND row_sha256 = ?",
+        [entry["seq"], entry["row_sha256"], *head],
+    ).fetchall()[0][0] != 1:
+        # The head gives the previous hash; the largest stored number keeps numbers unique
+        # even when the head row was deleted (the chain then shows the break).
+        head_seq, prev, last = con.execute(
+            f"SELECT h.seq, h.row_sha256, (SELECT coalesce(max(seq), 0) FROM {LOG_TABLE}) "
+            f"FROM (SELECT 1) AS one LEFT JOIN {HEAD_TABLE} AS h ON h.id = 1"
+        ).fetchall()[0]
+        entry = _entry(fields, max(int(head_seq or 0), int(last)),
+                       prev if isinstance(prev, str) else GENESIS)
+        con.execute(f"INSERT OR REPLACE INTO {HEAD_TABLE} VALUES (1, ?, ?)",
+                    [entry["seq"], entry["row_sha256"]])
     con.execute(
         f"INSERT INTO {LOG_TABLE} ({', '.join(_COLUMNS)}) VALUES "
         f"({', '.join('?' * len(_COLUMNS))})",
         [entry[c] for c in _COLUMNS],
     )
-    con.execute(f"DELETE FROM {HEAD_TABLE}")
-    con.execute(f"INSERT INTO {HEAD_TABLE} VALUES (?, ?)", [entry["seq"], entry["row_sha256"]])
-    return int(entry["seq"])
+    return int(entry["seq"]), str(entry["row_sha256"])
+
+
+def _entry(fields: dict[str, Any], seq: int, prev: str) -> dict[str, Any]:
+    entry = {"seq": int(seq) + 1, **fields, "prev_sha256": prev}
+    entry["row_sha256"] = entry_digest(entry)
+    return entry
 
 
 def _rows(con: Any) -> list[dict[str, Any]]:
@@ -307,6 +333,25 @@ def log_frame(con: Any, name: str | None = None) -> pd.DataFrame:
 def log_frame_empty() -> pd.DataFrame:
     """An empty log table (a reader of a file without a log)."""
     return pd.DataFrame(columns=[c for c in _COLUMNS if c != "prev_sha256"])
+
+
+def frame_fingerprint(frame: pd.DataFrame, columns: list[str]) -> tuple[int, str]:
+    """Row count and fingerprint of ``columns`` of a DataFrame (scheme in the module doc).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    columns : list of str
+
+    Returns
+    -------
+    (int, str)
+        Rows and hex sha256.
+    """
+    rows = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    total = int(rows.sum(dtype="uint64"))  # wraps modulo 2**64
+    text = f"{FRAME_SCHEME}\n{len(frame)}\n{json.dumps(list(columns))}\n{total}"
+    return len(frame), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def data_fingerprint(relation: Any, columns: list[str]) -> tuple[int, str]:

@@ -71,6 +71,7 @@ class ModelLifecycle:
         import duckdb
 
         self._lock = threading.Lock()
+        self._log_head: tuple[int, str] | None = None
         try:
             self._has_log = audit_log.ensure_log_schema(self.con, read_only=self.read_only)
             self._has_aliases = ensure_alias_schema(self.con, read_only=self.read_only)
@@ -90,12 +91,12 @@ class ModelLifecycle:
                 "damage stays listed in store.log_problems_ and stays detectable)."
             )
         pointing = {n: {a: v for a, (v, _h) in by.items()} for n, by in aliases.items()}
-        self.catalog.install(self.con, good, pointing)
         by_key = {(m.name, m.version): m for m in good}
         probe = hash_probe(self.con)
+        routed: dict[str, list[StoredModel]] = {}
         for name, route in routes.items():
-            models = [by_key.get((name, v)) for v in route["weights"]]
-            if not models or None in models:
+            live = [v for v, w in route["weights"].items() if w > 0]
+            if not live or any((name, v) not in by_key for v in live):
                 continue  # a routed version did not load (see corrupt_): no route functions
             if route["hash_probe"] != probe:
                 warnings.warn(
@@ -103,7 +104,12 @@ class ModelLifecycle:
                     "now split differently; call store.route again to record the new split.",
                     RuntimeWarning, stacklevel=3,
                 )
-            for stmt in route_statements(name, route["weights"], models):
+            routed[name] = [by_key[(name, v)] for v in live]
+        self.catalog.install(
+            self.con, good, pointing, {n: [m.version for m in ms] for n, ms in routed.items()}
+        )
+        for name, models in routed.items():
+            for stmt in route_statements(name, routes[name]["weights"], models):
                 self.con.execute(stmt)
 
     # ------------------------------------------------------------------ helpers
@@ -149,9 +155,7 @@ class ModelLifecycle:
                 )
             write_alias(self.con, name, alias, to, history)
             versions = {"from": expect, "to": to, **log.pop("versions", {})}
-            seq[0] = audit_log.append_entry(
-                self.con, action, name, alias=alias, versions=versions, **log
-            )
+            seq[0] = self._append(action, name, alias=alias, versions=versions, **log)
 
         self.catalog.change(self.con, name, live, dml, aliases=pointing)
         return AliasInfo(
@@ -159,11 +163,17 @@ class ModelLifecycle:
             functions=self.catalog.alias_functions(name, alias), log_seq=seq[0],
         )
 
+    def _append(self, action: str, name: str, **log: Any) -> int:
+        """Append a log row inside the running transaction; return its number."""
+        head = audit_log.append_entry(self.con, action, name, head=self._log_head, **log)
+        self._log_head = head if isinstance(head, tuple) else None
+        return head[0] if isinstance(head, tuple) else 0
+
     def _record(self, action: str, name: str, **log: Any) -> int:
         """Append one log row in its own transaction (a change that has no table row)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
-            seq = audit_log.append_entry(self.con, action, name, **log)
+            seq = self._append(action, name, **log)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -182,8 +192,8 @@ class ModelLifecycle:
             self.con.execute(f"DELETE FROM {ROUTE_TABLE} WHERE name = ?", [name])
             for fname in route_functions(name, "classification"):
                 self.con.execute(f"DROP MACRO IF EXISTS {fname}")
-        audit_log.append_entry(
-            self.con, "drop", name, versions={"versions": doomed},
+        self._append(
+            "drop", name, versions={"versions": doomed},
             detail={"aliases": sorted(aliases) if every else []},
         )
 

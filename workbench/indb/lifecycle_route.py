@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import InputError, ModelError, UnknownNameError
-from workbench.indb import audit_log
 from workbench.indb.aliases import read_aliases
 from workbench.indb.lifecycle import ModelLifecycle
 from workbench.indb.routing import (
@@ -86,7 +85,8 @@ class RoutingMethods(ModelLifecycle):
                     f"The table to route has no column(s) {missing}; its columns are "
                     f"{columns[:20]}. Pass key= the id column the table has."
                 )
-        statements = route_statements(name, split, models)
+        live_models = [m for m in models if split[m.version] > 0]
+        statements = route_statements(name, split, live_models)
         funcs = route_functions(name, models[0].task)
         old = read_routes(self.con).get(name)
         mine = set(route_functions(name, "classification")) if old else set()
@@ -98,25 +98,22 @@ class RoutingMethods(ModelLifecycle):
                 f"SQL function(s) {clash} already exist in this database; drop them or route "
                 "another model name."
             )
-        info = route_info(name, key, split, models)
+        info = route_info(name, key, split, live_models)
+
+        def dml() -> None:
+            self.con.execute(f"DELETE FROM {ROUTE_TABLE} WHERE name = ?", [name])
+            self.con.execute(f"INSERT INTO {ROUTE_TABLE} VALUES (?, ?, ?, ?, ?)",
+                             route_row(name, key, split, hash_probe(self.con)))
+            for fname in sorted(mine - set(funcs)):
+                self.con.execute(f"DROP MACRO IF EXISTS {fname}")
+            for stmt in statements:
+                self.con.execute(stmt)
+            self._append("route", name, versions={"weights": info.weights},
+                         detail={"key": key, "functions": funcs})
+
         with self._exclusive():
-            self.con.execute("BEGIN TRANSACTION")
-            try:
-                self.con.execute(f"DELETE FROM {ROUTE_TABLE} WHERE name = ?", [name])
-                self.con.execute(f"INSERT INTO {ROUTE_TABLE} VALUES (?, ?, ?, ?, ?)",
-                                 route_row(name, key, split, hash_probe(self.con)))
-                for fname in sorted(mine - set(funcs)):
-                    self.con.execute(f"DROP MACRO IF EXISTS {fname}")
-                for stmt in statements:
-                    self.con.execute(stmt)
-                audit_log.append_entry(
-                    self.con, "route", name, versions={"weights": info.weights},
-                    detail={"key": key, "functions": funcs},
-                )
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
+            self.catalog.change(self.con, name, live, dml,
+                                routed=[m.version for m in live_models])
         return info
 
     def unroute(self, name: str) -> None:
@@ -131,24 +128,20 @@ class RoutingMethods(ModelLifecycle):
         UnknownNameError
             If the model has no route.
         """
-        self._versions(name)
+        live = self._versions(name)
         routes = read_routes(self.con)
         if name not in routes:
             raise UnknownNameError("route", name, list(routes))
+        weights = {f"v{v}": w for v, w in routes[name]["weights"].items()}
+
+        def dml() -> None:
+            self.con.execute(f"DELETE FROM {ROUTE_TABLE} WHERE name = ?", [name])
+            for fname in route_functions(name, "classification"):
+                self.con.execute(f"DROP MACRO IF EXISTS {fname}")
+            self._append("unroute", name, versions={"weights": weights})
+
         with self._exclusive():
-            self.con.execute("BEGIN TRANSACTION")
-            try:
-                self.con.execute(f"DELETE FROM {ROUTE_TABLE} WHERE name = ?", [name])
-                for fname in route_functions(name, "classification"):
-                    self.con.execute(f"DROP MACRO IF EXISTS {fname}")
-                audit_log.append_entry(
-                    self.con, "unroute", name,
-                    versions={"weights": {f"v{v}": w for v, w in routes[name]["weights"].items()}},
-                )
-                self.con.execute("COMMIT")
-            except BaseException:
-                self.con.execute("ROLLBACK")
-                raise
+            self.catalog.change(self.con, name, live, dml, routed=[])
 
     def routes(self) -> pd.DataFrame:
         """Every route: model, key, weights and its SQL functions.

@@ -15,8 +15,9 @@ DuckDB's ``hash`` has no seed, so the assignment is the same in every query, con
 process; it depends on the key's text (an INTEGER 42 and a VARCHAR '42' go to the same version, a
 DOUBLE 42.0 does not), and all NULL keys go to one version. DuckDB does not promise ``hash``
 across its versions: the route records a probe hash and the store warns on opening when the
-probe changed (the split is then new). Only the chosen version's function runs on a row: DuckDB
-evaluates a CASE branch on the rows that take it.
+probe changed (the split is then new). Each row is scored by its version only: the macros pass
+the version with the features to one Arrow UDF per output (:mod:`workbench.indb.route_udf`), which
+runs each version once per DuckDB batch on that version's rows.
 """
 
 from __future__ import annotations
@@ -244,45 +245,37 @@ def route_arguments(models: list[StoredModel]) -> tuple[str, list[str]]:
 def route_statements(name: str, weights: dict[int, float], models: list[StoredModel]) -> list[str]:
     """``CREATE OR REPLACE TEMP MACRO`` statements of a route (see the module docstring).
 
+    Each macro computes the row's version from the key in SQL; the predict and proba macros
+    pass it with the features to the route's scorer ``<name>_routed_<output>_by_version``
+    (:mod:`workbench.indb.route_udf`), created by the store's function catalog.
+
     Parameters
     ----------
     name : str
     weights : dict of int to float
         As returned by :func:`check_weights`.
     models : list of StoredModel
-        The routed versions, in the order of ``weights``.
+        The versions with a weight above 0, in the order of ``weights``.
 
     Returns
     -------
     list of str
     """
     key, feats = route_arguments(models)
-    by_version = {m.version: m for m in models}
-    live = [v for v, w in weights.items() if w > 0]
+    live = [m.version for m in models]
     bucket = f"(hash(CAST({key} AS VARCHAR)) >> 11)"
     bounds, cum = [], 0.0
     for v in live[:-1]:
         cum += weights[v]
         bounds.append((v, min(round(cum * _SCALE), _SCALE)))
-
-    def switch(value: Any) -> str:
-        if not bounds:
-            return value(live[-1])
-        whens = " ".join(f"WHEN {bucket} < {b} THEN {value(v)}" for v, b in bounds)
-        return f"CASE {whens} ELSE {value(live[-1])} END"
-
+    whens = " ".join(f"WHEN {bucket} < {b} THEN {v}" for v, b in bounds)
+    version = f"CASE {whens} ELSE {live[-1]} END" if bounds else str(live[-1])
+    out = [f"CREATE OR REPLACE TEMP MACRO {name}_routed_version({key}) AS {version}"]
     params = ", ".join([key, *feats])
-    out = [f"CREATE OR REPLACE TEMP MACRO {name}_routed_version({key}) AS {switch(str)}"]
-    task = models[0].task
-    outputs = [("predict", "prediction")] + ([("proba", "proba")] if task == "classification"
-                                             else [])
-    for suffix, field in outputs:
-        def call(v: int, suffix: str = suffix, field: str = field) -> str:
-            args = ", ".join(f.name for f in by_version[v].features)
-            return f"{{'version': {v}, '{field}': {name}_v{v}_{suffix}({args})}}"
-
+    for fname in route_functions(name, models[0].task)[:-1]:
         out.append(
-            f"CREATE OR REPLACE TEMP MACRO {name}_routed_{suffix}({params}) AS {switch(call)}"
+            f"CREATE OR REPLACE TEMP MACRO {fname}({params}) AS "
+            f"{fname}_by_version(CAST({version} AS INTEGER), {', '.join(feats)})"
         )
     return out
 

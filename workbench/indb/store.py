@@ -273,7 +273,7 @@ class ModelStore(PromotionMethods, RoutingMethods):
         )
 
         names = [f["name"] for f in json.loads(row["features"])]
-        data = audit_log.data_fingerprint(self.con.from_df(X[names]), names)
+        data = audit_log.frame_fingerprint(X, names)
 
         def insert() -> None:
             self.con.execute(
@@ -281,8 +281,8 @@ class ModelStore(PromotionMethods, RoutingMethods):
                 f"({', '.join('?' * len(COLUMNS))})",
                 [row[c] for c in COLUMNS],
             ).fetchall()
-            audit_log.append_entry(
-                self.con, "register", row["name"], versions={"version": row["version"]},
+            self._append(
+                "register", row["name"], versions={"version": row["version"]},
                 data=data, metrics=json.loads(row["metrics"]),
                 detail={"estimator": row["estimator"], "row_sha256": row["row_sha256"]},
             )
