@@ -283,7 +283,7 @@ def test_nan_and_signed_zero_go_the_same_way_in_both_forms(wine_split, toolchain
 # --- the form rule ---------------------------------------------------------------------------
 
 
-def test_auto_form_follows_the_rule_and_says_why(wine_split, monkeypatch):
+def test_auto_form_follows_the_rule_and_says_why(wine_split, integer_data, monkeypatch):
     Xtr, Xte, ytr, _ = wine_split
     rf = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(Xtr, ytr)
     forest = flatten_trees(rf, "uint8", "float32")[0]
@@ -296,6 +296,11 @@ def test_auto_form_follows_the_rule_and_says_why(wine_split, monkeypatch):
     assert code.details["form"] == "ifelse" and why in code.notes
     art = export(rf, Xte, targets=["host"])
     assert art.details["form"] == "ifelse"
+    # int16 comparisons cost less flash per node in if/else than float32 ones.
+    Xi, yi = integer_data[:2]
+    rf16 = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(Xi, yi)
+    f16 = flatten_trees(rf16, "uint8", "int16")[0]
+    assert f"about {tree_forms.IFELSE_EXTRA_BYTES['int16'] * f16.n_nodes} B" in choose_form(f16)[1]
     # Boosted trees cost more flash per node in if/else: the same budget takes fewer nodes.
     hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(Xtr, ytr)
     bt = boosted_trees(hgb)

@@ -54,9 +54,10 @@ IFELSE_MAX_DEPTH = 100
 #: Flash (bytes) that if/else code may add over the tables on Cortex-M4F; see :func:`choose_form`.
 IFELSE_MAX_EXTRA_FLASH = 16 * 1024
 #: Bytes if/else code adds over the tables per decision node on Cortex-M4F (upper ends of what
-#: ``benchmarks/edge_forms_bench.py`` measured): forests 3 (int16) to 9 (float32); boosted
-#: trees 16-18 (each tree's leaf also costs a double addition in line).
-IFELSE_EXTRA_BYTES = {"trees": 9, "boosted": 18}
+#: ``benchmarks/edge_forms_bench.py`` measured): forests on int16 inputs 2.6-3.3, on float32
+#: inputs 4.8-8.6; boosted trees 15-18, float32 or double (each tree's leaf also costs a double
+#: addition in line).
+IFELSE_EXTRA_BYTES = {"int16": 4, "trees": 9, "boosted": 18}
 
 
 @dataclasses.dataclass
@@ -109,19 +110,21 @@ def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
     """The C form of a model's trees, and why.
 
     The rule: if/else code when its estimated extra flash over the tables on Cortex-M4F,
-    ``n_nodes * IFELSE_EXTRA_BYTES[kind]``, is at most :data:`IFELSE_MAX_EXTRA_FLASH` (16 KiB:
-    forests up to about 1,800 decision nodes, boosted models up to about 900) and no tree is
-    deeper than :data:`IFELSE_MAX_DEPTH`; the tables otherwise.
+    decision nodes times :data:`IFELSE_EXTRA_BYTES` (of ``kind``, or ``"int16"`` for int16
+    inputs), is at most :data:`IFELSE_MAX_EXTRA_FLASH` (16 KiB: forests up to about 1,800
+    decision nodes on float32 inputs and 4,000 on int16, boosted models up to about 900) and no
+    tree is deeper than :data:`IFELSE_MAX_DEPTH`; the tables otherwise.
 
     Measured with ``benchmarks/edge_forms_bench.py`` (host ``cc -O2``; Cortex-M4F/M0 with
     ``arm-none-eabi-gcc -Os``; results in ``benchmarks/results/edge_forms.md``) on 8- to
     5,000-node trees and forests and 550- to 8,900-node boosted models:
 
-    - host latency: if/else ran 1.4-4.8x faster than the tables on every model; against
-      emlearn's inline code (float32, 8-bit leaves) it took 0.19-0.92x the time on every tree
-      and forest, the tables 0.5-3.3x.
+    - host latency: if/else ran 1.4-8x faster than the tables on every model; against
+      emlearn's inline code (float32, 8-bit leaves) it took 0.12-0.92x the time on every tree
+      and forest the rule sends to if/else, the tables 0.5-3.3x (5.1x on a 5,000-node forest,
+      where if/else measured 0.7-2.1x between runs: 83 KB of code strains the host's caches).
     - flash on Cortex-M4F: if/else took 0.85-1.2x the tables' bytes for trees under 40 nodes
-      and 1.3-1.9x above (3-9 bytes more per node for forests, 16-18 for boosted models).
+      and 1.3-1.9x above (3-9 bytes more per node for forests, 15-18 for boosted models).
 
     If/else is the faster form everywhere and the smaller one only for tiny trees. What it
     costs in flash grows with every node, while a prediction's speed matters as much for a
@@ -134,7 +137,7 @@ def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
     ----------
     forest : FlatForest
     kind : {"trees", "boosted"}, default="trees"
-        Which per-node cost of :data:`IFELSE_EXTRA_BYTES` applies.
+        Which per-node cost of :data:`IFELSE_EXTRA_BYTES` applies to float inputs.
 
     Returns
     -------
@@ -147,7 +150,8 @@ def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
             f"compact tables: the deepest tree has {forest.max_depth} levels, more than the "
             f"{IFELSE_MAX_DEPTH} that nested if/else code may have"
         )
-    extra = forest.n_nodes * IFELSE_EXTRA_BYTES[kind]
+    per_node = IFELSE_EXTRA_BYTES["int16" if forest.threshold_type == "int16_t" else kind]
+    extra = forest.n_nodes * per_node
     if extra > IFELSE_MAX_EXTRA_FLASH:
         return "tables", (
             f"compact tables: generated if/else code would add about {extra} B of flash on "
@@ -212,8 +216,9 @@ def _ifelse_args(forest: FlatForest, in_type: str) -> tuple[str, str]:
 
 def _ifelse_tree(forest: FlatForest, name: str, index: int, in_type: str) -> str:
     """One tree as a function of nested if/else returning the leaf index."""
-    params = _ifelse_args(forest, in_type)[0]
-    lines = [f"static inline int32_t {name}_tree_{index}({params}) {{"]
+    params, args = _ifelse_args(forest, in_type)
+    unused = " ".join(f"(void){a};" for a in args.split(", "))  # a one-leaf tree reads none
+    lines = [f"static inline int32_t {name}_tree_{index}({params}) {{", f"    {unused}"]
     # Depth-first without recursion (trees may be deep): "else" and "close" are markers.
     stack: list[tuple[str, int, int]] = [("node", int(forest.roots[index]), 1)]
     while stack:
