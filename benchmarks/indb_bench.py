@@ -364,6 +364,133 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
     return "\n".join(lines)
 
 
+def lifecycle_bench(args: argparse.Namespace) -> str:
+    """Life-cycle costs (issue 19), in this process: the audit log's share of ``register`` and a
+    2-version route against one version's SQL function on ``args.rows`` rows.
+
+    Log overhead: ``register`` of the same logistic pipeline (X: 20,000 rows) timed with the log
+    on and with ``audit_log.append_entry``/``frame_fingerprint`` patched to no-ops, interleaved,
+    ``args.lifecycle_repeats`` times each; the medians are compared. Routing: the table scored
+    into a temp table by ``<m>_v1_proba(...)`` and by ``<m>_routed_proba(customer_id,
+    ...).proba`` (90/10 and 50/50 between two versions), for two logistic regressions (the
+    cheapest model, where a route's own work weighs most) and two HistGradientBoosting models,
+    interleaved rounds, median of each.
+    """
+    import shutil
+    import statistics
+    from unittest import mock
+
+    from workbench.indb import ModelStore, audit_log
+
+    db = args.workdir / "lifecycle.duckdb"
+    shutil.copyfile(args.db, db)
+    est, X = _fit("logistic")
+    store = ModelStore(db)
+    times: dict[str, list[float]] = {"log": [], "no log": [], "log work": []}
+
+    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            out = fn(*a, **k)
+            times["log work"][-1] += time.perf_counter() - t
+            return out
+
+        return run
+
+    for i in range(2 * args.lifecycle_repeats):
+        off = i % 2 == 1
+        if not off:
+            times["log work"].append(0.0)
+        patches = (
+            [mock.patch.object(audit_log, "append_entry", lambda *a, **k: None),
+             mock.patch.object(audit_log, "frame_fingerprint", lambda *a, **k: (0, ""))]
+            if off else
+            [mock.patch.object(audit_log, "append_entry", timed(audit_log.append_entry)),
+             mock.patch.object(audit_log, "frame_fingerprint", timed(audit_log.frame_fingerprint))]
+        )
+        for p in patches:
+            p.start()
+        t0 = time.perf_counter()
+        info = store.register("bench", est, X)
+        times["no log" if off else "log"].append(time.perf_counter() - t0)
+        for p in patches:
+            p.stop()
+        store.drop("bench", version=info.version)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    overhead = med["log"] / med["no log"] - 1
+    t0 = time.perf_counter()
+    for _ in range(20):
+        audit_log.frame_fingerprint(X, list(X.columns))
+    fp_ms = (time.perf_counter() - t0) / 20 * 1e3
+    runs: dict[str, list[float]] = {}
+    for kind, change in (("logistic", {"clf__C": 0.1}), ("hgb", {"clf__random_state": 1})):
+        m1, _ = _fit(kind)
+        m2, _ = _fit(kind)
+        m2.set_params(**change).fit(X, _fit_labels())
+        store.register(kind, m1, X, compile=False)
+        store.register(kind, m2, X, compile=False)
+        cols = ", ".join(_features(kind))
+        exprs = {
+            f"{kind}: v1 alone ({kind}_v1_proba)": f"{kind}_v1_proba({cols})",
+            f"{kind}: v2 alone ({kind}_v2_proba)": f"{kind}_v2_proba({cols})",
+            f"{kind}: route 90/10": f"{kind}_routed_proba(customer_id, {cols}).proba",
+            f"{kind}: route 50/50": f"{kind}_routed_proba(customer_id, {cols}).proba",
+        }
+        for _ in range(args.lifecycle_rounds):
+            for label, expr in exprs.items():
+                split = {"v1": 0.5, "v2": 0.5} if "50/50" in label else {"v1": 0.9, "v2": 0.1}
+                if "route" in label:
+                    store.route(kind, split, key="customer_id")
+                runs.setdefault(label, []).append(
+                    _score_with_sql(store.con, expr)()["total_s"]
+                )
+    store.close()
+    lines = [
+        f"## Life cycle (issue 19): {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"duckdb threads default",
+        "",
+        f"register (logistic pipeline, X {len(X):,} rows), median of {args.lifecycle_repeats} "
+        "each, interleaved:",
+        "",
+        "| register | median s |",
+        "|---|---|",
+        f"| with the audit log | {med['log']:.4f} |",
+        f"| log patched out | {med['no log']:.4f} |",
+        f"| overhead | {overhead:+.1%} (goal < 5%) |",
+        f"| log work timed inside register (fingerprint + log SQL) | {med['log work']:.4f} "
+        f"({med['log work'] / med['no log']:.1%} of register without the log) |",
+        "",
+        f"data fingerprint of X alone: {fp_ms:.1f} ms",
+        "",
+        f"Scoring {args.rows:,} rows into a temp table, median of {args.lifecycle_rounds} "
+        "interleaved rounds:",
+        "",
+        "| function | median s | ratio to v1 alone | ratio to the versions' own mix |",
+        "|---|---|---|---|",
+    ]
+    for label, ts in runs.items():
+        kind = label.split(":")[0]
+        m = statistics.median(ts)
+        t1, t2 = (statistics.median(v) for k, v in runs.items()
+                  if k.startswith(f"{kind}: v") and "alone" in k)
+        share = 0.5 if "50/50" in label else 0.9 if "route" in label else None
+        mix = f"{m / (share * t1 + (1 - share) * t2):.3f}" if share else ""
+        lines.append(f"| {label} | {m:.3f} | {m / t1:.3f} | {mix} |")
+    lines += [
+        "",
+        "Goal: a 2-version route within 10% of one version's function (ratio <= 1.10). The mix "
+        "is what the versions' own functions cost for the same shares of rows "
+        "(share * v1 + (1 - share) * v2).",
+    ]
+    return "\n".join(lines)
+
+
+def _fit_labels():
+    from workbench.indb import make_customers
+
+    return make_customers(20_000, random_state=1)["churned"]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, default=1_000_000)
@@ -380,6 +507,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workdir", type=Path, default=Path("/tmp/indb_bench"))
     p.add_argument("--db", type=Path, default=None)
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "indb.md")
+    p.add_argument("--lifecycle", action="store_true",
+                   help="measure the audit log on register and routing (issue 19) only")
+    p.add_argument("--lifecycle-repeats", type=int, default=15)
+    p.add_argument("--lifecycle-rounds", type=int, default=5)
+    p.add_argument("--lifecycle-out", type=Path,
+                   default=ROOT / "benchmarks" / "results" / "indb_lifecycle.md")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--method", help=argparse.SUPPRESS)
@@ -390,6 +523,12 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     args.db = args.db or args.workdir / f"customers_{args.rows}.duckdb"
     make_db(args.db, args.rows)
+    if args.lifecycle:
+        text = lifecycle_bench(args)
+        args.lifecycle_out.parent.mkdir(parents=True, exist_ok=True)
+        args.lifecycle_out.write_text(text + "\n", encoding="utf-8")
+        print(text)
+        return
     best: dict[tuple[str, str], dict] = {}
     for rnd in range(args.rounds):
         # Several rounds, interleaved in time, keep the best rate of each (model, method): on a

@@ -37,6 +37,7 @@ import hashlib
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, IntegrityError
@@ -76,7 +77,7 @@ _COLUMNS = (
 _CONTENT = _COLUMNS[:-1]
 _DDL = (
     f"""CREATE TABLE IF NOT EXISTS {LOG_TABLE} (
-    seq BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,
     logged_at TIMESTAMP NOT NULL,
     os_user VARCHAR NOT NULL,
     action VARCHAR NOT NULL,
@@ -90,7 +91,7 @@ _DDL = (
     prev_sha256 VARCHAR NOT NULL,
     row_sha256 VARCHAR NOT NULL
 )""",
-    f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, "
+    f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (id INTEGER NOT NULL, seq BIGINT NOT NULL, "
     "row_sha256 VARCHAR NOT NULL)",
 )
 
@@ -233,7 +234,8 @@ def append_entry(
         ).fetchall()[0]
         entry = _entry(fields, max(int(head_seq or 0), int(last)),
                        prev if isinstance(prev, str) else GENESIS)
-        con.execute(f"INSERT OR REPLACE INTO {HEAD_TABLE} VALUES (1, ?, ?)",
+        con.execute(f"DELETE FROM {HEAD_TABLE}")
+        con.execute(f"INSERT INTO {HEAD_TABLE} VALUES (1, ?, ?)",
                     [entry["seq"], entry["row_sha256"]])
     con.execute(
         f"INSERT INTO {LOG_TABLE} ({', '.join(_COLUMNS)}) VALUES "
@@ -276,6 +278,9 @@ def verify_log(con: Any) -> list[str]:
     expected_seq, prev = 1, GENESIS
     for row in _rows(con):
         seq = int(row["seq"])
+        if seq < expected_seq:
+            problems.append(f"row {seq} appears more than once (a row was copied in)")
+            continue
         if seq > expected_seq:
             gone = f"row {expected_seq}" if seq == expected_seq + 1 else (
                 f"rows {expected_seq}-{seq - 1}")
@@ -348,8 +353,8 @@ def frame_fingerprint(frame: pd.DataFrame, columns: list[str]) -> tuple[int, str
     (int, str)
         Rows and hex sha256.
     """
-    rows = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
-    total = int(rows.sum(dtype="uint64"))  # wraps modulo 2**64
+    rows = pd.util.hash_pandas_object(frame[list(columns)], index=False).to_numpy()
+    total = int(rows.sum(dtype=np.uint64))  # wraps modulo 2**64
     text = f"{FRAME_SCHEME}\n{len(frame)}\n{json.dumps(list(columns))}\n{total}"
     return len(frame), hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -6,8 +6,6 @@ Functions per model ``churn`` (``k`` = every stored version)::
     churn_proba(...)        classifiers: P(classes[1]) if binary, else a DOUBLE[] list
     churn_vk_predict(...)   the same for version k (and churn_vk_proba)
     churn_<alias>_predict   the version an alias points at (and _proba), see indb.aliases
-    churn_routed_predict_by_version(version, ...)   a route's scorer (and _proba), called by the
-                            route's macros (see indb.routing and indb.route_udf)
 
 A function looks its target up at call time, so re-pointing ``churn_predict`` to a new version
 (or an alias to another version) is a Python assignment inside the same transaction as the row's
@@ -24,14 +22,10 @@ import pandas as pd
 
 from workbench.core.errors import ModelError
 from workbench.indb.database import StoreLockedError
-from workbench.indb.route_udf import Dispatch, RoutableRunner, make_routed_udf
-from workbench.indb.routing import route_arguments
 from workbench.indb.store_integrity import StoredModel
 from workbench.indb.udf import OnnxRunner, make_udf, return_type
 
 __all__ = ["FunctionCatalog"]
-
-_ROUTE = "route"  # marks a plan entry for a route's scorer
 
 
 class FunctionCatalog:
@@ -57,10 +51,6 @@ class FunctionCatalog:
         self._created: dict[str, tuple[str, tuple[Any, ...]]] = {}
         # model -> alias -> version, as the alias functions call them now
         self._aliases: dict[str, dict[str, int]] = {}
-        # route scorer -> (model, {version: feature positions}, output, field) it calls now
-        self._routes: dict[str, tuple[str, dict[int, list[int]], str, str]] = {}
-        # model -> its routed versions
-        self._routed: dict[str, list[int]] = {}
 
     # ------------------------------------------------------------------ queries
     def names(self) -> list[str]:
@@ -125,11 +115,9 @@ class FunctionCatalog:
         return [("predict", "predict"), ("proba", "proba")]
 
     def _plan(
-        self, name: str, versions: list[StoredModel], aliases: dict[str, int],
-        routed: list[int] | None = None,
+        self, name: str, versions: list[StoredModel], aliases: dict[str, int]
     ) -> dict[str, tuple[Any, ...]]:
-        """Function name -> (model row, output, signature) wanted for these versions (a route's
-        scorer: (``_ROUTE``, (positions, output, field), signature))."""
+        """Function name -> (model row, output, signature) wanted for these versions."""
         wanted: dict[str, tuple[Any, ...]] = {}
         latest = max(versions, key=lambda m: m.version) if versions else None
         for m in versions:
@@ -143,19 +131,6 @@ class FunctionCatalog:
                     wanted[f"{name}_{suffix}"] = (m, out, sig)
                 for alias in sorted(a for a, v in aliases.items() if v == m.version):
                     wanted[f"{name}_{alias}_{suffix}"] = (m, out, sig)
-        by_version = {m.version: m for m in versions}
-        chosen = [by_version[v] for v in routed or [] if v in by_version]
-        if chosen and len(chosen) == len(routed or []):
-            _key, feats = route_arguments(chosen)
-            types = {f.name: f.sql_type for m in chosen for f in m.features}
-            first = chosen[0]
-            for suffix, out in self._outputs(first.task):
-                field = "proba" if suffix == "proba" else "prediction"
-                ret = return_type(first.task, first.classes, out)
-                sig = (("INTEGER", *[types[f] for f in feats]),
-                       f"STRUCT(version INTEGER, {field} {ret})")
-                pos = {m.version: [feats.index(f.name) for f in m.features] for m in chosen}
-                wanted[f"{name}_routed_{suffix}_by_version"] = (_ROUTE, (pos, out, field), sig)
         return wanted
 
     def _check_clashes(self, con: Any, name: str, names: list[str]) -> None:
@@ -182,31 +157,16 @@ class FunctionCatalog:
 
         return resolve
 
-    def _route_resolver(self, fname: str) -> Callable[[], tuple[Dispatch, str, str]]:
-        def resolve() -> tuple[Dispatch, str, str]:
-            target = self._routes.get(fname)
-            if target is None:
-                raise ModelError(f"SQL function {fname} has no route behind it now.")
-            name, positions, output, field = target
-            return {v: (self._runners[(name, v)], p) for v, p in positions.items()}, output, field
-
-        return resolve
-
-    def _create(
-        self, con: Any, fname: str, owner: str, signature: tuple[Any, ...], route: bool = False
-    ) -> None:
-        """Create a catalog function that calls whatever :attr:`_targets` (or, for a route's
-        scorer, :attr:`_routes`) maps it to.
+    def _create(self, con: Any, fname: str, owner: str, signature: tuple[Any, ...]) -> None:
+        """Create a catalog function that calls whatever :attr:`_targets` maps it to.
 
         Never called inside a transaction: a rolled-back ``create_function`` leaves the name
         blocked in the Python client (measured with duckdb 2.0).
         """
         args, ret = signature
-        udf = (make_routed_udf(self._route_resolver(fname), len(args)) if route
-               else make_udf(self._resolver(fname), len(args)))
         con.create_function(
             fname,
-            udf,
+            make_udf(self._resolver(fname), len(args)),
             list(args),
             ret,
             type="arrow",
@@ -219,13 +179,10 @@ class FunctionCatalog:
         con.remove_function(fname)
         del self._created[fname]
 
-    def _point(self, fname: str, model: Any, output: Any, name: str = "") -> None:
-        if model is _ROUTE:  # the versions' runners exist: their own functions come first
-            self._routes[fname] = (name, *output)
-            return
+    def _point(self, fname: str, model: StoredModel, output: str) -> None:
         key = (model.name, model.version)
         if key not in self._runners:
-            self._runners[key] = RoutableRunner(
+            self._runners[key] = OnnxRunner(
                 model.onnx,
                 model.features,
                 model.column_mode,
@@ -238,11 +195,7 @@ class FunctionCatalog:
 
     # ------------------------------------------------------------------ changes
     def install(
-        self,
-        con: Any,
-        models: list[StoredModel],
-        aliases: dict[str, dict[str, int]] | None = None,
-        routes: dict[str, list[int]] | None = None,
+        self, con: Any, models: list[StoredModel], aliases: dict[str, dict[str, int]] | None = None
     ) -> None:
         """Create the functions of verified stored models (when a store opens).
 
@@ -253,9 +206,6 @@ class FunctionCatalog:
         aliases : dict, optional
             Model name -> alias -> version; an alias of a version not in ``models`` gets no
             functions.
-        routes : dict, optional
-            Model name -> routed versions; a route with a version not in ``models`` gets no
-            scorer.
         """
         by_name: dict[str, list[StoredModel]] = {}
         for m in models:
@@ -263,12 +213,11 @@ class FunctionCatalog:
         for name, versions in by_name.items():
             wanted = (aliases or {}).get(name, {})
             self._aliases[name] = dict(wanted)
-            self._routed[name] = list((routes or {}).get(name, []))
-            plan = self._plan(name, versions, wanted, self._routed[name])
+            plan = self._plan(name, versions, wanted)
             self._check_clashes(con, name, list(plan))
             for fname, (m, out, sig) in plan.items():
-                self._create(con, fname, name, sig, route=m is _ROUTE)
-                self._point(fname, m, out, name)
+                self._create(con, fname, name, sig)
+                self._point(fname, m, out)
 
     def change(
         self,
@@ -277,7 +226,6 @@ class FunctionCatalog:
         new_versions: list[StoredModel],
         dml: Callable[[], None],
         aliases: dict[str, int] | None = None,
-        routed: list[int] | None = None,
     ) -> None:
         """Run ``dml`` (a change of model or alias rows) and re-point the functions, atomically.
 
@@ -296,8 +244,6 @@ class FunctionCatalog:
             Executes the statement(s) inside the transaction.
         aliases : dict, optional
             Alias -> version of ``name`` afterwards; default the aliases as they are.
-        routed : list of int, optional
-            The routed versions of ``name`` afterwards (``[]``: no route); default as they are.
 
         Raises
         ------
@@ -309,38 +255,33 @@ class FunctionCatalog:
         import duckdb
 
         new_aliases = dict(self._aliases.get(name, {}) if aliases is None else aliases)
-        new_routed = list(self._routed.get(name, []) if routed is None else routed)
-        plan = self._plan(name, new_versions, new_aliases, new_routed)
+        plan = self._plan(name, new_versions, new_aliases)
         self._check_clashes(con, name, list(plan))
         created: list[str] = []
         try:
-            for fname, (m, _out, sig) in plan.items():
+            for fname, (_m, _out, sig) in plan.items():
                 if fname not in self._created:
-                    self._create(con, fname, name, sig, route=m is _ROUTE)
+                    self._create(con, fname, name, sig)
                     created.append(fname)
         except BaseException:
             for fname in created:
                 self._remove(con, fname)
             raise
         deferred = [f for f, (_m, _o, sig) in plan.items() if self._created[f][1] != sig]
-        saved = (dict(self._targets), dict(self._runners), dict(self._aliases),
-                 dict(self._routes), dict(self._routed))
+        saved = (dict(self._targets), dict(self._runners), dict(self._aliases))
         con.execute("BEGIN TRANSACTION")
         try:
             dml()
             for fname in [f for f, t in self._targets.items() if t[0] == name]:
                 del self._targets[fname]
-            for fname in [f for f, t in self._routes.items() if t[0] == name]:
-                del self._routes[fname]
             for fname, (m, out, _sig) in plan.items():
                 if fname not in deferred:
-                    self._point(fname, m, out, name)
+                    self._point(fname, m, out)
             self._aliases[name] = new_aliases
-            self._routed[name] = new_routed
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
-            self._targets, self._runners, self._aliases, self._routes, self._routed = saved
+            self._targets, self._runners, self._aliases = saved
             for fname in created:
                 self._remove(con, fname)
             if isinstance(exc, duckdb.TransactionException):
@@ -358,11 +299,10 @@ class FunctionCatalog:
         for fname in deferred:
             m, out, sig = plan[fname]
             self._remove(con, fname)
-            self._create(con, fname, name, sig, route=m is _ROUTE)
-            self._point(fname, m, out, name)
+            self._create(con, fname, name, sig)
+            self._point(fname, m, out)
         keep = {(m.name, m.version) for m in new_versions}
         for key in [k for k in self._runners if k[0] == name and k not in keep]:
             del self._runners[key]
         if not new_versions:
             self._aliases.pop(name, None)
-            self._routed.pop(name, None)

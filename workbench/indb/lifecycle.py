@@ -105,9 +105,7 @@ class ModelLifecycle:
                     RuntimeWarning, stacklevel=3,
                 )
             routed[name] = [by_key[(name, v)] for v in live]
-        self.catalog.install(
-            self.con, good, pointing, {n: [m.version for m in ms] for n, ms in routed.items()}
-        )
+        self.catalog.install(self.con, good, pointing)
         for name, models in routed.items():
             for stmt in route_statements(name, routes[name]["weights"], models):
                 self.con.execute(stmt)
@@ -169,16 +167,27 @@ class ModelLifecycle:
         self._log_head = head if isinstance(head, tuple) else None
         return head[0] if isinstance(head, tuple) else 0
 
-    def _record(self, action: str, name: str, **log: Any) -> int:
-        """Append one log row in its own transaction (a change that has no table row)."""
+    def _transaction(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` (SQL only, no new Python functions) in one transaction."""
+        import duckdb
+
         self.con.execute("BEGIN TRANSACTION")
         try:
-            seq = self._append(action, name, **log)
+            out = work()
             self.con.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             self.con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.TransactionException):
+                raise StoreLockedError(
+                    "Another connection changed the store at the same time; this change was "
+                    f"rolled back, nothing changed. Retry it ({str(exc).splitlines()[0]})."
+                ) from None
             raise
-        return seq
+        return out
+
+    def _record(self, action: str, name: str, **log: Any) -> int:
+        """Append one log row in its own transaction (a change that has no table row)."""
+        return int(self._transaction(lambda: self._append(action, name, **log)))
 
     def _forget(self, name: str, doomed: list[int], every: bool) -> None:
         """Inside a drop's transaction: remove or prune its aliases and route, log the drop."""

@@ -112,8 +112,7 @@ class RoutingMethods(ModelLifecycle):
                          detail={"key": key, "functions": funcs})
 
         with self._exclusive():
-            self.catalog.change(self.con, name, live, dml,
-                                routed=[m.version for m in live_models])
+            self._transaction(dml)
         return info
 
     def unroute(self, name: str) -> None:
@@ -128,7 +127,7 @@ class RoutingMethods(ModelLifecycle):
         UnknownNameError
             If the model has no route.
         """
-        live = self._versions(name)
+        self._versions(name)
         routes = read_routes(self.con)
         if name not in routes:
             raise UnknownNameError("route", name, list(routes))
@@ -141,7 +140,7 @@ class RoutingMethods(ModelLifecycle):
             self._append("unroute", name, versions={"weights": weights})
 
         with self._exclusive():
-            self.catalog.change(self.con, name, live, dml, routed=[])
+            self._transaction(dml)
 
     def routes(self) -> pd.DataFrame:
         """Every route: model, key, weights and its SQL functions.
