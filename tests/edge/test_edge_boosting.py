@@ -322,3 +322,19 @@ def test_auto_form_follows_the_rule_and_says_why(wine_split, integer_data, monke
     monkeypatch.setattr(tree_forms, "IFELSE_MAX_EXTRA_FLASH", 10**9)
     monkeypatch.setattr(tree_forms, "IFELSE_MAX_DEPTH", forest.max_depth - 1)
     assert choose_form(forest)[0] == "tables"
+
+
+def test_export_takes_nan_rows_for_histgradientboosting():
+    """export() itself (not only the generator) accepts NaN for HGB and judges parity on them."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from workbench.edge import export
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X.copy()
+    X[np.random.default_rng(0).random(X.shape) < 0.1] = np.nan
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X[:400], y[:400])
+    artifact = export(model, X[400:], y[400:], targets=["host"])
+    assert artifact.parity.match_rate == 100.0
+    assert artifact.parity.max_proba_error <= 1e-5

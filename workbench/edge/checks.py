@@ -126,7 +126,9 @@ def check_model(model: Any, *, name: str = "model") -> str:
     return SUPPORTED_ESTIMATORS[kind]
 
 
-def check_X(X: Any, n_features: int, dtype: str = "float32", *, name: str = "X") -> np.ndarray:
+def check_X(
+    X: Any, n_features: int, dtype: str = "float32", *, name: str = "X", allow_nan: bool = False
+) -> np.ndarray:
     """Check features for a model with ``n_features`` inputs of C type ``dtype``.
 
     Parameters
@@ -138,23 +140,25 @@ def check_X(X: Any, n_features: int, dtype: str = "float32", *, name: str = "X")
         ``"int16"`` also requires integers in int16 range.
     name : str, default="X"
         Argument name used in messages.
+    allow_nan : bool, default=False
+        Accept NaN (for models that route missing values, such as HistGradientBoosting).
 
     Returns
     -------
     numpy.ndarray
         ``X`` as float64; every value fits float32 (the C inputs are at most float32 for trees).
     """
-    Xa = check_array(X, name=name)
+    Xa = check_array(X, name=name, allow_nan=allow_nan)
     if Xa.shape[1] != n_features:
         raise InputError(
             f"{name} has {Xa.shape[1]} features but the model was fitted with {n_features}; pass "
             "the same columns as in training."
         )
-    big = np.abs(Xa).max(axis=0) > _F32_MAX
+    big = np.nanmax(np.abs(Xa), axis=0, initial=0.0) > _F32_MAX
     if big.any():
         col = int(np.flatnonzero(big)[0])
         raise InputError(
-            f"{name} column {col} holds values up to {float(np.abs(Xa[:, col]).max()):.3g}, "
+            f"{name} column {col} holds values up to {float(np.nanmax(np.abs(Xa[:, col]))):.3g}, "
             f"above {_F32_MAX:.3g}, which overflow float32; rescale it (the C inputs are "
             "float32) and train the model on the rescaled column."
         )
