@@ -13,7 +13,11 @@ import shutil
 
 import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
@@ -108,6 +112,11 @@ def knn_bound(model, X) -> float:
     return gamma(2)
 
 
+def boosting_bound(model, X) -> float:
+    """Raw scores summed in double, bit-equal to scikit-learn; sigmoid or softmax in float32."""
+    return gamma(2 * len(model.classes_) + 4)
+
+
 FAMILIES = {
     "forest": (
         lambda: RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0),
@@ -123,6 +132,18 @@ FAMILIES = {
     ),
     "naive_bayes": (GaussianNB, False, {}, nb_bound),
     "knn": (lambda: KNeighborsClassifier(5), True, {}, knn_bound),
+    "hist_gradient_boosting": (
+        lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0),
+        False,
+        {},
+        boosting_bound,
+    ),
+    "gradient_boosting": (
+        lambda: GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0),
+        False,
+        {},
+        boosting_bound,
+    ),
 }
 
 
