@@ -1,0 +1,275 @@
+"""Trees compiled to SQL: exact against scikit-learn (NaN, categories, every ensemble), budgets."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
+
+from workbench.core.errors import ModelError
+from workbench.indb import compile_sql
+from workbench.indb.sql_trees import MAX_TREE_DEPTH, float32_bound
+
+NUM = ["tenure_months", "monthly_charges", "support_calls", "satisfaction", "data_gb"]
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as Arrow with NaN kept as NaN (DuckDB reads pandas NaN as NULL)."""
+    cols = {}
+    for c in frame.columns:
+        v = frame[c]
+        kind = v.dtype.kind if not isinstance(v.dtype, pd.CategoricalDtype) else "O"
+        cols[c] = pa.array(v.to_numpy()) if kind == "f" else pa.array(v.astype(object))
+    return pa.table(cols)
+
+
+def _duck(expr: str, frame: pd.DataFrame) -> list:
+    con = duckdb.connect()
+    con.register("t", _arrow(frame))
+    out = [r[0] for r in con.execute(f"SELECT {expr} FROM t").fetchall()]
+    con.close()
+    return out
+
+
+def _floats(expr: str, frame: pd.DataFrame) -> np.ndarray:
+    return np.asarray(_duck(expr, frame), dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def data():
+    from workbench.indb import make_customers
+
+    df = make_customers(3000, random_state=3)
+    X = df[NUM].astype(float)
+    rng = np.random.default_rng(0)
+    X_nan = X.mask(rng.random(X.shape) < 0.08)  # 8% NaN, some rows with several
+    return X, X_nan, df["churned"], df["contract"], df["total_charges"]
+
+
+def _fit(model, X, y):
+    with threadpool_limits(1):
+        return model.fit(X, y)
+
+
+def _same_proba(model, X, expr, *, multi=False):
+    with threadpool_limits(1):
+        want = model.predict_proba(X)
+    if multi:
+        got = np.asarray([np.asarray(r, dtype=float) for r in _duck(expr, X)])
+    else:
+        got, want = _floats(expr, X), want[:, 1]
+    # Same sums in the same order; only exp() may differ in the last bit between libraries.
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+
+
+def _same_labels(model, X, expr):
+    with threadpool_limits(1):
+        want = model.predict(X)
+    np.testing.assert_array_equal(np.asarray(_duck(expr, X), dtype=want.dtype), want)
+
+
+@pytest.mark.parametrize("threshold", [0.1, -2.5, 1e-40, 3.0000001, 16777217.0, -0.0,
+                                       3.4028234663852886e38, 3.5e38, -3.5e38, 1e-46])
+def test_float32_bound_is_the_float32_comparison(threshold):
+    rng = np.random.default_rng(1)
+    b = float32_bound(threshold)
+    base = np.float64(threshold)
+    xs = [base, b, np.nextafter(b, np.inf), np.nextafter(b, -np.inf)]
+    if np.isfinite(base) and base != 0:
+        xs += list(base * (1 + rng.uniform(-1e-6, 1e-6, 2000)))
+    xs = np.asarray([x for x in xs if np.isfinite(x)])
+    with np.errstate(over="ignore"):  # scikit-learn's C code: float32 input, double threshold
+        want = xs.astype(np.float32).astype(np.float64) <= np.float64(threshold)
+    np.testing.assert_array_equal(xs <= b, want)
+    assert float32_bound(np.inf) == np.inf
+
+
+def test_hist_gradient_boosting_100_iterations_exact_with_nan(data):
+    X, X_nan, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=100, early_stopping=False,
+                                                random_state=0), X_nan, y)
+    assert model.n_iter_ == 100
+    for frame in (X, X_nan):
+        _same_proba(model, frame, compile_sql(model, output="proba"))
+        _same_labels(model, frame, compile_sql(model))
+    sql = compile_sql(model, output="proba")
+    assert "isnan" in sql and "list_sum(" in sql
+
+
+def test_hist_gradient_boosting_multiclass_and_regressors(data):
+    _, X_nan, _, contract, charges = data
+    multi = _fit(HistGradientBoostingClassifier(max_iter=20, random_state=0), X_nan, contract)
+    _same_proba(multi, X_nan, compile_sql(multi, output="proba"), multi=True)
+    _same_labels(multi, X_nan, compile_sql(multi))
+    for loss in ("squared_error", "absolute_error", "poisson"):
+        reg = _fit(HistGradientBoostingRegressor(loss=loss, max_iter=30, random_state=0),
+                   X_nan, charges)
+        with threadpool_limits(1):
+            want = reg.predict(X_nan)
+        got = _floats(compile_sql(reg), X_nan)
+        if loss == "poisson":  # exp() of the same raw score
+            np.testing.assert_allclose(got, want, rtol=1e-15)
+        else:  # the same double additions in the same order: bit for bit
+            np.testing.assert_array_equal(got, want)
+
+
+def test_hist_gradient_boosting_categorical_splits(data):
+    X, _, y, _, _ = data
+    rng = np.random.default_rng(2)
+    frame = X.copy()
+    frame["plan"] = rng.integers(0, 12, len(X)).astype(float)
+    frame["region"] = pd.Categorical(rng.choice(["north", "south", "east", "it's"], len(X)))
+    target = (y.to_numpy() ^ (frame["plan"].to_numpy() % 3 == 0)).astype(int)
+    model = _fit(HistGradientBoostingClassifier(
+        max_iter=40, categorical_features=["plan", "region"], random_state=0
+    ), frame, target)
+    assert any(p[0].nodes["is_categorical"].any() for p in model._predictors)
+    probe = frame.copy()
+    probe["region"] = probe["region"].astype(str)
+    probe.loc[probe.index[:40], "plan"] = 99.0  # never seen: scikit-learn treats it as missing
+    probe.loc[probe.index[40:80], "plan"] = np.nan
+    probe.loc[probe.index[80:120], "region"] = "west"  # unknown text category
+    probe.loc[probe.index[120:160], "monthly_charges"] = np.nan
+    with threadpool_limits(1):
+        want = model.predict_proba(probe)[:, 1]
+        labels = model.predict(probe)
+    np.testing.assert_allclose(_floats(compile_sql(model, output="proba"), probe), want,
+                               rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(np.asarray(_duck(compile_sql(model), probe)), labels)
+
+
+def test_gradient_boosting_binary_multiclass_exponential_and_regressor(data):
+    X, _, y, contract, charges = data
+    for model in (
+        GradientBoostingClassifier(n_estimators=60, max_depth=3, random_state=0),
+        GradientBoostingClassifier(loss="exponential", n_estimators=30, random_state=0),
+        GradientBoostingClassifier(n_estimators=20, init="zero", random_state=0),
+    ):
+        _fit(model, X, y)
+        _same_proba(model, X, compile_sql(model, output="proba"))
+        _same_labels(model, X, compile_sql(model))
+    multi = _fit(GradientBoostingClassifier(n_estimators=15, random_state=0), X, contract)
+    _same_proba(multi, X, compile_sql(multi, output="proba"), multi=True)
+    _same_labels(multi, X, compile_sql(multi))
+    reg = _fit(GradientBoostingRegressor(n_estimators=50, subsample=0.8, random_state=0),
+               X, charges)
+    np.testing.assert_array_equal(_floats(compile_sql(reg), X), reg.predict(X))
+    scaled = _fit(make_pipeline(StandardScaler(), GradientBoostingRegressor(
+        n_estimators=20, random_state=0)), X, charges)
+    np.testing.assert_array_equal(_floats(compile_sql(scaled), X), scaled.predict(X))
+    odd = _fit(GradientBoostingRegressor(n_estimators=5, init=LinearRegression()), X, charges)
+    with pytest.raises(ModelError, match=r"init=LinearRegression .*depends on the row"):
+        compile_sql(odd)
+
+
+def test_forests_and_trees_exact_with_nan(data):
+    X, X_nan, y, contract, charges = data
+    for cls in (RandomForestClassifier, ExtraTreesClassifier):
+        forest = _fit(cls(n_estimators=12, max_depth=6, random_state=0), X_nan, y)
+        for frame in (X, X_nan):
+            _same_proba(forest, frame, compile_sql(forest, output="proba"))
+            _same_labels(forest, frame, compile_sql(forest))
+    multi = _fit(RandomForestClassifier(n_estimators=6, max_depth=5, random_state=0),
+                 X_nan, contract)
+    _same_proba(multi, X_nan, compile_sql(multi, output="proba"), multi=True)
+    _same_labels(multi, X_nan, compile_sql(multi))
+    tree = _fit(DecisionTreeClassifier(max_depth=6, random_state=0), X_nan, contract)
+    _same_proba(tree, X_nan, compile_sql(tree, output="proba"), multi=True)
+    _same_labels(tree, X_nan, compile_sql(tree))
+    for cls in (RandomForestRegressor, ExtraTreesRegressor):
+        reg = _fit(cls(n_estimators=8, max_depth=6, random_state=0), X_nan, charges)
+        np.testing.assert_array_equal(_floats(compile_sql(reg), X_nan), reg.predict(X_nan))
+
+
+def test_near_tied_forest_labels_follow_argmax():
+    # Found by search: at a=1 the class means are 0.5 and 0.5 - 1 ulp after rounding, so
+    # "P(1) > 0.5" says 0 where scikit-learn's argmax says 1; the SQL compares both means.
+    X = pd.DataFrame({"a": [2.0, 1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 1]})
+    y = np.array([1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1])
+    w = np.array([4.0, 7, 2, 2, 6, 5, 9, 5, 9, 8, 6, 8])
+    forest = RandomForestClassifier(n_estimators=4, max_depth=2, random_state=988)
+    forest.fit(X, y, sample_weight=w)
+    grid = pd.DataFrame({"a": [0.0, 1.0, 2.0]})
+    p1 = forest.predict_proba(grid)[:, 1]
+    assert forest.predict(grid)[1] == 1 and not p1[1] > 0.5
+    _same_labels(forest, grid, compile_sql(forest))
+
+
+def test_node_budget_names_both_numbers(data):
+    X, _, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=50, early_stopping=False,
+                                                random_state=0), X, y)
+    n = sum(len(p[0].nodes) for p in model._predictors)
+    with pytest.raises(ModelError, match=rf"needs {n:,} SQL terms .*max_nodes=500"):
+        compile_sql(model, max_nodes=500)
+    forest = _fit(RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0), X, y)
+    nodes = sum(t.tree_.node_count for t in forest.estimators_)
+    compile_sql(forest, output="proba", max_nodes=nodes)  # one class: fits exactly
+    with pytest.raises(ModelError, match=rf"needs {2 * nodes:,} SQL terms"):
+        compile_sql(forest, max_nodes=nodes)  # labels compare both classes' means
+
+
+def test_portable_dialect_runs_in_sqlite(data):
+    X, _, y, contract, _ = data
+    con = sqlite3.connect(":memory:")
+    X.to_sql("t", con, index=False)
+    for model in (
+        GradientBoostingClassifier(n_estimators=40, random_state=0),
+        RandomForestClassifier(n_estimators=5, max_depth=5, random_state=0),
+        HistGradientBoostingClassifier(max_iter=40, max_depth=5, random_state=0),
+    ):  # SQLite's parser stops at about 20 nested CASE levels
+        _fit(model, X, y)
+        sql = compile_sql(model, output="proba", dialect="portable")
+        assert "isnan" not in sql and "list_" not in sql
+        got = np.asarray([r[0] for r in con.execute(f"SELECT {sql} FROM t")], dtype=float)
+        np.testing.assert_allclose(got, model.predict_proba(X)[:, 1], rtol=0, atol=1e-14)
+        labels = [r[0] for r in con.execute(f"SELECT {compile_sql(model, dialect='portable')}"
+                                            " FROM t")]
+        np.testing.assert_array_equal(labels, model.predict(X))
+    multi = _fit(GradientBoostingClassifier(n_estimators=5, random_state=0), X, contract)
+    with pytest.raises(ModelError, match="dialect='duckdb'"):
+        compile_sql(multi, dialect="portable")
+    con.close()
+
+
+def test_nan_mapping_is_computed_once_per_row(data):
+    _, X_nan, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=10, random_state=0), X_nan, y)
+    sql = compile_sql(model, output="proba")
+    guard = sql.split(" THEN NULL ELSE ")[0]
+    assert "isnan" in guard  # the NaN-mapped inputs are in the top-level guard
+    con = duckdb.connect()
+    con.register("t", _arrow(X_nan))
+    plan = "\n".join(r[1] for r in con.execute(f"EXPLAIN SELECT {sql} FROM t").fetchall())
+    con.close()
+    top = plan.split("Projection")[1]  # the scoring projection reads them as #k references
+    assert "isnan" not in top
+
+
+def test_too_deep_tree_is_refused():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.permutation(400).astype(float)})
+    y = np.arange(400) % 2  # alternating labels along a: a chain of splits
+    tree = _fit(DecisionTreeClassifier(random_state=0), X.sort_values("a"), y)
+    assert tree.get_depth() > MAX_TREE_DEPTH
+    with pytest.raises(ModelError, match=f"SQL trees stop at {MAX_TREE_DEPTH}"):
+        compile_sql(tree, max_nodes=100_000)
