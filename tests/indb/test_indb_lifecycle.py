@@ -700,3 +700,13 @@ def test_a_nan_is_judged_by_the_version_that_scores_its_row(life):
     nulls = life.sql(f"SELECT churn_routed_proba(k, {ARGS}) r FROM (VALUES ({k1}, NULL::DOUBLE, "
                      f"70.0, 1.0, 3.0, 'one-year')) t(k, {ARGS})")["r"][0]
     assert nulls["version"] == 1 and nulls["proba"] is None
+
+
+def test_listing_arguments_are_checked(life):
+    for bad in (5, ["churn"], b"churn"):
+        with pytest.raises(InputTypeError, match="Model name must be a string"):
+            life.log(bad)
+        with pytest.raises(InputTypeError, match="Model name must be a string"):
+            life.aliases(bad)
+    assert life.aliases("other").empty and life.log("other").empty
+    assert len(life.log()) == 4 and life.log_head()["seq"] == 4

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.core.errors import InputError, IntegrityError, UnknownNameError
+from workbench.core.errors import InputError, InputTypeError, IntegrityError, UnknownNameError
 from workbench.indb import audit_log
 from workbench.indb.aliases import (
     AliasInfo,
@@ -42,6 +42,12 @@ from workbench.indb.routing import (
 from workbench.indb.store_integrity import StoredModel
 
 __all__ = ["ModelLifecycle"]
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise InputTypeError(f"Model name must be a string (or None for all), got {name!r}.")
+    return name
 
 
 class ModelLifecycle:
@@ -309,7 +315,7 @@ class ModelLifecycle:
         """
         found = read_aliases(self.con, self._has_aliases)
         if name is not None:
-            found = {name: found.get(name, {})} if isinstance(name, str) else {}
+            found = {_check_name(name): found.get(name, {})}
         funcs = {f"{n}.{a}": self.catalog.alias_functions(n, a)
                  for n, by in found.items() for a in by}
         return alias_frame(found, funcs)
@@ -368,9 +374,11 @@ class ModelLifecycle:
             data_sha256, metrics, detail (dicts), row_sha256; oldest first. Empty for a reader
             of a file written before the log existed.
         """
+        if name is not None:
+            _check_name(name)
         if not self._has_log:
             return audit_log.log_frame_empty()
-        return audit_log.log_frame(self.con, name if isinstance(name, str) else None)
+        return audit_log.log_frame(self.con, name)
 
     def log_head(self) -> dict[str, Any]:
         """Number and hash of the newest log row: keep it elsewhere to detect a rewritten log.
