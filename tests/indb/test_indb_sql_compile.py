@@ -94,11 +94,16 @@ def test_logistic_multiclass_labels(data):
         X[NUM], df["contract"]
     )
     np.testing.assert_array_equal(_duck(compile_sql(model), X[NUM]), model.predict(X[NUM]))
-    got = np.asarray([np.asarray(r, float) for r in _duck(compile_sql(model, output="proba"),
-                                                           X[NUM])])
-    np.testing.assert_allclose(got, model.predict_proba(X[NUM]), atol=1e-14)  # DOUBLE[] list
+    lists = _duck(compile_sql(model, output="proba_list"), X[NUM])  # DuckDB DOUBLE[]
+    got = np.asarray([np.asarray(r, float) for r in lists])
+    np.testing.assert_allclose(got, model.predict_proba(X[NUM]), atol=1e-14)
     with pytest.raises(ModelError, match="multiclass model are a list"):
-        compile_sql(model, output="proba", dialect="portable")
+        compile_sql(model, output="proba")
+    with pytest.raises(ModelError, match="needs dialect='duckdb'"):
+        compile_sql(model, output="proba_list", dialect="portable")
+    binary = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[NUM], df["churned"])
+    with pytest.raises(ModelError, match="3 or more classes"):
+        compile_sql(binary, output="proba_list")
 
 
 def test_trees_and_small_forest_exact(data):

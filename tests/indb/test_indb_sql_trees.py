@@ -118,7 +118,7 @@ def test_hist_gradient_boosting_100_iterations_exact_with_nan(data):
 def test_hist_gradient_boosting_multiclass_and_regressors(data):
     _, X_nan, _, contract, charges = data
     multi = _fit(HistGradientBoostingClassifier(max_iter=20, random_state=0), X_nan, contract)
-    _same_proba(multi, X_nan, compile_sql(multi, output="proba"), multi=True)
+    _same_proba(multi, X_nan, compile_sql(multi, output="proba_list"), multi=True)
     _same_labels(multi, X_nan, compile_sql(multi))
     for loss in ("squared_error", "absolute_error", "poisson"):
         reg = _fit(HistGradientBoostingRegressor(loss=loss, max_iter=30, random_state=0),
@@ -168,7 +168,7 @@ def test_gradient_boosting_binary_multiclass_exponential_and_regressor(data):
         _same_proba(model, X, compile_sql(model, output="proba"))
         _same_labels(model, X, compile_sql(model))
     multi = _fit(GradientBoostingClassifier(n_estimators=15, random_state=0), X, contract)
-    _same_proba(multi, X, compile_sql(multi, output="proba"), multi=True)
+    _same_proba(multi, X, compile_sql(multi, output="proba_list"), multi=True)
     _same_labels(multi, X, compile_sql(multi))
     reg = _fit(GradientBoostingRegressor(n_estimators=50, subsample=0.8, random_state=0),
                X, charges)
@@ -190,10 +190,10 @@ def test_forests_and_trees_exact_with_nan(data):
             _same_labels(forest, frame, compile_sql(forest))
     multi = _fit(RandomForestClassifier(n_estimators=6, max_depth=5, random_state=0),
                  X_nan, contract)
-    _same_proba(multi, X_nan, compile_sql(multi, output="proba"), multi=True)
+    _same_proba(multi, X_nan, compile_sql(multi, output="proba_list"), multi=True)
     _same_labels(multi, X_nan, compile_sql(multi))
     tree = _fit(DecisionTreeClassifier(max_depth=6, random_state=0), X_nan, contract)
-    _same_proba(tree, X_nan, compile_sql(tree, output="proba"), multi=True)
+    _same_proba(tree, X_nan, compile_sql(tree, output="proba_list"), multi=True)
     _same_labels(tree, X_nan, compile_sql(tree))
     for cls in (RandomForestRegressor, ExtraTreesRegressor):
         reg = _fit(cls(n_estimators=8, max_depth=6, random_state=0), X_nan, charges)

@@ -208,6 +208,27 @@ def _estimator_sql(
     )
 
 
+def _list_output(est: Any, output: str, dialect: str) -> str:
+    """The estimators' output name: ``"proba"`` for lists of several classes too."""
+    n_classes = len(getattr(est, "classes_", []))
+    if output == "proba" and n_classes > 2:
+        raise ModelError(
+            "Probabilities of a multiclass model are a list, which plain SQL has no portable "
+            "type for; compile output='predict', output='proba_list' (DuckDB) or use the SQL "
+            "function <name>_proba."
+        )
+    if output == "proba_list":
+        if n_classes < 3:
+            raise ModelError(
+                "output='proba_list' is for classifiers with 3 or more classes; use "
+                "output='proba' (the probability of classes_[1])."
+            )
+        if dialect != "duckdb":
+            raise ModelError("output='proba_list' needs dialect='duckdb' (it is a DOUBLE[]).")
+        return "proba"
+    return output
+
+
 def compile_sql(
     model: Any,
     features: list[str] | None = None,
@@ -227,8 +248,9 @@ def compile_sql(
         ``model.feature_names_in_``.
     output : {"predict", "proba"}, default="predict"
         ``"predict"``: the label (classifier) or value (regressor). ``"proba"``: the probability
-        of ``classes_[1]`` for a binary classifier, the list of class probabilities (DuckDB
-        ``DOUBLE[]``, like the SQL function ``<name>_proba``) for several classes.
+        of ``classes_[1]`` for a binary classifier. ``"proba_list"``: the list of class
+        probabilities of a classifier with 3 or more classes (DuckDB ``DOUBLE[]``, what the SQL
+        function ``<name>_proba`` returns for it).
     max_nodes : int, default=10,000
         Budget of linear terms plus tree nodes, 1 to 100,000 (a forest's labels count its
         nodes once per class); larger models raise :class:`ModelError` naming both numbers.
@@ -248,6 +270,11 @@ def compile_sql(
         If a step or the estimator is not supported, or the model exceeds ``max_nodes``.
     UnknownNameError
         If ``output`` or ``dialect`` is not one of the names above.
+
+    Notes
+    -----
+    ``output="proba"`` refuses several classes and ``"proba_list"`` two: each output has one
+    SQL type, as each SQL function of the store has.
     InputTypeError
         If ``model`` is not an estimator or ``features`` not a list of strings.
     NotFittedError
@@ -256,7 +283,7 @@ def compile_sql(
         If no feature names are known, their number does not match the model, or a name
         repeats.
     """
-    check_choice(output, ["predict", "proba"], kind="output")
+    check_choice(output, ["predict", "proba", "proba_list"], kind="output")
     check_choice(dialect, list(DIALECTS), kind="dialect")
     max_nodes = check_size(
         max_nodes, name="max_nodes", high=100_000,
@@ -290,6 +317,7 @@ def compile_sql(
         for _, step in model.steps[:-1]:
             names, exprs = _transform(step, names, exprs)
         est = model.steps[-1][1]
+    output = _list_output(est, output, dialect)
     hoist: set[str] = set()
     body = _estimator_sql(est, exprs, output, budget, dialect, hoist)
     # The NaN-mapped inputs of the trees sit in the guard too: DuckDB then computes each once
