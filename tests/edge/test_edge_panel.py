@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
+import os
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
+import workbench.edge.panel as edge_panel
 from tests.ui.picking import bad_picks, upload_value
 from workbench.core.tables import load_table
 from workbench.core.workspace import Workspace
+from workbench.edge import TargetTimeoutError
 from workbench.edge.panel import EDGE_MODELS, EdgePanel
 
 
@@ -248,3 +258,140 @@ def test_bad_picks_keep_the_last_result(ws):
         assert p.last_error is not None and words in p.last_error, (words, p.last_error)
         assert p.result is before and p.parity is parity
     assert ws.tables() == []
+
+
+# ------------------------------------------- pipelines, boosted trees and the emulated target
+
+
+@pytest.fixture(scope="module")
+def target_tools():
+    """Skip without the emulator and cross compiler, or fail when CI requires them."""
+    missing = [
+        f"{prog} (apt-get install {pkg})"
+        for prog, pkg in (
+            ("qemu-system-arm", "qemu-system-arm"),
+            ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+        )
+        if shutil.which(prog) is None
+    ]
+    if missing:
+        msg = "emulated-target test needs " + " and ".join(missing)
+        if os.environ.get("WORKBENCH_REQUIRE_QEMU") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def test_model_types_offer_the_scaled_mlp_and_boosted_trees():
+    p = EdgePanel()
+    builders, labels = p.model_picker.models, {v: k for k, v in p.model_choice.options}
+    assert list(builders) == list(labels) == list(EDGE_MODELS)
+    pipe = builders["scaled_mlp_small"](3)
+    assert isinstance(pipe, Pipeline)
+    assert [type(s).__name__ for _, s in pipe.steps] == ["StandardScaler", "MLPClassifier"]
+    assert pipe[-1].random_state == 3
+    assert isinstance(builders["gradient_boosting_small"](0), GradientBoostingClassifier)
+    assert isinstance(builders["hist_gradient_boosting_small"](0), HistGradientBoostingClassifier)
+    assert builders["random_forest_small"](5).random_state == 5  # catalogue types too
+    assert "StandardScaler" in labels["scaled_mlp_small"]
+    assert "HistGradientBoosting" in labels["hist_gradient_boosting_small"]
+
+
+def test_unscaled_mlp_warning_is_shown_then_gone_with_the_pipeline(panel):
+    panel.model_choice.value = "mlp_small"  # quantized int features: scales 1 to 1e4
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert len(panel.export_warnings) == 1
+    assert "StandardScaler" in panel.export_warnings[0]
+    assert "UnscaledFeaturesWarning" in panel.report.value
+    assert html.escape(panel.export_warnings[0]) in panel.report.value
+    panel.model_choice.value = "scaled_mlp_small"
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert panel.export_warnings == []
+    assert "UnscaledFeaturesWarning" not in panel.report.value
+    art = panel.result
+    assert art.estimator.startswith("Pipeline(StandardScaler, MLPClassifier")
+    assert art.parity.match_rate == 100.0
+    assert panel.pipeline.end_to_end_match == 100.0  # raw window -> scaler -> MLP, all in C
+    assert "Pipeline" in panel.report.value
+
+
+@pytest.mark.parametrize(
+    ("choice", "estimator"),
+    [
+        ("gradient_boosting_small", "GradientBoostingClassifier"),
+        ("hist_gradient_boosting_small", "HistGradientBoostingClassifier"),
+    ],
+)
+def test_boosted_models_export_within_the_default_budget(panel, choice, estimator):
+    panel.model_choice.value = choice
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    art = panel.result
+    assert type(panel.model).__name__ == estimator == art.estimator
+    assert art.parity.match_rate == 100.0 and art.parity.max_proba_error < 1e-5
+    assert art.flash_bytes <= panel.flash_budget.value == 8192
+    assert panel.parity["match"].all() and panel.target_report is None
+    assert "Emulated Cortex-M4F" not in panel.report.value  # not asked for
+
+
+def test_missing_qemu_is_a_message_and_the_export_stands(panel, monkeypatch):
+    which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda cmd, *a, **k: None if "qemu" in str(cmd) else which(cmd, *a, **k)
+    )
+    panel.model_choice.value = "decision_tree_depth8"
+    panel.verify_target.value = True
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    assert panel.result is not None and panel.result.parity.match_rate == 100.0
+    assert panel.target_report is None
+    assert "apt-get install qemu-system-arm" in panel.report.value
+    assert "verified on the host only" in panel.report.value
+
+
+def test_a_failed_target_run_is_shown_and_the_export_stands(panel, monkeypatch):
+    def times_out(*args, **kwargs):
+        raise TargetTimeoutError("QEMU ran past timeout_s=60 s and was stopped; raise timeout_s.")
+
+    monkeypatch.setattr(edge_panel, "verify_on_target", times_out)
+    panel.model_choice.value = "decision_tree_depth8"
+    panel.verify_target.value = True
+    panel.export_button.click()
+    assert panel.last_error is not None and "timeout_s" in panel.last_error
+    assert panel.result is not None and panel.parity is not None  # the export stands
+    assert panel.target_report is None
+
+
+def test_boosted_model_verified_on_the_emulated_m4f(panel, target_tools):
+    panel.model_choice.value = "gradient_boosting_small"
+    panel.quantize.value = False
+    panel.verify_target.value = True
+    panel.export_button.click()
+    assert panel.last_error is None, panel.last_error
+    rep = panel.target_report
+    assert rep.cpu == "cortex-m4f" and rep.machine == "mps2-an386" and rep.cpu_arch == "v7E-M"
+    assert rep.n_samples == len(panel.parity) and rep.match_rate == 100.0
+    assert rep.max_proba_error < 1e-5
+    assert rep.instructions_per_prediction is not None and rep.instructions_per_prediction > 0
+    assert rep.model_flash_bytes == panel.result.flash_bytes  # the same minimal link on M4F
+    text = panel.report.value
+    assert "Emulated Cortex-M4F" in text and "100.00%" in text
+    assert f"about {rep.instructions_per_prediction:,.0f}" in text
+    panel.verify_target.value = False
+    panel.export_button.click()
+    assert panel.target_report is None and "Emulated Cortex-M4F" not in panel.report.value
+
+
+def test_scaled_pipeline_on_the_users_table_verified_on_target(ws, target_tools):
+    df = _user_frame()
+    df["b"] = df["b"] * 1e4  # very different scales: the scaler is in the C function
+    p = EdgePanel(df, target="label", workspace=ws)
+    p.model_choice.value = "scaled_mlp_small"
+    p.verify_target.value = True
+    p.main_button.click()
+    assert p.last_error is None, p.last_error
+    assert p.result.estimator.startswith("Pipeline(StandardScaler")
+    assert p.export_warnings == []
+    assert p.target_report.n_samples == len(p.parity) == 36
+    assert p.target_report.match_rate == 100.0

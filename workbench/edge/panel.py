@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import functools
 import html
 import warnings
 from collections.abc import Iterator
@@ -22,36 +23,63 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError, InputTypeError
+from workbench.core.errors import DependencyError, InputError, InputTypeError, WorkbenchError
 from workbench.core.models import demo_model, describe_models
 from workbench.core.params import check_random_state
 from workbench.core.workspace import Workspace
 from workbench.edge import (
+    UnscaledFeaturesWarning,
     export,
     feature_names,
     fit_to_budget,
     make_vibration_windows,
+    verify_on_target,
     verify_pipeline,
     vibration_features,
 )
 from workbench.ui import DataPicker, ModelPicker
 from workbench.ui.base import ToolPanel
 
-__all__ = ["EDGE_MODELS", "VIBRATION_DEMO", "EdgePanel"]
+__all__ = ["EDGE_MODELS", "TARGET_ROWS", "VIBRATION_DEMO", "EdgePanel"]
 
-#: The demo models the panel offers (names in :data:`workbench.core.models.DEMO_MODELS`): small
-#: members of each family the exporter writes as C.
-EDGE_MODELS = (
-    "random_forest_small",
-    "extra_trees_small",
-    "decision_tree_depth8",
-    "mlp_small",
-    "gaussian_nb",
-    "knn5",
-)
+_CATALOGUE = ("random_forest_small", "extra_trees_small", "decision_tree_depth8", "mlp_small",
+              "gaussian_nb", "knn5")
+
+
+#: Model types the catalogue lacks (built by :func:`_model`): name -> description.
+_OWN_MODELS = {
+    "gradient_boosting_small": "Gradient boosting, 10 trees of depth 2 per class",
+    "hist_gradient_boosting_small": "HistGradientBoosting, 10 iterations of depth 2",
+    "scaled_mlp_small": "Pipeline: StandardScaler + MLP of 16 units, one C function",
+}
+
+
+def _model(name: str, rs: int | None) -> Any:
+    if name not in _OWN_MODELS:
+        return demo_model(name, random_state=rs)
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if name == "gradient_boosting_small":
+        return GradientBoostingClassifier(n_estimators=10, max_depth=2, random_state=rs)
+    if name == "hist_gradient_boosting_small":
+        return HistGradientBoostingClassifier(max_iter=10, max_depth=2, random_state=rs)
+    return make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=1000, random_state=rs))
+
+
+#: The model types the panel offers, small members of every family the exporter writes as C:
+#: names in :data:`workbench.core.models.DEMO_MODELS`, plus boosted trees and the scaled MLP
+#: pipeline (built here: the catalogue has none of that size).
+EDGE_MODELS = (*_CATALOGUE[:3], *_OWN_MODELS, *_CATALOGUE[3:])
+#: Most rows the optional emulated Cortex-M4F run takes (the first of the rows checked).
+TARGET_ROWS = 1000
 #: Name of the demo dataset in the data picker: vibration windows as features.
 VIBRATION_DEMO = "vibration windows"
 
+_WARNING = ("<div style='background:#fff3cd;border-left:4px solid #e0a800;padding:4px 8px'>⚠ "
+            "<b>UnscaledFeaturesWarning</b>: {}</div>")
 #: Share of a table held out to check parity on when the panel trains the model itself.
 _TEST_SIZE = 0.3
 
@@ -114,18 +142,28 @@ def _table_note(table: Any, rows: _EdgeRows) -> str:
 
 @contextlib.contextmanager
 def _numpy_inputs() -> Iterator[None]:
-    """Silence scikit-learn's warning that ``X`` has no column names.
-
-    The C function takes a plain array, so the panel predicts on ``table.X``; a user's model
-    fitted on a DataFrame was already checked to take those columns in that order.
-    """
+    """Silence scikit-learn's warning that ``X`` has no column names (the C function takes a
+    plain array; a user's model fitted on a DataFrame was checked to take these columns)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         yield
 
 
-def _builder(name: str) -> Any:
-    return lambda random_state: demo_model(name, random_state=random_state)
+def _target_html(report: Any, missing: str, n_checked: int) -> str:
+    """HTML: the emulated Cortex-M4F's verdict, or why it did not run."""
+    if report is None:
+        return f"<br><b>Emulated Cortex-M4F</b>: not run — {html.escape(missing)} The export "\
+            "above is verified on the host only."
+    ins = report.instructions_per_prediction
+    first = "" if report.n_samples == n_checked else f" (the first {report.n_samples})"
+    return (
+        f"<br><b>Emulated Cortex-M4F</b> (QEMU {report.machine}): parity <b>"
+        f"{report.match_rate:.2f}%</b> of {report.n_samples} rows{first}, max |Δp| "
+        f"{report.max_proba_error:.2g}; instructions per prediction "
+        + ("not counted" if ins is None else f"about {ins:,.0f}")
+        + f" (QEMU -icount); model flash {report.model_flash_bytes} B, stack "
+        f"{report.stack_bytes} B — {html.escape(report.explanation)}"
+    )
 
 
 class EdgePanel(ToolPanel):
@@ -158,6 +196,10 @@ class EdgePanel(ToolPanel):
         Size and integer features of the vibration demo.
     seed : ipywidgets.IntText
         Seed of the demo, the held-out split and the model trained here.
+    verify_target : ipywidgets.Checkbox
+        After the export, run the C on the checked rows (at most :data:`TARGET_ROWS`) on QEMU's
+        Cortex-M4F (:func:`~workbench.edge.verify_on_target`); without ``qemu-system-arm`` or
+        the ARM cross compiler the report says what to install, and the export stands.
     train_button : ipywidgets.Button
         Trains (or checks the user's model) and reports accuracy, without exporting.
     export_button : ipywidgets.Button
@@ -175,6 +217,11 @@ class EdgePanel(ToolPanel):
         Raw window -> class in C for the last export of the vibration demo.
     budget_result : BudgetResult or None
         The trade-off table when the model was shrunk into the budget.
+    target_report : TargetReport or None
+        The emulated Cortex-M4F run of the last export, when asked for and possible.
+    export_warnings : list of str
+        The :class:`~workbench.edge.UnscaledFeaturesWarning` texts of the last export (an MLP on
+        unscaled features, with the fix), also shown at the top of the report.
     """
 
     def __init__(
@@ -192,65 +239,55 @@ class EdgePanel(ToolPanel):
             "microcontroller; parity with scikit-learn and flash/RAM are measured by compiling.",
         )
         if workspace is not None and not isinstance(workspace, Workspace):
-            raise InputTypeError(
-                f"workspace must be a Workspace, got {type(workspace).__name__}."
-            )
+            raise InputTypeError(f"workspace must be a Workspace, got {type(workspace).__name__}.")
         self.workspace = workspace
         style = {"description_width": "90px"}
-        self.n_per_class = widgets.BoundedIntText(
-            value=120, min=10, max=2000, description="Windows/class", style=style
-        )
+        self.n_per_class = widgets.BoundedIntText(value=120, min=10, max=2000,
+                                                  description="Windows/class", style=style)
         self.seed = widgets.IntText(value=0, description="Seed", style=style)
         self.quantize = widgets.Checkbox(value=True, description="Quantized int16 features")
         # The demo frame and its windows, kept per (windows/class, seed, quantize): the picker
         # reads the demo (for its preview) while it is being built.
         self._demo: tuple[tuple[Any, ...], Any] | None = None
-        self.data_picker = DataPicker(
-            data,
-            target=target,
-            task="classification",
-            demos={VIBRATION_DEMO: self._demo_frame},
-            namespace=namespace,
-            workspace=workspace,
-        )
+        self.data_picker = DataPicker(data, target=target, task="classification",
+                                      demos={VIBRATION_DEMO: self._demo_frame},
+                                      namespace=namespace, workspace=workspace)
         self.model_picker = ModelPicker(
             model,
-            models={name: _builder(name) for name in EDGE_MODELS},
+            models={n: functools.partial(_model, n) for n in EDGE_MODELS},
             default=EDGE_MODELS[0],
             kind="classifier",
             namespace=namespace,
-            labels=describe_models(EDGE_MODELS),
+            labels={**describe_models(_CATALOGUE), **_OWN_MODELS},
         )
         self.model_choice = self.model_picker.model_type
         self.flash_budget = widgets.IntText(value=8192, description="Flash budget B", style=style)
         self.shrink = widgets.Checkbox(value=False, description="Shrink trees to fit the budget")
-        self.cc = widgets.Text(
-            value="", placeholder="cc (default)", description="C compiler", style=style
-        )
+        self.cc = widgets.Text(value="", placeholder="cc (default)", description="C compiler",
+                               style=style)
+        self.verify_target = widgets.Checkbox(description="Verify on emulated Cortex-M4F")
         self.train_button = widgets.Button(description="Train / check model")
         self.export_button = self.set_main_button(widgets.Button(description="Export to C"))
         self.train_button.on_click(lambda _: self.train())
         self.export_button.on_click(lambda _: self.export_model())
         self.report = widgets.HTML("")
-        self.code = widgets.Textarea(
-            value="", layout=widgets.Layout(width="100%", height="260px"), disabled=True
-        )
+        self.code = widgets.Textarea(value="", disabled=True,
+                                     layout=widgets.Layout(width="100%", height="260px"))
         self.download = widgets.HTML("")
         self.demo_options = widgets.HBox([self.n_per_class, self.quantize])
         self.controls.children = [
-            self.data_picker,
-            self.demo_options,
-            self.model_picker,
+            self.data_picker, self.demo_options, self.model_picker,
             widgets.HBox([self.seed, self.flash_budget, self.shrink]),
-            widgets.HBox([self.cc, self.train_button, self.export_button]),
-            self.report,
-            self.download,
-            self.code,
+            widgets.HBox([self.cc, self.verify_target, self.train_button, self.export_button]),
+            self.report, self.download, self.code,
         ]
         self.model: Any = None
         self.parity: pd.DataFrame | None = None
         self.pipeline: Any = None
         self.budget_result: Any = None
+        self.target_report: Any = None
+        self.export_warnings: list[str] = []
+        self._target_note = ""
         self._rows: _EdgeRows | None = None
         self._windows: np.ndarray | None = None
         self._note = ""
@@ -358,66 +395,57 @@ class EdgePanel(ToolPanel):
         rows, model = self._rows, self.model
         assert rows is not None  # set by _train
         name = "vibration_model" if self._windows is not None else "edge_model"
-        check, shrunk = rows.check, None
-        if self.shrink.value and budget is not None:
-            if not len(rows.train):
-                raise InputError(
-                    "Shrinking retrains the model on 70% of the rows and compares on the rest; "
-                    "this table is too small or holds too few rows of a class for that."
-                )
-            shrunk = fit_to_budget(
-                model,
-                rows.X[rows.train],
-                rows.y[rows.train],
-                rows.X[rows.test],
-                rows.y[rows.test],
-                flash_budget=budget,
-                cc=cc,
-            )
-            model, check, art = shrunk.model, rows.test, shrunk.artifact
-        else:
-            art = export(
-                model, rows.X[check], rows.y[check], flash_budget=budget, cc=cc, name=name
-            )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnscaledFeaturesWarning)
+            check, shrunk = rows.check, None
+            if self.shrink.value and budget is not None:
+                if not len(rows.train):
+                    raise InputError(
+                        "Shrinking retrains the model on 70% of the rows and compares on the "
+                        "rest; this table is too small or holds too few rows of a class for that."
+                    )
+                tr, check = rows.train, rows.test
+                shrunk = fit_to_budget(model, rows.X[tr], rows.y[tr], rows.X[check],
+                                       rows.y[check], flash_budget=budget, cc=cc)
+                model, art = shrunk.model, shrunk.artifact
+            else:
+                art = export(model, rows.X[check], rows.y[check], flash_budget=budget, cc=cc,
+                             name=name)
+        texts = [str(w.message) for w in caught if w.category is UnscaledFeaturesWarning]
         pipeline = None
         if self._windows is not None:
-            pipeline = verify_pipeline(
-                art,
-                model,
-                self._windows[check],
-                rows.y[check],
-                quantize=self.quantize.value,
-                cc=cc,
-            )
+            windows, q = self._windows[check], self.quantize.value
+            pipeline = verify_pipeline(art, model, windows, rows.y[check], quantize=q, cc=cc)
         sk, c = model.predict(rows.X[check]), art.predict(rows.X[check])
-        frame = pd.DataFrame(
-            {
-                rows.id_name: rows.ids[check],
-                "sklearn_prediction": sk,
-                "c_prediction": c,
-                "match": np.asarray(sk == c, dtype=bool),
-            }
-        )
+        frame = pd.DataFrame({rows.id_name: rows.ids[check], "sklearn_prediction": sk,
+                              "c_prediction": c, "match": np.asarray(sk == c, dtype=bool)})
+        report, note, failure = None, "", None
+        if self.verify_target.value:
+            try:
+                report = verify_on_target(art, model, rows.X[check][:TARGET_ROWS])
+                note = _target_html(report, "", len(check))
+            except DependencyError as exc:  # no QEMU or cross compiler: say what to install
+                note = _target_html(None, str(exc), len(check))
+            except WorkbenchError as exc:  # the export stands; the error is shown below it
+                failure = exc
         self.result, self.pipeline, self.parity, self.budget_result = art, pipeline, frame, shrunk
+        self.export_warnings, self.target_report, self._target_note = texts, report, note
         self._show()
         self.offer(frame, "edge_parity", tool="edge", workspace=self.workspace)
+        if failure is not None:
+            raise failure
 
     # ------------------------------------------------------------------------------- display
 
     def _show(self) -> None:
         art, pipe = self.result, self.pipeline
+        whole = [(f"{r['target']} (features + model)", r) for r in pipe.sizes] if pipe else []
         sizes = "".join(
-            f"<tr><td>{html.escape(str(r['target']))}</td><td>{r['flash_bytes']}</td>"
+            f"<tr><td>{html.escape(str(t))}</td><td>{r['flash_bytes']}</td>"
             f"<td>{r['ram_bytes']}</td></tr>"
-            for r in art.sizes
+            for t, r in [(r["target"], r) for r in art.sizes] + whole
         )
-        full = line = ""
         if pipe is not None:
-            full = "".join(
-                f"<tr><td>{html.escape(str(r['target']))} (features + model)</td>"
-                f"<td>{r['flash_bytes']}</td><td>{r['ram_bytes']}</td></tr>"
-                for r in pipe.sizes
-            )
             line = (
                 f"Raw window → class in C: <b>{pipe.end_to_end_match:.2f}%</b> match; C features "
                 f"within rtol {pipe.features.rtol:g}: {pipe.features.passed}<br>"
@@ -428,12 +456,13 @@ class EdgePanel(ToolPanel):
             line = f"Host latency: model {art.latency_ns:.0f} ns"
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in art.notes)
         self.report.value = (
-            f"<b>{html.escape(art.title)}</b><br>"
+            "".join(_WARNING.format(html.escape(t)) for t in self.export_warnings)
+            + f"<b>{html.escape(art.title)}</b><br>"
             f"Parity with scikit-learn: <b>{art.parity.match_rate:.2f}%</b> of "
             f"{art.parity.n_samples} rows (max |Δp| {art.parity.max_proba_error:.2g})"
-            f" — {html.escape(art.parity.explanation)}<br>{line}{self._note}"
+            f" — {html.escape(art.parity.explanation)}<br>{line}{self._target_note}{self._note}"
             "<table><tr><th>target</th><th>flash B</th><th>RAM B</th></tr>"
-            f"{sizes}{full}</table><ul>{notes}</ul>"
+            f"{sizes}</table><ul>{notes}</ul>"
         )
         payload = base64.b64encode(art.header.encode()).decode()
         fname = f"{art.name}.h"
