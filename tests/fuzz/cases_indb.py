@@ -151,3 +151,78 @@ CASES = [
     Case("indb.load_ipython_extension", indb.load_ipython_extension,
          lambda: {"ipython": _shell()}, ("indb.load_ipython_extension",), max_examples=5),
 ]
+
+
+# ---------------------------------------------------------------- trees in SQL, backend, explain
+# choose_backend / make_explainer / register_explain live in workbench.indb.backend and
+# workbench.indb.explain; each case covers its names once the package exports them.
+def _public(*names):
+    return tuple(n for n in names if n.split(".", 1)[1] in indb.__all__)
+
+
+@functools.cache
+def _hgb():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = _customers()[["tenure_months", "monthly_charges", "support_calls", "satisfaction"]]
+    return HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(
+        X.astype(float), _customers()["churned"]), X.astype(float)
+
+
+def _choose(**kw):
+    import duckdb
+
+    from workbench.indb.backend import choose_backend
+
+    with duckdb.connect() as con:
+        return choose_backend(con, **kw).to_dict()
+
+
+def _explain(**kw):
+    from workbench.indb.explain import make_explainer
+
+    return make_explainer(**kw).explain(_trained().X_sample.iloc[:5]).to_dict()
+
+
+def _explain_sql(**kw):
+    import duckdb
+
+    from workbench.indb.explain import register_explain
+
+    with duckdb.connect() as con:
+        con.register("t", _trained().X_sample.iloc[:5])
+        register_explain(con, model=_trained().model, X=_trained().X_sample, **kw)
+        args = ", ".join(FEATURES)
+        rows = con.execute(f"SELECT {kw['name']}_explain({args}) AS e FROM t").fetchall()
+        return [r[0]["output"] for r in rows]
+
+
+def _from_dict(**kw):
+    from workbench.indb.explain import Explainer
+
+    return Explainer.from_dict(**kw).explain(_trained().X_sample.iloc[:5]).to_dict()
+
+
+def _spec():
+    from workbench.indb.explain import make_explainer
+
+    return make_explainer(_hgb()[0], _hgb()[1]).to_dict()
+
+
+CASES += [
+    Case("indb.compile_sql trees", indb.compile_sql,
+         lambda: {"model": _hgb()[0], "features": None, "output": "proba", "max_nodes": 10_000,
+                  "dialect": "duckdb"}, ("indb.compile_sql",)),
+    Case("indb.choose_backend", _choose,
+         lambda: {"model": _trained().model, "X_sample": _trained().X_sample, "rows": 10_000,
+                  "timing_rows": 500, "max_nodes": 2000, "tolerance": 1e-6, "repeats": 1},
+         _public("indb.choose_backend", "indb.BackendChoice"), max_examples=30),
+    Case("indb.make_explainer", _explain,
+         lambda: {"model": _trained().model, "X": _trained().X_sample, "max_background": 200,
+                  "random_state": 0},
+         _public("indb.make_explainer", "indb.Explanation"), max_examples=30),
+    Case("indb.register_explain", _explain_sql, lambda: {"name": "churn"},
+         _public("indb.register_explain"), max_examples=10),
+    Case("indb.Explainer.from_dict", _from_dict, lambda: {"spec": _spec()},
+         _public("indb.Explainer"), max_examples=15),
+]

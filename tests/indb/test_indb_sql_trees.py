@@ -273,3 +273,117 @@ def test_too_deep_tree_is_refused():
     assert tree.get_depth() > MAX_TREE_DEPTH
     with pytest.raises(ModelError, match=f"SQL trees stop at {MAX_TREE_DEPTH}"):
         compile_sql(tree, max_nodes=100_000)
+
+
+# ---------------------------------------------------------------- backend choice
+def _timings(sql, onnx):
+    """A stand-in for backend._timed: fixed (plan_s, per_row_us) per backend."""
+
+    def timed(con, expr, table, repeats):
+        plan, per_row = onnx if expr.startswith("__workbench_backend_udf") else sql
+        return {"plan_s": plan, "per_row_us": per_row, "timed_rows": 1000.0}
+
+    return timed
+
+
+def test_backend_is_the_faster_one_for_the_query_size(data, monkeypatch):
+    from workbench.indb import backend
+
+    X, _, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=20, random_state=0), X, y)
+    con = duckdb.connect()
+    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.5, 1.0), onnx=(0.001, 3.0)))
+    big = backend.choose_backend(con, model, X.iloc[:300], rows=1_000_000, timing_rows=1000)
+    assert big.backend == "sql"
+    assert big.timings["sql"]["projected_s"] == pytest.approx(1.5)
+    assert big.timings["onnx"]["projected_s"] == pytest.approx(3.001)
+    assert "compiled SQL: faster on 1,000,000 rows" in big.reason and "0.5 s to plan" in big.reason
+    small = backend.choose_backend(con, model, X.iloc[:300], rows=100_000, timing_rows=1000)
+    assert small.backend == "onnx" and small.reason.startswith("Arrow UDF (onnxruntime): faster")
+    assert big.parity["label_mismatches"] == 0 and big.parity["max_abs_diff"] <= 1e-14
+    assert set(big.sql) == {"predict", "proba"} and "CASE WHEN" in big.sql["proba"]
+    assert list(big.to_frame()["backend"]) == ["sql", "onnx"]
+    assert big.to_dict()["backend"] == "sql" and "Backend: sql" in big._repr_html_()
+    con.close()
+
+
+def test_backend_measures_both_for_real(data):
+    from workbench.indb.backend import choose_backend
+
+    X, X_nan, y, contract, _ = data
+    con = duckdb.connect()
+    model = _fit(HistGradientBoostingClassifier(max_iter=10, random_state=0), X_nan, y)
+    choice = choose_backend(con, model, X_nan.iloc[:400], timing_rows=5000, repeats=1)
+    assert set(choice.timings) == {"sql", "onnx"}
+    assert choice.backend == min(choice.timings, key=lambda b: choice.timings[b]["projected_s"])
+    assert choice.parity["nan_rows"] > 0  # the gate also ran rows with NaN
+    multi = _fit(GradientBoostingClassifier(n_estimators=5, random_state=0), X, contract)
+    choice = choose_backend(con, multi, X.iloc[:200], timing_rows=2000, repeats=1)
+    assert set(choice.sql) == {"predict", "proba_list"} and choice.parity["rows"] == 200
+    left = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE "
+                       "'__workbench_backend%'").fetchall()[0][0]
+    tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0]
+    assert left == 0 and tables == 0  # nothing left behind
+    con.close()
+
+
+def test_backend_gate_and_fallbacks(data, monkeypatch):
+    from workbench.core.errors import InputError, InputTypeError
+    from workbench.indb import backend, sql_compile
+    from workbench.indb.backend import choose_backend
+
+    X, _, y, _, _ = data
+    con = duckdb.connect()
+    model = _fit(GradientBoostingClassifier(n_estimators=10, random_state=0), X, y)
+    real = sql_compile.compile_sql
+    monkeypatch.setattr(sql_compile, "compile_sql",
+                        lambda *a, **k: "0.5e0" if k.get("output") == "proba" else real(*a, **k))
+    choice = choose_backend(con, model, X.iloc[:200], timing_rows=1000, repeats=1)
+    assert choice.backend == "onnx" and "failed the parity gate: proba differs" in choice.reason
+    monkeypatch.setattr(sql_compile, "compile_sql", real)
+    choice = choose_backend(con, model, X.iloc[:200], max_nodes=10, timing_rows=1000, repeats=1)
+    assert choice.backend == "onnx" and "does not compile to SQL" in choice.reason
+    assert "max_nodes=10" in choice.reason
+
+    def no_onnx(*a, **k):
+        raise ModelError("skl2onnx cannot convert it")
+
+    monkeypatch.setattr(backend, "_onnx_call", no_onnx)
+    choice = choose_backend(con, model, X.iloc[:200], timing_rows=1000, repeats=1)
+    assert choice.backend == "sql" and "not available (skl2onnx cannot convert it)" in choice.reason
+    with pytest.raises(ModelError, match="Neither backend"):
+        choose_backend(con, model, X.iloc[:200], max_nodes=10, timing_rows=1000)
+    with pytest.raises(InputTypeError, match="DuckDB connection"):
+        choose_backend("db", model, X)
+    with pytest.raises(InputTypeError, match="OnnxRunner"):
+        choose_backend(con, model, X, runner="session")
+    with pytest.raises(InputError, match="rows"):
+        choose_backend(con, model, X, rows=0)
+    with pytest.raises(ModelError, match="Every row of X_sample holds NaN"):
+        choose_backend(con, model, X.iloc[:5] * np.nan)
+    con.close()
+
+
+def test_guarded_sql_refuses_what_the_udf_refuses(data):
+    from workbench.core.errors import InputError
+    from workbench.indb import ModelStore
+    from workbench.indb.backend import guarded_sql
+    from workbench.indb.features import Feature
+
+    _, X_nan, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=10, random_state=0), X_nan, y)
+    feats = [Feature(n, "numeric") for n in NUM]
+    args = ", ".join(NUM)
+    store = ModelStore()
+    store.con.register("t", _arrow(X_nan.iloc[:300]))
+    for policy, name in (("error", "strict"), ("pass", "lenient")):
+        body = guarded_sql(compile_sql(model, output="proba"), feats, policy, "model 'm' v1")
+        store.con.execute(f"CREATE MACRO {name}({args}) AS {body}")
+    got = store.sql(f"SELECT lenient({args}) AS p FROM t")["p"].to_numpy(dtype=float)
+    np.testing.assert_allclose(got, model.predict_proba(X_nan.iloc[:300])[:, 1], atol=1e-14)
+    with pytest.raises(InputError, match="got NaN in argument 'tenure_months'"):
+        store.sql(f"SELECT strict({args}) FROM t")
+    with pytest.raises(InputError, match="infinite or too large value in argument 'data_gb'"):
+        store.sql("SELECT lenient(1, 2, 3, 4, 1e39)")
+    assert store.sql("SELECT strict(NULL, 2, 3, 4, 5) AS p")["p"].isna().all()
+    store.close()

@@ -26,7 +26,14 @@ from workbench.core.errors import ModelError
 from workbench.indb.sql_text import NodeBudget, ordered_sum_sql, sql_number
 from workbench.indb.sql_trees import TreeNodes, head_sql, sklearn_tree_nodes, tree_case_sql
 
-__all__ = ["gradient_boosting_sql", "hist_gradient_boosting_sql", "hist_tree_nodes"]
+__all__ = [
+    "category_layout",
+    "gradient_boosting_sql",
+    "hist_gradient_boosting_sql",
+    "hist_model_trees",
+    "hist_tree_nodes",
+    "init_raw_score",
+]
 
 _LOG_LINK_LOSSES = ("poisson", "gamma")
 
@@ -37,9 +44,19 @@ def _codes(bitset: np.ndarray) -> list[int]:
     return [c for c in range(256) if (int(words[c // 32]) >> (c % 32)) & 1]
 
 
-def _category_layout(model: Any) -> tuple[np.ndarray, list[np.ndarray] | None, Any]:
-    """(input column of each internal feature, categories per internal categorical feature,
-    known-codes lookup) of a fitted HistGradientBoosting model."""
+def category_layout(model: Any) -> tuple[np.ndarray, list[np.ndarray] | None, Any]:
+    """The column and category layout of a fitted HistGradientBoosting model.
+
+    Parameters
+    ----------
+    model : HistGradientBoostingClassifier or HistGradientBoostingRegressor
+
+    Returns
+    -------
+    tuple
+        (input column of each internal feature, categories per internal categorical feature or
+        None, known category codes or None), for :func:`hist_tree_nodes`.
+    """
     n = int(model.n_features_in_)
     is_cat = getattr(model, "is_categorical_", None)
     if is_cat is None or not np.any(is_cat):
@@ -109,6 +126,28 @@ def hist_tree_nodes(model: Any, predictor: Any, layout: tuple[Any, Any, Any]) ->
     return tree
 
 
+def hist_model_trees(est: Any) -> tuple[np.ndarray, list[list[tuple[TreeNodes, np.ndarray]]]]:
+    """The baseline and the trees of a fitted HistGradientBoosting model.
+
+    Parameters
+    ----------
+    est : HistGradientBoostingClassifier or HistGradientBoostingRegressor
+
+    Returns
+    -------
+    baseline : ndarray of shape (n_trees_per_iteration,)
+        Raw score every row starts from.
+    trees : list of list of (TreeNodes, ndarray)
+        Per iteration, per class: the tree over input columns and its node sample counts.
+    """
+    layout = category_layout(est)
+    trees = [
+        [(hist_tree_nodes(est, p, layout), p.nodes["count"].astype(np.float64)) for p in it]
+        for it in est._predictors
+    ]
+    return np.asarray(est._baseline_prediction, dtype=np.float64).ravel(), trees
+
+
 def hist_gradient_boosting_sql(
     est: Any, inputs: list[str], output: str, budget: NodeBudget, dialect: str, hoist: set[str]
 ) -> str:
@@ -137,15 +176,13 @@ def hist_gradient_boosting_sql(
         raise ModelError(f"{name} is a regressor: it has no probabilities.")
     if classes is not None and est.loss != "log_loss":
         raise ModelError(f"{name} with loss={est.loss!r} is not compiled to SQL.")
-    predictors = est._predictors
-    budget.spend(sum(len(p.nodes) for it in predictors for p in it), name)
-    layout = _category_layout(est)
-    baseline = np.asarray(est._baseline_prediction, dtype=np.float64).ravel()
+    budget.spend(sum(len(p.nodes) for it in est._predictors for p in it), name)
+    baseline, trees = hist_model_trees(est)
     raws = []
     for k, base in enumerate(baseline):
         terms = [sql_number(base)]
-        for iteration in predictors:
-            tree = hist_tree_nodes(est, iteration[k], layout)
+        for iteration in trees:
+            tree = iteration[k][0]
             terms.append(tree_case_sql(
                 tree, inputs, lambda i, t=tree: sql_number(t.value[i, 0]), dialect, hoist
             ))
@@ -156,8 +193,23 @@ def hist_gradient_boosting_sql(
     return head_sql("logit>" if len(raws) == 1 else "softmax", raws, classes, output, dialect)
 
 
-def _init_raw(est: Any) -> np.ndarray:
-    """The constant raw score every row starts from (the ``init`` estimator's, in link space)."""
+def init_raw_score(est: Any) -> np.ndarray:
+    """The constant raw score every row of a GradientBoosting model starts from.
+
+    Parameters
+    ----------
+    est : GradientBoostingClassifier or GradientBoostingRegressor
+
+    Returns
+    -------
+    ndarray of shape (n_trees_per_stage,)
+        The ``init`` estimator's prediction in link space (zeros for ``init='zero'``).
+
+    Raises
+    ------
+    ModelError
+        If the init estimator's prediction depends on the row.
+    """
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
     init = est.init_
@@ -204,7 +256,7 @@ def gradient_boosting_sql(
         raise ModelError(f"{name} with loss={est.loss!r} is not compiled to SQL.")
     stages = est.estimators_
     budget.spend(sum(t.tree_.node_count for t in stages.ravel()), name)
-    init = _init_raw(est)
+    init = init_raw_score(est)
     lr = float(est.learning_rate)
     raws = []
     for k in range(stages.shape[1]):
