@@ -334,3 +334,101 @@ def test_store_without_workspace_holds_the_tables():
         assert saved["customer_id"].tolist() == df["customer_id"].tolist()
         with pytest.raises(InputError, match="different databases"):
             InDBPanel(store=store, workspace=Workspace(":memory:"))
+
+
+# ------------------------------------------------------------------ aliases and the audit log
+
+
+def _actions(p):
+    return p.log_frame["action"].tolist()
+
+
+def test_panel_moves_aliases_rolls_back_and_shows_the_log(ws):
+    from workbench.indb.panel import InDBPanel
+
+    df = _user_frame()
+    p = InDBPanel(df, target="label", workspace=ws)
+    assert "none yet" in p.lifecycle.value and p.log_frame.empty
+    p.model_type.value = "tree"
+    p.name.value = "churn"
+    for _ in range(2):
+        p.main_button.click()
+        assert p.last_error is None, p.last_error
+    assert _actions(p) == ["register", "register"] and p.aliases_frame.empty
+    # Only portable, readable columns: no hashes, but when and who.
+    assert list(p.log_frame.columns) == [
+        "seq", "logged_at", "os_user", "action", "alias", "versions", "data_rows", "metrics"]
+    assert len(p.log_frame["logged_at"].iloc[0]) == 19  # YYYY-MM-DD HH:MM:SS
+
+    p.alias.value, p.alias_version.value = "champion", "1"
+    p.alias_button.click()
+    assert p.last_error is None, p.last_error
+    assert (p.last_alias.version, p.last_alias.previous) == (1, None)
+    p.alias_version.value = "v2"
+    p.alias_button.click()
+    assert p.last_error is None and (p.last_alias.version, p.last_alias.previous) == (2, 1)
+    assert p.aliases_frame.to_dict("records") == [
+        {"alias": "champion", "version": 2, "previous": 1}]
+    cols = ", ".join(f'"{c}"' for c in ("a", "b", "plan"))
+    same = p.store.sql(f"SELECT count(*) FILTER (WHERE churn_champion_proba({cols}) = "
+                       f"churn_v2_proba({cols})) AS n FROM my_data")["n"][0]
+    assert same == len(df)
+
+    p.rollback_button.click()
+    assert p.last_error is None and p.last_alias.version == 1
+    assert p.store.aliases("churn").set_index("alias").loc["champion", "version"] == 1
+    assert _actions(p) == ["register", "register", "alias", "alias", "rollback"]
+    assert p.log_frame["versions"].iloc[-1] == {"from": 2, "to": 1}
+    assert "rollback" in p.lifecycle.value and "champion" in p.lifecycle.value
+    # The same rows as the store's own log, newest last.
+    assert p.log_frame["seq"].tolist() == p.store.log("churn")["seq"].tolist()[-5:]
+
+
+@pytest.mark.parametrize(
+    ("alias", "version", "button", "words"),
+    [
+        ("champion", "v9", "alias_button", "'v9'. Choose one of: v1."),
+        ("champion", "", "alias_button", "Unknown version or alias of model 'churn' ''"),
+        ("Champion!", "1", "alias_button", "Alias 'Champion!' is not valid"),
+        ("champion", "1", "rollback_button", "no earlier version to roll back to"),
+        ("challenger", "1", "rollback_button", "Unknown alias of model 'churn'"),
+    ],
+)
+def test_bad_alias_actions_show_a_message_and_change_nothing(ws, alias, version, button, words):
+    from workbench.indb.panel import InDBPanel
+
+    p = InDBPanel(_user_frame(), target="label", workspace=ws)
+    p.model_type.value = "tree"
+    p.name.value = "churn"
+    p.main_button.click()
+    p.store.set_alias("churn", "champion", 1)
+    before = (p.store.aliases().to_dict("records"), p.store.log()["row_sha256"].tolist())
+    p.alias.value, p.alias_version.value = alias, version
+    getattr(p, button).click()
+    assert p.last_error is not None and words in p.last_error, p.last_error
+    assert not p.last_error.startswith("Unexpected error")
+    assert (p.store.aliases().to_dict("records"), p.store.log()["row_sha256"].tolist()) == before
+    assert p.last_alias is None and _actions(p) == ["register", "alias"]
+
+
+def test_lifecycle_view_follows_the_model_name_and_keeps_the_newest_rows(ws):
+    from sklearn.tree import DecisionTreeClassifier
+
+    from workbench.indb.panel import LOG_ROWS, InDBPanel
+
+    df = _user_frame()
+    model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(df[["a", "b"]], df["label"])
+    p = InDBPanel(df, target="label", workspace=ws)
+    for name in ("one", "two"):
+        p.store.register(name, model, df[["a", "b"]], compile=False)
+    for k in range(LOG_ROWS):  # more moves than the view shows
+        p.store.set_alias("two", "champion" if k % 2 else "challenger", 1)
+        p.store.drop_alias("two", "champion" if k % 2 else "challenger")
+    p.name.value = "one"
+    assert _actions(p) == ["register"]  # only this model's rows
+    p.name.value = "two"
+    seqs = p.store.log("two")["seq"].tolist()
+    assert len(seqs) > LOG_ROWS and p.log_frame["seq"].tolist() == seqs[-LOG_ROWS:]
+    assert p.aliases_frame.empty  # every alias was dropped again
+    p.name.value = "no_such_model"
+    assert p.log_frame.empty and p.aliases_frame.empty and "none yet" in p.lifecycle.value

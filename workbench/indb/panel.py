@@ -1,4 +1,5 @@
-"""ipywidgets panel of in-database inference: pick a table, train or bring a model, score in SQL.
+"""ipywidgets panel of in-database inference: pick a table, train or bring a model, score in SQL,
+move its aliases and read its audit log.
 
 The model store lives in the workspace's DuckDB file (``ModelStore(workspace.con)``), so the
 tables the user picks, the models and the scores share one database. A table picked from
@@ -20,11 +21,12 @@ from IPython.display import HTML
 
 from workbench.core.errors import InputError, InputTypeError, ModelError, WorkbenchError
 from workbench.core.params import check_random_state
-from workbench.core.tables import UserTable, load_table
+from workbench.core.tables import UserTable
 from workbench.core.workspace import Workspace, check_table_name, get_workspace
 from workbench.indb import (
     MODEL_TYPES,
     TABLE,
+    AliasInfo,
     ModelInfo,
     ModelStore,
     TrainResult,
@@ -34,10 +36,12 @@ from workbench.indb import (
 from workbench.ui import DataPicker, ModelPicker
 from workbench.ui.base import ToolPanel
 
-__all__ = ["DEMO", "InDBPanel"]
+__all__ = ["DEMO", "LOG_ROWS", "InDBPanel"]
 
 #: Name of the generated customer table in the data picker's demos.
 DEMO = "customers (generated)"
+#: Newest audit log rows the panel shows.
+LOG_ROWS = 8
 #: One model store per open workspace connection: a second store on the same connection would
 #: try to create the SQL functions of the stored models again.
 _STORES: dict[int, ModelStore] = {}
@@ -60,56 +64,6 @@ def _store_for(con: Any) -> ModelStore:
             ) from None
         _STORES[id(con)] = store
     return store
-
-
-class _StoreTables:
-    """A store's own database, seen the way the pickers see a workspace.
-
-    Used when the panel is given a store but no workspace: its tables are the ones offered,
-    and the tables and results the panel writes go into it.
-    """
-
-    def __init__(self, store: ModelStore) -> None:
-        self.con, self.path = store.con, store.path
-
-    def tables(self) -> list[str]:
-        rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
-            "current_database() AND lower(table_name) NOT LIKE 'workbench\\_%' ESCAPE '\\' "
-            "ORDER BY table_name"
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.tables()
-
-    def add(self, name: str, source: Any, *, replace: bool = False, **roles: Any) -> UserTable:
-        table = load_table(source, con=self.con, **roles)
-        self._write(check_table_name(name), table.data, replace)
-        return table
-
-    def save(self, name: str, data: Any, *, tool: str = "", replace: bool = True) -> str:
-        frame = data.to_frame() if hasattr(data, "to_frame") else data
-        self._write(check_table_name(name), frame, replace)
-        return name
-
-    def _write(self, name: str, data: Any, replace: bool) -> None:
-        import duckdb
-
-        if not replace and name in self:
-            raise InputError(f"Table {name!r} exists; choose another name.")
-        view = f"__workbench_incoming_{id(data)}"
-        self.con.begin()
-        try:
-            self.con.register(view, data)
-            self.con.execute(f"CREATE OR REPLACE TABLE {_quoted(name)} AS SELECT * FROM {view}")
-            self.con.commit()
-        except duckdb.Error as exc:
-            self.con.rollback()
-            first = str(exc).splitlines()[0]
-            raise InputError(f"Could not write table {name!r}: {first}") from None
-        finally:
-            self.con.unregister(view)
 
 
 def _model_columns(model: Any, table: UserTable) -> list[str]:
@@ -194,6 +148,12 @@ class InDBPanel(ToolPanel):
         Model name, and the ``random_state`` of training (out of range: shown as an error).
     train_button, query_button : ipywidgets.Button
         ``train_button`` is the main action (:attr:`main_button`).
+    alias, alias_version, alias_button, rollback_button : ipywidgets widgets
+        "Set alias" points an alias (``champion``) of the model named in :attr:`name` at a
+        version (``2``, ``v2`` or another alias); "Roll back" moves it back (``store.rollback``).
+    lifecycle : ipywidgets.HTML
+        That model's aliases (:attr:`aliases_frame`) and last :data:`LOG_ROWS` audit log rows
+        (:attr:`log_frame`), refreshed after each register, alias move and rollback.
     sql_view, query : ipywidgets.Textarea
         The model compiled to SQL (or why not); SQL to run through ``store.sql`` (statements
         that would change the store's own ``workbench_*`` tables are refused).
@@ -209,6 +169,10 @@ class InDBPanel(ToolPanel):
         The compiled SQL of the last registered model, if any.
     last_frame : pandas.DataFrame or None
         Result of the last query.
+    last_alias : AliasInfo or None
+        The last alias move or rollback.
+    aliases_frame, log_frame : pandas.DataFrame
+        What :attr:`lifecycle` shows.
     """
 
     def __init__(
@@ -246,7 +210,9 @@ class InDBPanel(ToolPanel):
             workspace = workspace if workspace is not None else get_workspace()
             store = _store_for(workspace.con)
         self.store = store
-        self.workspace: Any = workspace if workspace is not None else _StoreTables(store)
+        # Given only a store, its own database holds the tables the panel offers and writes.
+        store_only = workspace is None
+        self.workspace = workspace if workspace is not None else Workspace(store.con)
         style = {"description_width": "90px"}
         self.data_picker = DataPicker(
             data,
@@ -282,8 +248,18 @@ class InDBPanel(ToolPanel):
             description="Query", style=style, layout=widgets.Layout(width="98%", height="90px"),
         )
         self.query_button = widgets.Button(description="Run query", icon="play")
+        self.alias = widgets.Text(value="champion", description="Alias", style=style)
+        self.alias_version = widgets.Text(
+            value="", placeholder="2, v2 or an alias", description="Version", style=style
+        )
+        self.alias_button = widgets.Button(description="Set alias", icon="tag")
+        self.rollback_button = widgets.Button(description="Roll back", icon="undo")
+        self.lifecycle = widgets.HTML()
         self.train_button.on_click(self._on_train)
         self.query_button.on_click(self._on_query)
+        self.alias_button.on_click(self._on_alias)
+        self.rollback_button.on_click(self._on_alias)
+        self.name.observe(self._refresh_lifecycle, names="value")
         self.controls.children = [
             self.data_picker,
             self.table_name,
@@ -291,6 +267,9 @@ class InDBPanel(ToolPanel):
             widgets.HBox([self.name, self.seed]),
             self.train_button,
             self.sql_view,
+            widgets.HBox([self.alias, self.alias_version]),
+            widgets.HBox([self.alias_button, self.rollback_button]),
+            self.lifecycle,
             self.query,
             self.query_button,
         ]
@@ -299,15 +278,16 @@ class InDBPanel(ToolPanel):
         self.scores: pd.DataFrame | None = None
         self.last_sql: str | None = None
         self.last_frame: pd.DataFrame | None = None
+        self.last_alias: AliasInfo | None = None
         self._added: dict[str, tuple[Any, ...]] = {}  # table name -> the pick it holds
         self._auto_name = ""
         self._target_given = target
-        tables = self.workspace.tables()
-        if data is None and isinstance(self.workspace, _StoreTables) and tables:
+        if data is None and store_only and self.workspace.tables():
             self.data_picker.source.value = "table"
         self.data_picker.on_change(self._on_data)
         self.data_picker.source.observe(self._on_data, names="value")
         self._on_data()
+        self._refresh_lifecycle()
 
     # -------------------------------------------------------------- widget plumbing
     def _on_data(self, _change: Any = None) -> None:
@@ -447,6 +427,33 @@ class InDBPanel(ToolPanel):
         )
         self.show(info, also=[x for x in (self.last_train, scored) if x is not None])
         self.offer(frame, "indb_scores", tool="indb", workspace=self.workspace)
+        self._refresh_lifecycle()
+
+    def _on_alias(self, button: Any = None) -> None:
+        """Point the alias at the version, or roll it back when "Roll back" was clicked."""
+        name, alias = self.name.value, self.alias.value.strip()
+        version = self.alias_version.value.strip()
+        if button is self.rollback_button:
+            info = self.run(self.store.rollback, name, alias, busy="Rolling the alias back…")
+        else:
+            info = self.run(self.store.set_alias, name, alias,
+                            int(version) if version.isdigit() else version, busy="Moving…")
+        if info is not None:
+            self.last_alias = info
+            self.show(info)
+        self._refresh_lifecycle()
+
+    def _refresh_lifecycle(self, _change: Any = None) -> None:
+        name = self.name.value.strip()
+        self.aliases_frame = self.store.aliases(name)[["alias", "version", "previous"]]
+        log = self.store.log(name).tail(LOG_ROWS)
+        log["logged_at"] = log["logged_at"].astype(str).str[:19]  # to the second
+        self.log_frame = log.drop(columns=["name", "data_sha256", "detail", "row_sha256"])
+        self.lifecycle.value = "".join(
+            f"<b>{what} of model {html.escape(repr(name))}</b>"
+            + (frame.to_html(index=False, na_rep="") if len(frame) else " <i>none yet</i><br>")
+            for what, frame in (("Aliases", self.aliases_frame), ("Audit log", self.log_frame))
+        )
 
     def _on_query(self, _button: Any = None) -> None:
         frame = self.run(self.store.sql, self.query.value, busy="Running the query…")
@@ -459,9 +466,7 @@ class InDBPanel(ToolPanel):
 
     def __repr__(self) -> str:
         kind = self.data_picker.source.value
-        what = (
-            f"table={self.data_picker.table.value!r}" if kind == "table" else f"data={kind!r}"
-        )
+        what = f"table={self.data_picker.table.value!r}" if kind == "table" else f"data={kind!r}"
         return f"InDBPanel(store={self.store!r}, {what})"
 
 
