@@ -149,7 +149,7 @@ def hist_model_trees(est: Any) -> tuple[np.ndarray, list[list[tuple[TreeNodes, n
 
 
 def hist_gradient_boosting_sql(
-    est: Any, inputs: list[str], output: str, budget: NodeBudget, dialect: str, hoist: set[str]
+    est: Any, inputs: list[str], output: str, budget: NodeBudget, dialect: str
 ) -> str:
     """A fitted HistGradientBoostingClassifier/Regressor as SQL (see the module docstring).
 
@@ -161,8 +161,6 @@ def hist_gradient_boosting_sql(
     output : {"predict", "proba"}
     budget : NodeBudget
     dialect : {"duckdb", "portable"}
-    hoist : set of str
-        Receives expressions for the NULL guard.
 
     Returns
     -------
@@ -184,8 +182,7 @@ def hist_gradient_boosting_sql(
         for iteration in trees:
             tree = iteration[k][0]
             terms.append(tree_case_sql(
-                tree, inputs, lambda i, t=tree: sql_number(t.value[i, 0]), dialect, hoist
-            ))
+                tree, inputs, lambda i, t=tree: sql_number(t.value[i, 0])))
         raws.append(ordered_sum_sql(terms, dialect))
     if classes is None:
         return head_sql("exp" if est.loss in _LOG_LINK_LOSSES else "identity", raws, None,
@@ -229,7 +226,7 @@ def init_raw_score(est: Any) -> np.ndarray:
 
 
 def gradient_boosting_sql(
-    est: Any, inputs: list[str], output: str, budget: NodeBudget, dialect: str, hoist: set[str]
+    est: Any, inputs: list[str], output: str, budget: NodeBudget, dialect: str
 ) -> str:
     """A fitted GradientBoostingClassifier/Regressor as SQL (see the module docstring).
 
@@ -240,7 +237,6 @@ def gradient_boosting_sql(
     output : {"predict", "proba"}
     budget : NodeBudget
     dialect : {"duckdb", "portable"}
-    hoist : set of str
 
     Returns
     -------
@@ -265,8 +261,7 @@ def gradient_boosting_sql(
             scaled = lr * np.asarray(t.tree_.value[:, 0, :1], dtype=np.float64)
             tree = sklearn_tree_nodes(t, scaled)
             terms.append(tree_case_sql(
-                tree, inputs, lambda i, v=scaled: sql_number(v[i, 0]), dialect, hoist
-            ))
+                tree, inputs, lambda i, v=scaled: sql_number(v[i, 0])))
         raws.append(ordered_sum_sql(terms, dialect))
     if classes is None:
         return head_sql("identity", raws, None, output, dialect)

@@ -7,10 +7,11 @@ decision trees, random/extra-tree forests, ``GradientBoosting*`` and ``HistGradi
 ``Pipeline``. Trees are exact: see :mod:`workbench.indb.sql_trees` and
 :mod:`workbench.indb.sql_boosting`.
 
-Two dialects: ``"duckdb"`` (default) routes NaN through trees as scikit-learn does, returns the
-probabilities of several classes as a ``DOUBLE[]`` list and adds long sums with ``list_sum``;
-``"portable"`` uses only CASE, comparisons and arithmetic, so the same text runs in SQLite,
-PostgreSQL or Spark SQL (NaN then goes where the engine's ``<=`` sends it). Numeric literals are
+Two dialects: ``"duckdb"`` (default) returns the probabilities of several classes as a
+``DOUBLE[]`` list and adds long sums with ``list_sum``; ``"portable"`` uses only CASE,
+comparisons and arithmetic, so the same text runs in SQLite, PostgreSQL or Spark SQL. In both,
+NaN goes down trees as scikit-learn sends it wherever the engine orders NaN above all numbers
+(DuckDB, PostgreSQL). Numeric literals are
 written in shortest round-trip form with an exponent (``0.25e0``), so every engine reads them as
 the same doubles. Any NULL input gives a NULL result. Models are compiled only under a node
 budget: a large forest makes a query that engines cannot even plan.
@@ -148,7 +149,7 @@ _TREES = (
 
 
 def _estimator_sql(
-    est: Any, exprs: list[str], output: str, budget: NodeBudget, dialect: str, hoist: set[str]
+    est: Any, exprs: list[str], output: str, budget: NodeBudget, dialect: str
 ) -> str:
     from sklearn.ensemble import (
         GradientBoostingClassifier,
@@ -163,11 +164,11 @@ def _estimator_sql(
 
     name = type(est).__name__
     if isinstance(est, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
-        return hist_gradient_boosting_sql(est, exprs, output, budget, dialect, hoist)
+        return hist_gradient_boosting_sql(est, exprs, output, budget, dialect)
     if isinstance(est, GradientBoostingClassifier | GradientBoostingRegressor):
-        return gradient_boosting_sql(est, exprs, output, budget, dialect, hoist)
+        return gradient_boosting_sql(est, exprs, output, budget, dialect)
     if name in _TREES and type(est).__module__.startswith("sklearn."):
-        return forest_sql(est, exprs, output, budget, dialect, hoist)
+        return forest_sql(est, exprs, output, budget, dialect)
     if isinstance(est, LinearRegression | Ridge | Lasso | ElasticNet):
         coef = np.asarray(est.coef_, dtype=np.float64)
         if coef.ndim != 1:
@@ -318,10 +319,6 @@ def compile_sql(
             names, exprs = _transform(step, names, exprs)
         est = model.steps[-1][1]
     output = _list_output(est, output, dialect)
-    hoist: set[str] = set()
-    body = _estimator_sql(est, exprs, output, budget, dialect, hoist)
-    # The NaN-mapped inputs of the trees sit in the guard too: DuckDB then computes each once
-    # per row (common subexpression) instead of at every node that uses it.
-    nulls = [quote_identifier(f) for f in features] + [f"({h})" for h in sorted(hoist)]
-    guard = " OR ".join(f"{e} IS NULL" for e in nulls)
+    body = _estimator_sql(est, exprs, output, budget, dialect)
+    guard = " OR ".join(f"{quote_identifier(f)} IS NULL" for f in features)
     return f"CASE WHEN {guard} THEN NULL ELSE {body} END"

@@ -18,6 +18,7 @@ from workbench.core.errors import ModelError
 __all__ = [
     "DIALECTS",
     "INF",
+    "NEG_INF",
     "NodeBudget",
     "bind_sql",
     "ordered_sum_sql",
@@ -26,11 +27,13 @@ __all__ = [
     "sql_number",
 ]
 
-#: ``"duckdb"``: NaN routed as scikit-learn does, lists for several classes, ``list_sum`` for
-#: long sums. ``"portable"``: only CASE, comparisons and arithmetic (SQLite, PostgreSQL, ...).
+#: ``"duckdb"``: lists for several classes, ``list_sum`` for long sums. ``"portable"``: only
+#: CASE, comparisons and arithmetic (SQLite, PostgreSQL, ...).
 DIALECTS = ("duckdb", "portable")
 #: Positive infinity as an SQL double.
 INF = "CAST('inf' AS DOUBLE)"
+#: Negative infinity as an SQL double.
+NEG_INF = "CAST('-inf' AS DOUBLE)"
 #: Sums of more terms than this use DuckDB's ``list_sum`` (same order, planned much faster).
 _CHAIN_TERMS = 32
 
