@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ __all__ = ["DTYPES", "LEAVES", "export"]
 #: Accepted ``dtype`` values of :func:`export`.
 DTYPES = ("auto", "float32", "float64", "int16")
 #: Accepted ``leaves`` values of :func:`export`.
-LEAVES = ("auto", "class", "uint8", "float")
+LEAVES = ("auto", "class", "uint8", "float", "double")
 
 PIPELINE_NOTE = (
     "Pipeline: the C takes the raw features as float32 (like the device), so parity compares "
@@ -101,12 +102,15 @@ def export(
         in front of trees after PCA: exact), in float32 for ``"float32"`` (smaller; rows within
         float32 rounding of a tree threshold may differ), in double for ``"float64"``; the
         notes say which.
-    leaves : {"auto", "class", "uint8", "float"}, default="auto"
+    leaves : {"auto", "class", "uint8", "float", "double"}, default="auto"
         Tree leaves: the class (hard voting; exact for a single tree), 8-bit probabilities
-        (emlearn's soft voting) or float32 probabilities (exact soft voting). ``"auto"``:
-        ``"class"`` for a single tree; for ensembles the smaller ``"uint8"`` when it keeps every
-        prediction on ``X``, else ``"float"`` (the report's notes say which and why). Every
-        int16 tree export also carries emlearn's CSV for MicroPython.
+        (emlearn's soft voting), float32 probabilities (soft voting, exact but for ties) or
+        float64 probabilities summed and divided in scikit-learn's order (its soft vote bit for
+        bit, exact ties included; double arithmetic is software on Cortex-M4F and M0).
+        ``"auto"``: ``"class"`` for a single tree; for ensembles the smallest of ``"uint8"``,
+        ``"float"`` and ``"double"``, in that order, that keeps every prediction on ``X``
+        (``"double"`` only when it keeps more than ``"float"``; the report's notes say which
+        and why). Every int16 tree export also carries emlearn's CSV for MicroPython.
     engine : {"auto", "workbench", "emlearn"}, default="auto"
         Tree runtime: ``"auto"``/``"workbench"`` use our compact tables; ``"emlearn"`` uses
         emlearn's ``eml_trees.h`` (int16 features, ``"class"`` or ``"uint8"`` leaves).
@@ -233,26 +237,18 @@ def export(
         # HistGradientBoosting compares the float64 values it is given; the device gets float32
         # rows, so parity is judged on exactly those values.
         Xa = Xa.astype(np.float32).astype(np.float64)
-    code = code_for(leaves)
-    if folded is not None:
-        code.notes.insert(0, FOLD_NOTE.format(steps=", ".join(n for n, _ in steps)))
-    if steps:
-        code.notes.insert(0, PIPELINE_NOTE)
-    artifact = build_artifact(model, code, Xa, y, toolchain, targets, dtype)
+
+    def build(leaf_encoding: str) -> EdgeArtifact:
+        code = code_for(leaf_encoding)
+        if folded is not None:
+            code.notes.insert(0, FOLD_NOTE.format(steps=", ".join(n for n, _ in steps)))
+        if steps:
+            code.notes.insert(0, PIPELINE_NOTE)
+        return build_artifact(model, code, Xa, y, toolchain, targets, dtype)
+
+    artifact = build(leaves)
     if auto_leaves:
-        if artifact.parity.match_rate < 100.0:
-            lost = artifact.parity.n_samples - artifact.parity.n_match
-            code = code_for("float")
-            artifact = build_artifact(model, code, Xa, y, toolchain, targets, dtype)
-            artifact.notes.append(
-                f"leaves='auto': 8-bit leaf probabilities changed {lost} prediction(s) on X, so "
-                "float32 leaves (exact soft voting) were used"
-            )
-        else:
-            artifact.notes.append(
-                "leaves='auto': 8-bit leaf probabilities (the smaller encoding) kept every "
-                "prediction on X; pass leaves='float' for exact soft voting on any input"
-            )
+        artifact = _leaf_fallback(artifact, build)
     if steps:
         artifact.estimator = describe_pipeline(steps, final)
     if flash_budget is not None and artifact.flash_bytes > flash_budget:
@@ -262,3 +258,61 @@ def export(
             "fit_to_budget() (fewer or shallower trees) or raise the budget."
         )
     return artifact
+
+
+def _leaf_fallback(artifact: EdgeArtifact, build: Callable[[str], EdgeArtifact]) -> EdgeArtifact:
+    """``leaves="auto"`` on an ensemble: 8-bit leaves, else float32, else double.
+
+    Each step is taken only when the smaller encoding changed a prediction on ``X``. Double
+    leaves are kept only when they keep more predictions than float32 ones: float32 sums lose
+    only exact ties of scikit-learn's float64 soft vote (two classes with the same vote in real
+    arithmetic, one of them ahead by float64 rounding), which double sums in scikit-learn's
+    order break the same way; other mismatches (a pipeline's transforms, say) are not the
+    leaves' to fix.
+
+    Parameters
+    ----------
+    artifact : EdgeArtifact
+        The export with 8-bit leaves.
+    build : callable
+        ``build(leaves)`` exports the same model with another leaf encoding.
+
+    Returns
+    -------
+    EdgeArtifact
+        The export chosen, its notes saying which encoding and why.
+    """
+
+    def lost(art: EdgeArtifact) -> int:
+        return art.parity.n_samples - art.parity.n_match
+
+    if lost(artifact) == 0:
+        artifact.notes.append(
+            "leaves='auto': 8-bit leaf probabilities (the smaller encoding) kept every "
+            "prediction on X; pass leaves='float' for exact soft voting on any input"
+        )
+        return artifact
+    note = (
+        f"leaves='auto': 8-bit leaf probabilities changed {lost(artifact)} prediction(s) on X, "
+        "so float32 leaves (soft voting without quantization) were used"
+    )
+    artifact = build("float")
+    artifact.notes.append(note)
+    if lost(artifact) == 0:
+        return artifact
+    double = build("double")
+    if lost(double) >= lost(artifact):
+        artifact.notes.append(
+            f"leaves='auto': float32 leaves still changed {lost(artifact)} prediction(s) on X "
+            "and double leaves kept no more, so those are not ties of the soft vote"
+        )
+        return artifact
+    double.notes += [
+        note.replace("were used", "were tried"),
+        f"leaves='auto': float32 leaf sums changed {lost(artifact)} prediction(s) on X: exact "
+        "ties in scikit-learn's float64 soft vote (classes with the same vote in real "
+        "arithmetic, split by float64 rounding), so double leaves summed in scikit-learn's "
+        f"order were used ({double.flash_bytes - artifact.flash_bytes:+d} B of flash on "
+        f"{double.size_target} over float32 leaves)",
+    ]
+    return double

@@ -7,8 +7,15 @@ float32 features with float64 thresholds, so a float32 threshold is rounded down
 (:func:`float32_at_or_below`), and for integer features ``x <= th`` is ``x <= floor(th)``.
 
 Probabilities are scikit-learn's: a single tree returns its leaf's class distribution, a forest
-the mean of its trees' distributions (soft voting, ``"uint8"`` or ``"float"`` leaves); only
-``leaves="class"`` on a forest counts votes (hard voting, said in the notes).
+the mean of its trees' distributions (soft voting, ``"uint8"``, ``"float"`` or ``"double"``
+leaves); only ``leaves="class"`` on a forest counts votes (hard voting, said in the notes).
+
+``"double"`` leaves repeat scikit-learn's arithmetic bit for bit: ``ForestClassifier.predict_proba``
+adds each tree's ``predict_proba`` (the leaf's row of ``tree_.value``, float64) into a zeroed
+float64 array, tree 0 first, divides by the number of trees, and ``predict`` takes the first
+largest (``numpy.argmax``). Soft votes that are equal in real arithmetic (0.1 + 0.3 + ... on two
+classes) are then broken by float64 rounding; float32 sums break them their own way, double sums
+in the same order break them the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from workbench.edge.cgen import C_TYPES, c_array, float32_literal, int_literal, int_type
+from workbench.edge.cgen import (
+    C_TYPES,
+    c_array,
+    float32_literal,
+    float64_literal,
+    int_literal,
+    int_type,
+)
 from workbench.edge.cinterface import GeneratedC, header_end, preamble
 from workbench.edge.tree_forms import FlatForest, choose_form, for_each_tree, leaf_finder
 
 __all__ = [
+    "DOUBLE_LEAVES_NOTE",
     "HARD_VOTING_NOTE",
     "flatten_trees",
     "float32_at_or_below",
@@ -35,6 +50,14 @@ __all__ = [
 HARD_VOTING_NOTE = (
     "hard voting: scikit-learn averages probabilities (soft voting), so ties and "
     "close votes may differ"
+)
+#: What ``leaves="double"`` guarantees, and what it costs.
+DOUBLE_LEAVES_NOTE = (
+    "double leaves: each tree's leaf distribution as scikit-learn holds it (float64), summed "
+    "tree by tree in scikit-learn's order and divided by the number of trees, so predictions "
+    "follow scikit-learn's float64 soft vote bit for bit, exact ties included (scikit-learn with "
+    "n_jobs=1; with more jobs its own order varies); Cortex-M4F and M0 do double arithmetic in "
+    "software, larger and slower than float leaves"
 )
 
 
@@ -54,7 +77,12 @@ def tree_estimators(model: Any) -> list[Any]:
 
 
 def node_probabilities(tree: Any) -> np.ndarray:
-    """Per-node class probabilities as ``DecisionTreeClassifier.predict_proba`` makes them.
+    """Per-node class probabilities exactly as ``DecisionTreeClassifier.predict_proba`` returns.
+
+    scikit-learn (1.4 and later; the project needs 1.5) stores each node's weighted class
+    fractions in ``tree_.value``, and ``predict_proba`` returns the leaf's row as it is. Dividing
+    it again by its sum, which float64 rounding may leave one ulp off 1, would change bits that
+    decide exact ties (``leaves="double"``).
 
     Parameters
     ----------
@@ -64,12 +92,9 @@ def node_probabilities(tree: Any) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of shape (n_nodes, n_classes)
-        Each node's class weights divided by their sum (rows of zeros stay zero).
+        float64, bit for bit the rows ``tree.predict_proba`` returns for rows reaching each node.
     """
-    value = np.asarray(tree.tree_.value)[:, 0, :].astype(np.float64)
-    norm = value.sum(axis=1, keepdims=True)
-    norm[norm == 0.0] = 1.0
-    return value / norm
+    return np.array(np.asarray(tree.tree_.value)[:, 0, :], dtype=np.float64)
 
 
 def float32_at_or_below(th: np.ndarray) -> np.ndarray:
@@ -136,6 +161,8 @@ def _leaf_key(rows: np.ndarray, leaves: str, single: bool) -> list[tuple[bytes, 
         if single:  # the class for predict and the distribution for predict_proba
             return [(r.tobytes(), (int(c), r)) for r, c in zip(rows, cls, strict=True)]
         return [(int(c).to_bytes(4, "little"), int(c)) for c in cls]
+    if leaves == "double":
+        return [(r.tobytes(), r) for r in rows]
     enc = np.round(rows * 255.0).astype(np.uint8) if leaves == "uint8" else rows.astype(np.float32)
     return [(r.tobytes(), r) for r in enc]
 
@@ -147,7 +174,7 @@ def flatten_trees(model: Any, leaves: str, dtype: str) -> tuple[FlatForest, list
     ----------
     model : DecisionTreeClassifier, RandomForestClassifier or ExtraTreesClassifier
         Fitted, single output.
-    leaves : {"class", "uint8", "float"}
+    leaves : {"class", "uint8", "float", "double"}
         Leaf encoding (see :func:`generate_tree_tables`).
     dtype : {"float32", "int16"}
         Input type, for the threshold literals.
@@ -157,7 +184,7 @@ def flatten_trees(model: Any, leaves: str, dtype: str) -> tuple[FlatForest, list
     forest : FlatForest
     leaf_values : list
         Per unique leaf: the class (``"class"`` on a forest), ``(class, distribution)``
-        (``"class"`` on a single tree), or the uint8/float32 distribution row.
+        (``"class"`` on a single tree), or the uint8/float32/float64 distribution row.
     """
     ests = tree_estimators(model)
     single = len(ests) == 1
@@ -220,7 +247,44 @@ def _leaf_tables(name: str, leaves: str, single: bool, values: list[Any], nc: in
         return c_array(int_type(nc, False), f"{name}_leaf", values, int_literal, 16)
     if leaves == "uint8":
         return c_array("uint8_t", f"{name}_leaf", np.asarray(values), int_literal, 16)
+    if leaves == "double":
+        return c_array("double", f"{name}_leaf", np.asarray(values), float64_literal, 4)
     return c_array("float", f"{name}_leaf", np.asarray(values), float32_literal, 6)
+
+
+#: Leaf encoding -> (C type of the sums, its zero, C type of a leaf row).
+_SUM_TYPES = {
+    "uint8": ("uint32_t", "0", "uint8_t"),
+    "float": ("float", "0.0f", "float"),
+    "double": ("double", "0.0", "double"),
+}
+
+
+def _double_vote(name: str, form: str, forest: FlatForest, nc: int) -> str:
+    """``predict_proba`` and ``predict`` repeating scikit-learn's float64 soft vote.
+
+    ``predict`` compares the sums divided by the number of trees, as scikit-learn's argmax does
+    (a division can make two different sums equal); dividing by a power of two is exact, so
+    then the sums are compared as they are.
+    """
+    n = len(forest.roots)
+    sig = f"(const {name}_input_t *x"
+    sums = _sum_leaves(name, form, "double", forest, nc)
+    proba = "".join(f"    p[{c}] = (float)(a{c} / {n}.0);\n" for c in range(nc))
+    q, pick = "a", []
+    if n & (n - 1):  # not a power of two: compare the quotients, as scikit-learn does
+        q = "q"
+        pick.append(
+            "    const double " + ", ".join(f"q{c} = a{c} / {n}.0" for c in range(nc)) + ";"
+        )
+    pick += ["    int32_t best = 0;", f"    double top = {q}0;"]
+    pick += [f"    if ({q}{c} > top) {{ best = {c}; top = {q}{c}; }}" for c in range(1, nc)]
+    return (
+        f"static void {name}_predict_proba{sig}, float *p) {{\n{sums}{proba}}}\n"
+        f"static int32_t {name}_predict{sig}) {{\n{sums}"
+        + "\n".join(pick)
+        + "\n    (void)top;\n    return best;\n}\n"
+    )
 
 
 def _sum_leaves(name: str, form: str, leaves: str, forest: FlatForest, nc: int) -> str:
@@ -228,12 +292,11 @@ def _sum_leaves(name: str, form: str, leaves: str, forest: FlatForest, nc: int) 
 
     One local per class, written out, rather than an array updated through memory: the sums
     stay in registers, which made the forests 2-4x faster on the host than a loop over an
-    accumulator array (a store-to-load chain per tree).
+    accumulator array (a store-to-load chain per tree). Double sums start at 0.0 and add the
+    trees in order, as scikit-learn's zeroed float64 array does.
     """
-    acc_t = "float" if leaves == "float" else "uint32_t"
-    zero = "0.0f" if leaves == "float" else "0"
+    acc_t, zero, row_t = _SUM_TYPES[leaves]
     decl = f"    {acc_t} " + ", ".join(f"a{c} = {zero}" for c in range(nc)) + ";\n"
-    row_t = "float" if leaves == "float" else "uint8_t"
 
     def body(leaf: str, _k: int) -> str:
         adds = " ".join(f"a{c} += r[{c}];" for c in range(nc))
@@ -269,6 +332,8 @@ def _prediction_code(name: str, form: str, leaves: str, forest: FlatForest, nc: 
             f"    for (int32_t c = 1; c < {nc}; c++) if (acc[c] > acc[best]) best = c;\n"
             "    return best;\n}\n"
         )
+    if leaves == "double":
+        return _double_vote(name, form, forest, nc)
     # Soft voting: 8-bit probabilities add up exactly as integers; float32 ones as floats.
     scale = f"{n_trees * 255}.0f" if leaves == "uint8" else f"{n_trees}.0f"
     sums = _sum_leaves(name, form, leaves, forest, nc)
@@ -298,9 +363,11 @@ def generate_tree_tables(
         C prefix.
     dtype : {"float32", "int16"}
         Input type; int16 thresholds are exact for integer-valued features only.
-    leaves : {"class", "uint8", "float"}
+    leaves : {"class", "uint8", "float", "double"}
         Leaf encoding: the class (a single tree: its class, and its class distribution for
-        ``predict_proba``; a forest: hard voting), 8-bit or float32 probabilities (soft voting).
+        ``predict_proba``; a forest: hard voting), 8-bit, float32 or float64 probabilities (soft
+        voting; ``"double"`` sums and divides like scikit-learn, so exact ties in its float64
+        arithmetic break the same way, see :data:`DOUBLE_LEAVES_NOTE`).
     form : {"tables", "ifelse", "auto"}, default="tables"
         C form of the trees (:mod:`workbench.edge.tree_forms`); ``"auto"`` applies
         :func:`~workbench.edge.tree_forms.choose_form`.
@@ -348,6 +415,8 @@ def generate_tree_tables(
         notes.append(HARD_VOTING_NOTE)
     if leaves == "uint8":
         notes.append("leaf probabilities quantized to 8 bits: close soft votes may flip")
+    if leaves == "double":
+        notes.append(DOUBLE_LEAVES_NOTE)
     return GeneratedC(
         name=name,
         header=header,
