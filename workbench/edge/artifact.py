@@ -80,7 +80,8 @@ class EdgeArtifact(Result):
     dtype : str
         Input/arithmetic type chosen (``"float32"``, ``"float64"``, ``"int16"``).
     leaves : str
-        Tree leaf encoding (``"class"``, ``"uint8"``, ``"float"``; empty for other models).
+        Tree leaf encoding (``"class"``, ``"uint8"``, ``"float"``, ``"double"``; empty for other
+        models).
     n_features, n_classes : int
     classes : list
         ``model.classes_``; C returns an index into it.

@@ -38,7 +38,7 @@ class GeneratedC:
     engine : str
         ``"emlearn eml_trees.h"`` or ``"workbench"``.
     leaves : str
-        Leaf encoding for trees (``"class"``, ``"uint8"``, ``"float"``), else ``""``.
+        Leaf encoding for trees (``"class"``, ``"uint8"``, ``"float"``, ``"double"``), else ``""``.
     include_dirs : list of str
         Directories with headers the header includes (emlearn's).
     extra_headers : list of str

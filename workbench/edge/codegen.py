@@ -92,8 +92,9 @@ def generate(
     dtype : {"float32", "float64", "int16"}
         Input and arithmetic type (trees: float32 or int16; GradientBoosting: float32;
         HistGradientBoosting: float32 or float64).
-    leaves : {"class", "uint8", "float"}
-        Leaf encoding of classifier trees (ignored otherwise).
+    leaves : {"class", "uint8", "float", "double"}
+        Leaf encoding of classifier trees (ignored otherwise); "double" sums float64 leaf rows in
+        scikit-learn's order, exact ties included.
     engine : {"workbench", "emlearn"}, default="workbench"
         Tree runtime: our code, or emlearn's ``eml_trees.h`` (int16 inputs, ``"class"`` or
         ``"uint8"`` leaves; classifier trees only).
