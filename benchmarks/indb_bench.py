@@ -1,18 +1,23 @@
-"""Benchmark: scoring a DuckDB table with a model, four ways, on the same data in one run.
+"""Benchmark: scoring a DuckDB table with a model, five ways, on the same data in one run.
 
 (a) naive: fetch the rows to pandas, ``model.predict_proba``, (a+) and write the scores back;
 (b) the SQL function ``<name>_proba(...)`` of ``workbench.indb`` (Arrow UDF -> onnxruntime);
+(b') the SQL function on the backend ``workbench.indb.backend.choose_backend`` picks (compiled
+    SQL as a guarded macro, or the Arrow UDF), measured on a 100,000-row sample first;
 (c) the model compiled to one SQL expression (``workbench.indb.compile_sql``), where it compiles;
 (d) posit's ``orbital`` (sklearn pipeline -> SQL through ONNX and sqlglot), where it supports the
-    model and is installed (``benchmarks/.venv-indb``).
+    model and is installed in ``benchmarks/.venv-orbital`` (``python -m venv
+    benchmarks/.venv-orbital && benchmarks/.venv-orbital/bin/pip install orbital==0.6.0``; its
+    site-packages are appended to the path of the orbital child only, after the main venv's).
 
 Every (model, method) runs in a fresh child process, so its peak memory (VmHWM, reset just before
-the work) is its own. Rows/s is the best of ``--repeats`` runs. Output: a Markdown report.
+the work) is its own. Rows/s is the best of ``--repeats`` runs. Parity (max abs difference of
+P(class 1), label flips) is measured on every row against scikit-learn. Output: a Markdown report.
 
 Usage::
 
-    benchmarks/.venv-indb/bin/python benchmarks/indb_bench.py               # 1,000,000 rows
-    benchmarks/.venv-indb/bin/python benchmarks/indb_bench.py --rows 50000  # quick check
+    .venv/bin/python benchmarks/indb_bench.py               # 1,000,000 rows
+    .venv/bin/python benchmarks/indb_bench.py --rows 50000  # quick check
 """
 
 from __future__ import annotations
@@ -36,12 +41,17 @@ from workbench.indb.demo import TEXT_COLUMNS as TEXT  # noqa: E402
 
 MODELS = {
     "logistic": "StandardScaler + LogisticRegression, 9 numeric features",
-    "hgb": "HistGradientBoostingClassifier (100 iterations), 9 numeric features",
+    "hgb": "HistGradientBoostingClassifier (max_iter=100 with its default early stopping, which "
+    "stops at 42 iterations here), 9 numeric features",
+    "hgb100": "HistGradientBoostingClassifier, exactly 100 iterations (early_stopping=False, "
+    "6,100 nodes), 9 numeric features",
+    "gb": "GradientBoostingClassifier (100 trees, depth 3, 1,492 nodes), 9 numeric features",
     "forest": "RandomForestClassifier (50 trees, depth 10), 9 numeric features",
     "pipeline_cat": "ColumnTransformer(StandardScaler 9 numeric + OneHotEncoder 2 text) + "
     "LogisticRegression",
 }
-METHODS = ["naive", "naive_1thread", "udf", "sql", "orbital"]
+METHODS = ["naive", "naive_1thread", "udf", "sqlfn", "sql", "orbital"]
+ORBITAL_VENV = ROOT / "benchmarks" / ".venv-orbital"
 
 
 # ----------------------------------------------------------------------------- child side
@@ -65,7 +75,11 @@ def _features(model: str) -> list[str]:
 
 def _fit(model: str):
     from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -79,6 +93,11 @@ def _fit(model: str):
         est = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))])
     elif model == "hgb":
         est = Pipeline([("clf", HistGradientBoostingClassifier(max_iter=100, random_state=0))])
+    elif model == "hgb100":
+        est = Pipeline([("clf", HistGradientBoostingClassifier(
+            max_iter=100, early_stopping=False, random_state=0))])
+    elif model == "gb":
+        est = Pipeline([("clf", GradientBoostingClassifier(n_estimators=100, random_state=0))])
     elif model == "forest":
         est = Pipeline(
             [("clf", RandomForestClassifier(n_estimators=50, max_depth=10, random_state=0))]
@@ -148,6 +167,24 @@ def child(args: argparse.Namespace) -> dict:
 
         run = _score_with_sql(con, f"m_proba({cols})")
 
+    elif method == "sqlfn":
+        from workbench.indb.backend import choose_backend, guarded_sql
+        from workbench.indb.features import features_from_frame
+
+        choice = choose_backend(con, est, sample.iloc[:1000], rows=args.rows,
+                                max_nodes=args.max_nodes)
+        result["backend"] = choice.backend
+        result["reason"] = choice.reason
+        if choice.backend == "sql":
+            body = guarded_sql(str(choice.sql["proba"]), features_from_frame(est, sample),
+                               "pass", "model 'm'")
+            con.execute(f"CREATE MACRO m_proba({cols}) AS {body}")
+        else:
+            ModelStore(con, onnx_threads=args.onnx_threads).register("m", est, sample,
+                                                                     compile=False)
+
+        run = _score_with_sql(con, f"m_proba({cols})")
+
     elif method == "sql":
         try:
             expr = compile_sql(est, feats, output="proba", max_nodes=args.max_nodes)
@@ -158,6 +195,11 @@ def child(args: argparse.Namespace) -> dict:
         run = _score_with_sql(con, expr)
 
     elif method == "orbital":
+        import glob
+
+        # After the main venv's packages: orbital's own deps (ibis, sqlglot) come from its venv,
+        # scikit-learn/onnx/skl2onnx stay the ones every other method uses.
+        sys.path += glob.glob(str(ORBITAL_VENV / "lib" / "python3*" / "site-packages"))
         try:
             import orbital
             import orbital.types as ot
@@ -193,13 +235,9 @@ def child(args: argparse.Namespace) -> dict:
     result["peak_mb"] = (_rss_kb("VmHWM") - base) / 1024
     best = min(times, key=lambda t: t["total_s"])
     result.update(best)
-    # Parity on the first 20,000 rows against scikit-learn.
-    ref = con.execute(
-        f"SELECT customer_id, {cols} FROM customers WHERE customer_id <= 20000 ORDER BY customer_id"
-    ).df()
-    got = con.execute(
-        "SELECT p FROM scores WHERE customer_id <= 20000 ORDER BY customer_id"
-    ).fetchnumpy()["p"]
+    # Parity on every row against scikit-learn.
+    ref = con.execute(f"SELECT customer_id, {cols} FROM customers ORDER BY customer_id").df()
+    got = con.execute("SELECT p FROM scores ORDER BY customer_id").fetchnumpy()["p"]
     with threadpool_limits(1):
         want = est.predict_proba(ref[feats])[:, 1]
     got = np.asarray(got, dtype=np.float64)
@@ -273,16 +311,16 @@ def _rate(r: dict, key: str = "total_s") -> float | None:
 
 
 def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -> str:
+    import glob
+    from importlib.metadata import distributions
+
     import duckdb
     import onnxruntime
     import sklearn
 
-    try:
-        from importlib.metadata import version
-
-        orbital_v = version("orbital")
-    except Exception:
-        orbital_v = "not installed"
+    sites = glob.glob(str(ORBITAL_VENV / "lib" / "python3*" / "site-packages"))
+    found = [d.version for d in distributions(path=sites) if d.metadata["Name"] == "orbital"]
+    orbital_v = found[0] if found else "not installed"
     by = {(r["model"], r["method"]): r for r in results}
     lines = [
         "# In-database inference benchmark (`benchmarks/indb_bench.py`)",
@@ -299,8 +337,12 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
         "",
         "Methods: (a) naive = fetch to pandas + `predict_proba` (best of default threads and "
         "1 thread), (a+) = (a) + writing the scores back into DuckDB; (b) SQL function "
-        "`m_proba(...)` (Arrow UDF → onnxruntime); (c) compiled SQL (`compile_sql`); "
-        "(d) orbital's SQL. Peak memory = rise of the process's peak RSS during the runs.",
+        "`m_proba(...)` (Arrow UDF → onnxruntime); (b') the SQL function on the backend "
+        "`choose_backend` picks (compiled SQL as a guarded macro, or the Arrow UDF; the choice "
+        "itself, measured on 100,000 rows, is not timed); (c) compiled SQL (`compile_sql`, "
+        f"max_nodes={args.max_nodes:,}); (d) orbital's SQL. Max abs diff and label flips "
+        "(P > 0.5 against scikit-learn's) over all rows. Peak memory = rise of the process's "
+        "peak RSS during the runs.",
         "",
         "| model | method | rows/s | ratio to (a) | ratio to (a+) | peak MB | max abs diff | "
         "label flips | note |",
@@ -320,6 +362,7 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
             rows_out.append(("(a+) naive + write-back", best_naive, a_plus, which))
         for label, m in (
             ("(b) SQL function", "udf"),
+            ("(b') SQL function, chosen backend", "sqlfn"),
             ("(c) compiled SQL", "sql"),
             ("(d) orbital", "orbital"),
         ):
@@ -331,6 +374,8 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
                 note = f"UDF called from {r['udf_threads']} DuckDB thread(s)"
             if "sql_chars" in r and "error" not in r:
                 note = f"SQL {r['sql_chars']:,} chars"
+            if "backend" in r:
+                note = f"backend {r['backend']}: {r['reason']}"
             rows_out.append((label, r, _rate(r), note))
         for label, r, rate, note in rows_out:
             if rate is None:
@@ -342,7 +387,7 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
                 f"| {model} | {label} | {rate:,.0f} | {ra} | {rp} | {r['peak_mb']:.0f} | "
                 f"{r['max_abs_diff']:.1e} | {r['flips']} | {note} |"
             )
-            if label.startswith(("(b)", "(c)", "(d)")):
+            if label.startswith(("(b", "(c)", "(d)")):
                 summary.append((model, label, ra, rp))
     lines += ["", "Models: " + "; ".join(f"**{k}**: {v}" for k, v in MODELS.items()) + ".", ""]
     if threads:
@@ -499,7 +544,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--thread-rounds", type=int, default=1)
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--methods", default=",".join(METHODS))
-    p.add_argument("--max-nodes", type=int, default=2000)
+    p.add_argument("--max-nodes", type=int, default=10_000)
     p.add_argument("--duckdb-threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--onnx-threads", type=int, default=1)
     p.add_argument("--no-threads-table", action="store_true")
