@@ -212,3 +212,19 @@ def test_refusals(data):
         Explainer({"kind": "forest"})
     assert isinstance(pd.DataFrame(explainer.explain(X.iloc[:2]).to_dict()["values"]),
                       pd.DataFrame)
+
+
+def test_function_parts_for_a_store_catalog(data):
+    # A store names its functions itself (versions, aliases): function() gives the pieces.
+    _, Xn, _, y, _, _ = data
+    model = _fit(GradientBoostingClassifier(n_estimators=20, random_state=0), Xn, y)
+    explainer = Explainer.from_dict(json.loads(json.dumps(make_explainer(model, Xn).to_dict())))
+    udf, types, ret = explainer.function()
+    assert types == ["DOUBLE"] * 4 and ret.startswith("STRUCT(base_value DOUBLE")
+    con = duckdb.connect()
+    con.register("n", _arrow(Xn.iloc[:50]))
+    con.create_function("churn_v2_explain", udf, types, ret, type="arrow")
+    rows = con.execute(f"SELECT churn_v2_explain({', '.join(NUM)}) AS e FROM n").fetchall()
+    np.testing.assert_allclose([r[0]["output"] for r in rows],
+                               model.decision_function(Xn.iloc[:50]), atol=LOCAL)
+    con.close()

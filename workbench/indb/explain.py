@@ -242,6 +242,30 @@ class Explainer:
             names=["base_value", "output", "contributions"],
         )
 
+    def function(self) -> tuple[Any, list[str], str]:
+        """What ``con.create_function`` needs to make this explainer an SQL function.
+
+        Returns
+        -------
+        udf : callable
+            An Arrow UDF with one named parameter per feature.
+        arg_types : list of str
+            ``DOUBLE`` or ``VARCHAR`` per feature, in order.
+        return_type : str
+            :attr:`sql_type`.
+
+        Examples
+        --------
+        >>> udf, args, ret = explainer.function()                     # doctest: +SKIP
+        >>> con.create_function("churn_v2_explain", udf, args, ret, type="arrow")  # doctest: +SKIP
+        """
+        params = ", ".join(f"a{i}" for i in range(len(self.features)))
+        namespace: dict[str, Any] = {"_batch": self.batch}
+        # The source holds only generated parameter names (a0, a1, ...), never user text.
+        exec(f"def udf({params}):\n    return _batch({params})\n", namespace)
+        types = ["DOUBLE" if k == "numeric" else "VARCHAR" for k in self.kinds]
+        return namespace["udf"], types, self.sql_type
+
     def register(self, con: Any, name: str) -> str:
         """Create the SQL function ``<name>_explain(<features>)`` on a DuckDB connection.
 
@@ -268,13 +292,8 @@ class Explainer:
             "SELECT DISTINCT function_name FROM duckdb_functions()").fetchall()}
         if fname in existing:
             raise InputError(f"An SQL function named {fname!r} exists already; drop it first.")
-        params = ", ".join(f"a{i}" for i in range(len(self.features)))
-        namespace: dict[str, Any] = {"_batch": self.batch}
-        # The source holds only generated parameter names (a0, a1, ...), never user text.
-        exec(f"def udf({params}):\n    return _batch({params})\n", namespace)
-        types = ["DOUBLE" if k == "numeric" else "VARCHAR" for k in self.kinds]
-        con.create_function(fname, namespace["udf"], types, self.sql_type, type="arrow",
-                            side_effects=False)
+        udf, types, ret = self.function()
+        con.create_function(fname, udf, types, ret, type="arrow", side_effects=False)
         return fname
 
 
