@@ -21,6 +21,7 @@ import pandas as pd
 
 from workbench.core.errors import InputError, InputTypeError, UnknownNameError
 from workbench.core.results import Result
+from workbench.indb.database import ensure_tables
 
 __all__ = [
     "ALIAS_TABLE",
@@ -89,15 +90,7 @@ class AliasInfo(Result):
 
 def ensure_alias_schema(con: Any, *, read_only: bool) -> bool:
     """Create the alias table (writers); return whether it exists."""
-    if not read_only:
-        con.execute(_DDL)
-        return True
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-        "AND database_name = current_database() AND schema_name = 'main'",
-        [ALIAS_TABLE],
-    ).fetchall()
-    return bool(rows[0][0])
+    return ensure_tables(con, [_DDL], [ALIAS_TABLE], read_only=read_only)
 
 
 def check_alias_name(alias: Any) -> str:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import InputError, IntegrityError
+from workbench.indb.database import ensure_tables
 
 __all__ = [
     "ACTIONS",
@@ -118,16 +119,7 @@ def ensure_log_schema(con: Any, *, read_only: bool) -> bool:
     -------
     bool
     """
-    if not read_only:
-        for ddl in _DDL:
-            con.execute(ddl)
-        return True
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (?, ?) "
-        "AND database_name = current_database() AND schema_name = 'main'",
-        [LOG_TABLE, HEAD_TABLE],
-    ).fetchall()
-    return int(rows[0][0]) == 2
+    return ensure_tables(con, _DDL, [LOG_TABLE, HEAD_TABLE], read_only=read_only)
 
 
 def _canonical(value: Any) -> Any:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "StoreLockedError",
     "damaged_file_error",
     "database_path",
+    "ensure_tables",
     "is_damage",
     "is_read_only",
     "open_database",
@@ -219,3 +221,34 @@ def _close_open_stores() -> None:
     for store in list(_OPEN):
         with contextlib.suppress(Exception):
             store.close()
+
+
+def ensure_tables(con: Any, ddl: Sequence[str], tables: Sequence[str], *, read_only: bool) -> bool:
+    """Create the store's own tables (writers); return whether they all exist.
+
+    A reader creates nothing: it only checks that every table in ``tables`` is there.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    ddl : sequence of str
+        ``CREATE TABLE IF NOT EXISTS`` statements, run by a writer.
+    tables : sequence of str
+        The tables those statements make.
+    read_only : bool
+
+    Returns
+    -------
+    bool
+    """
+    if not read_only:
+        for statement in ddl:
+            con.execute(statement)
+        return True
+    marks = ", ".join("?" * len(tables))
+    rows = con.execute(
+        f"SELECT count(*) FROM duckdb_tables() WHERE table_name IN ({marks}) "
+        "AND database_name = current_database() AND schema_name = 'main'",
+        list(tables),
+    ).fetchall()
+    return int(rows[0][0]) == len(tables)

@@ -42,6 +42,7 @@ from workbench.core.errors import InputError, InputTypeError
 from workbench.core.params import check_number
 from workbench.core.results import Result
 from workbench.indb.aliases import resolve_version
+from workbench.indb.database import ensure_tables
 from workbench.indb.store_integrity import StoredModel
 
 __all__ = [
@@ -120,15 +121,7 @@ class RouteInfo(Result):
 
 def ensure_route_schema(con: Any, *, read_only: bool) -> bool:
     """Create the route table (writers); return whether it exists."""
-    if not read_only:
-        con.execute(_DDL)
-        return True
-    rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
-        "AND database_name = current_database() AND schema_name = 'main'",
-        [ROUTE_TABLE],
-    ).fetchall()
-    return bool(rows[0][0])
+    return ensure_tables(con, [_DDL], [ROUTE_TABLE], read_only=read_only)
 
 
 def hash_probe(con: Any) -> int:
