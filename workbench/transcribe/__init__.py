@@ -10,7 +10,9 @@ Main entry points
 :meth:`Transcriber.stream` and :class:`StreamingSession`
     Low-delay streaming with a local-agreement policy: confirmed and tentative text.
 :func:`summarize`
-    Extractive, offline summary (TextRank or TF-IDF centroid) with timestamps and key phrases.
+    Extractive, offline summary (TextRank or TF-IDF centroid) with timestamps and key phrases,
+    decisions and action items (:func:`find_action_items`), and a ``summarizer=`` hook for a
+    local language model (a callable or a :class:`ChatEndpoint` on localhost).
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "key_phrases": "summary",
         "split_sentences": "summary",
         "summarize": "summary",
+        "ActionItem": "actions",
+        "find_action_items": "actions",
+        "ChatEndpoint": "summarizers",
+        "SummarizerError": "summarizers",
+        "DevClip": "devset",
+        "dev_set": "devset",
         "normalize_text": "metrics",
         "word_error_rate": "metrics",
         "demo_clip": "speech",

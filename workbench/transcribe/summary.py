@@ -3,7 +3,10 @@
 Nothing is generated and nothing is downloaded: the summary is a handful of the transcript's own
 sentences, kept in spoken order with their start and end times, so every line links back to its
 place in the audio. Sentences are scored on a TF-IDF sentence graph (TextRank: PageRank over
-cosine similarities) or by similarity to the TF-IDF centroid of the whole text.
+cosine similarities) or by similarity to the TF-IDF centroid of the whole text. A second list
+holds the decisions, action items and dates (:mod:`workbench.transcribe.actions`), also timed.
+With ``summarizer=`` a local language model adds a written summary on top
+(:mod:`workbench.transcribe.summarizers`); the default needs no model.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.core.errors import InputError, InputTypeError
+from workbench.core.errors import InputError
 from workbench.core.results import Result
 from workbench.core.validation import check_choice, check_positive
+from workbench.transcribe.actions import ActionItem, items_from_sentences
 from workbench.transcribe.checks import MAX_SENTENCES, check_text_list
+from workbench.transcribe.sentences import Sentence, group_sentences, split_sentences
+from workbench.transcribe.summarizers import resolve_summarizer, run_summarizer
 from workbench.transcribe.transcript import Transcript, Word, format_timestamp
 
 __all__ = [
@@ -38,31 +44,9 @@ __all__ = [
 METHODS = ("textrank", "centroid")
 """Sentence scoring methods of :func:`summarize`."""
 
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*$")
-_SPLIT_TEXT = re.compile(r"(?<=[.!?])\s+")
 _TOKEN = re.compile(r"[a-z][a-z']+")
-_MAX_WORDS_PER_SENTENCE = 40  # unpunctuated speech would otherwise become one giant "sentence"
 # The sentence graph is n x n: 5,000 sentences (hours of speech) take 200 MB and seconds.
 MAX_CANDIDATES = 5000
-
-
-@dataclasses.dataclass(frozen=True)
-class Sentence:
-    """A sentence of the transcript with its position and time span.
-
-    Attributes
-    ----------
-    index : int
-        Position among the transcript's sentences.
-    start, end : float
-        Seconds in the audio (NaN for plain text input).
-    text : str
-    """
-
-    index: int
-    start: float
-    end: float
-    text: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +71,10 @@ class Summary(Result):
     n_candidates : int
         Number of sentences the summary was chosen from.
     method : str
+    action_items : list of ActionItem
+        Decisions, action items and dates, in spoken order, each with its sentence's times.
+    abstract : str or None
+        The written summary of the ``summarizer=`` hook; None without one.
     """
 
     sentences: list[Sentence]
@@ -94,6 +82,8 @@ class Summary(Result):
     key_phrases: list[KeyPhrase]
     n_candidates: int
     method: str = "textrank"
+    action_items: list[ActionItem] = dataclasses.field(default_factory=list)
+    abstract: str | None = None
 
     @property
     def title(self) -> str:
@@ -109,6 +99,7 @@ class Summary(Result):
             "sentences": f"{len(self.sentences)} of {self.n_candidates}",
             "method": self.method,
             "key_phrases": ", ".join(k.phrase for k in self.key_phrases),
+            "action_items": len(self.action_items),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -126,83 +117,30 @@ class Summary(Result):
         ]
         return pd.DataFrame(rows, columns=["index", "start", "end", "time", "text", "score"])
 
+    def actions_frame(self) -> pd.DataFrame:
+        """One row per decision, action item or date: index, start, end, time, kind, who, due,
+        text."""
+        cols = ["index", "start", "end", "time", "kind", "who", "due", "text"]
+        rows = [{**a.to_dict(), "time": _stamp(a.start)} for a in self.action_items]
+        return pd.DataFrame(rows, columns=cols)
+
     def to_text(self) -> str:
-        """Bulleted lines ``- [HH:MM:SS] sentence`` followed by the key phrases."""
-        lines = [f"- [{_stamp(s.start)}] {s.text}" for s in self.sentences]
+        """The written summary (if any), bulleted lines ``- [HH:MM:SS] sentence``, the key
+        phrases, then the decisions and action items."""
+        lines = [self.abstract, ""] if self.abstract else []
+        lines += [f"- [{_stamp(s.start)}] {s.text}" for s in self.sentences]
         if self.key_phrases:
             lines.append("Key phrases: " + ", ".join(k.phrase for k in self.key_phrases))
+        if self.action_items:
+            lines.append("Decisions and action items:")
+            for a in self.action_items:
+                tags = ", ".join(t for t in (a.kind, a.who, a.due) if t)
+                lines.append(f"- [{_stamp(a.start)}] ({tags}) {a.text}")
         return "\n".join(lines)
 
 
 def _stamp(seconds: float) -> str:
     return format_timestamp(seconds)[:8] if math.isfinite(seconds) else "--:--:--"
-
-
-def split_sentences(source: Transcript | Sequence[Word] | str) -> list[Sentence]:
-    """Split a transcript, a word list or plain text into timed sentences.
-
-    Parameters
-    ----------
-    source : Transcript, sequence of Word, or str
-        With word timestamps, sentences get exact times; a transcript without words gives each
-        sentence its segment's times; plain text gives NaN times.
-
-    Returns
-    -------
-    list of Sentence
-
-    Raises
-    ------
-    InputTypeError
-        For any other type.
-    """
-    if isinstance(source, Transcript):
-        if source.words:
-            return _from_words(source.words)
-        out: list[Sentence] = []
-        for seg in source.segments:
-            for part in _SPLIT_TEXT.split(seg.text.strip()):
-                if part:
-                    out.append(Sentence(len(out), seg.start, seg.end, part))
-        return out
-    if isinstance(source, str):
-        parts = [p.strip() for p in _SPLIT_TEXT.split(source.strip()) if p.strip()]
-        return [Sentence(i, float("nan"), float("nan"), p) for i, p in enumerate(parts)]
-    if isinstance(source, Sequence) and all(isinstance(w, Word) for w in source):
-        return _from_words(list(source))
-    raise InputTypeError(
-        f"Cannot summarize a {type(source).__name__}; pass a Transcript, a list of Word or a str."
-    )
-
-
-def group_sentences(words: Sequence[Word]) -> list[list[Word]]:
-    """Group timed words into sentences (split after ``.``, ``!``, ``?`` or 40 words).
-
-    Parameters
-    ----------
-    words : sequence of Word
-
-    Returns
-    -------
-    list of list of Word
-    """
-    groups: list[list[Word]] = []
-    current: list[Word] = []
-    for w in words:
-        current.append(w)
-        if _SENTENCE_END.search(w.text.strip()) or len(current) >= _MAX_WORDS_PER_SENTENCE:
-            groups.append(current)
-            current = []
-    if current:
-        groups.append(current)
-    return [g for g in groups if "".join(w.text for w in g).strip()]
-
-
-def _from_words(words: Sequence[Word]) -> list[Sentence]:
-    return [
-        Sentence(i, g[0].start, g[-1].end, "".join(w.text for w in g).strip())
-        for i, g in enumerate(group_sentences(words))
-    ]
 
 
 def summarize(
@@ -212,6 +150,7 @@ def summarize(
     n_key_phrases: int = 5,
     method: str = "textrank",
     damping: float = 0.85,
+    summarizer: Any = None,
 ) -> Summary:
     """Pick the most central sentences of a transcript and its key phrases, offline.
 
@@ -228,11 +167,18 @@ def summarize(
         ``"centroid"`` scores each sentence by cosine similarity to the whole text's TF-IDF mean.
     damping : float, default=0.85
         PageRank damping factor in (0, 1) (TextRank only).
+    summarizer : None, callable or str, default=None
+        Adds a written summary (``Summary.abstract``) from a language model you run: a callable
+        ``f(transcript_text) -> str``, or the URL of an OpenAI-compatible server on this machine
+        (``"http://127.0.0.1:8080"``; only localhost, 127.0.0.1 or ::1), asked with
+        ``POST /v1/chat/completions`` (see :mod:`workbench.transcribe.summarizers`). None (the
+        default) needs no model.
 
     Returns
     -------
     Summary
-        Empty (no sentences) for an empty or silent transcript.
+        Empty (no sentences) for an empty or silent transcript. ``action_items`` lists the
+        decisions, action items and dates (:func:`find_action_items`).
 
     Raises
     ------
@@ -243,7 +189,10 @@ def summarize(
         If ``source`` or a number has an unsupported type.
     UnknownNameError
         If ``method`` is unknown.
+    SummarizerError
+        If the ``summarizer`` server cannot be reached or answers badly.
     """
+    hook = resolve_summarizer(summarizer)
     check_positive(n_sentences, name="n_sentences", integer=True, high=MAX_SENTENCES)
     check_positive(
         n_key_phrases, name="n_key_phrases", integer=True, strict=False, high=MAX_SENTENCES
@@ -262,12 +211,17 @@ def summarize(
     # Stable ordering: ties go to the earlier sentence.
     order = sorted(range(len(sentences)), key=lambda i: (-round(scores[i], 12), i))
     chosen = sorted(order[:n_sentences])
+    abstract = None
+    if hook is not None:
+        abstract = run_summarizer(hook, " ".join(s.text for s in sentences)) or None
     return Summary(
         sentences=[sentences[i] for i in chosen],
         scores=[float(scores[i]) for i in chosen],
         key_phrases=key_phrases([s.text for s in sentences], n_key_phrases),
         n_candidates=len(sentences),
         method=method,
+        action_items=items_from_sentences(sentences),
+        abstract=abstract,
     )
 
 
