@@ -413,6 +413,34 @@ class Transcript(Result):
             raise InputError(f"Transcript JSON is invalid: {exc}.") from None
         return cls.from_dict(data)
 
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> Transcript:
+        """Restore what a live session confirmed from its folder (also after a crash).
+
+        Delegates to :func:`workbench.transcribe.recorder.read_session`.
+
+        Parameters
+        ----------
+        folder : str or path-like
+            A folder a live session (:class:`~workbench.transcribe.live.LiveSession`) wrote.
+
+        Returns
+        -------
+        Transcript
+            One segment per confirmed sentence; ``settings["gaps"]`` lists filled gaps and
+            ``settings["complete"]`` says whether the session was stopped cleanly.
+
+        Raises
+        ------
+        ResourceNotFoundError
+            If ``folder`` is not a session folder.
+        InputError
+            If its log is damaged before the last line.
+        """
+        from workbench.transcribe.recorder import read_session
+
+        return cls.from_dict(read_session(folder))
+
 
 def _num(value: Any) -> float:
     return float("nan") if value is None else float(value)
