@@ -298,13 +298,13 @@ def test_backend_is_the_faster_one_for_the_query_size(data, monkeypatch):
     big = backend.choose_backend(con, model, X.iloc[:300], rows=1_000_000, timing_rows=1000)
     assert big.backend == "sql"
     assert big.timings["sql"]["projected_s"] == pytest.approx(1.5)
-    assert big.timings["onnx"]["projected_s"] == pytest.approx(3.001)
+    assert big.timings["udf"]["projected_s"] == pytest.approx(3.001)
     assert "compiled SQL: faster on 1,000,000 rows" in big.reason and "0.5 s to plan" in big.reason
     small = backend.choose_backend(con, model, X.iloc[:300], rows=100_000, timing_rows=1000)
-    assert small.backend == "onnx" and small.reason.startswith("Arrow UDF (onnxruntime): faster")
+    assert small.backend == "udf" and small.reason.startswith("Arrow UDF (onnxruntime): faster")
     assert big.parity["label_mismatches"] == 0 and big.parity["max_abs_diff"] <= 1e-14
     assert set(big.sql) == {"predict", "proba"} and "CASE WHEN" in big.sql["proba"]
-    assert list(big.to_frame()["backend"]) == ["sql", "onnx"]
+    assert list(big.to_frame()["backend"]) == ["sql", "udf"]
     assert big.to_dict()["backend"] == "sql" and "Backend: sql" in big._repr_html_()
     con.close()
 
@@ -316,7 +316,7 @@ def test_backend_measures_both_for_real(data):
     con = duckdb.connect()
     model = _fit(HistGradientBoostingClassifier(max_iter=10, random_state=0), X_nan, y)
     choice = choose_backend(con, model, X_nan.iloc[:400], timing_rows=5000, repeats=1)
-    assert set(choice.timings) == {"sql", "onnx"}
+    assert set(choice.timings) == {"sql", "udf"}
     assert choice.backend == min(choice.timings, key=lambda b: choice.timings[b]["projected_s"])
     assert choice.parity["nan_rows"] > 0  # the gate also ran rows with NaN
     multi = _fit(GradientBoostingClassifier(n_estimators=5, random_state=0), X, contract)
@@ -341,10 +341,10 @@ def test_backend_gate_and_fallbacks(data, monkeypatch):
     monkeypatch.setattr(sql_compile, "compile_sql",
                         lambda *a, **k: "0.5e0" if k.get("output") == "proba" else real(*a, **k))
     choice = choose_backend(con, model, X.iloc[:200], timing_rows=1000, repeats=1)
-    assert choice.backend == "onnx" and "failed the parity gate: proba differs" in choice.reason
+    assert choice.backend == "udf" and "failed the parity gate: proba differs" in choice.reason
     monkeypatch.setattr(sql_compile, "compile_sql", real)
     choice = choose_backend(con, model, X.iloc[:200], max_nodes=10, timing_rows=1000, repeats=1)
-    assert choice.backend == "onnx" and "does not compile to SQL" in choice.reason
+    assert choice.backend == "udf" and "does not compile to SQL" in choice.reason
     assert "max_nodes=10" in choice.reason
 
     def no_onnx(*a, **k):

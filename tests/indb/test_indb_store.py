@@ -62,6 +62,8 @@ def test_sql_function_matches_sklearn(store, linear, customers):
         "churn_proba",
         "churn_v1_predict",
         "churn_v1_proba",
+        "churn_explain",
+        "churn_v1_explain",
     }
     assert info.signature().startswith("churn_predict(tenure_months DOUBLE")
     assert "contract VARCHAR" in info.signature()
@@ -259,14 +261,15 @@ def test_multiclass_string_labels_and_regression(store, customers):
     info = store.register(
         "charges", reg.model, reg.X_sample, y=customers["monthly_charges"].iloc[: len(reg.X_sample)]
     )
-    assert info.task == "regression" and info.functions == ["charges_predict", "charges_v1_predict"]
+    assert info.task == "regression" and info.functions == [
+        "charges_predict", "charges_explain", "charges_v1_explain", "charges_v1_predict"]
     assert "score_on_X" in info.metrics
     got = store.sql("SELECT charges_predict(tenure_months, contract) v FROM customers")
     np.testing.assert_allclose(got["v"], reg.model.predict(customers[reg.features]), rtol=1e-5)
 
 
 def test_udf_runs_from_duckdb_threads(store, linear):
-    store.register("churn", linear.model, linear.X_sample)
+    store.register("churn", linear.model, linear.X_sample, backend="udf")
     store.con.execute("CREATE TABLE big AS SELECT * FROM customers, range(40)")
     n = store.con.execute("SELECT count(*) FROM big").fetchall()[0][0]
     store.sql(f"SELECT sum(churn_proba({ARGS})) FROM big")

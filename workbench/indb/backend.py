@@ -36,7 +36,7 @@ from workbench.indb.sql_text import quote_identifier
 
 __all__ = ["BACKENDS", "BackendChoice", "choose_backend", "guarded_sql"]
 
-BACKENDS = ("sql", "onnx")
+BACKENDS = ("sql", "udf")
 _ids = itertools.count()
 
 
@@ -46,8 +46,8 @@ class BackendChoice(Result):
 
     Attributes
     ----------
-    backend : {"sql", "onnx"}
-        ``"sql"``: the compiled SQL expression; ``"onnx"``: the Arrow UDF through onnxruntime.
+    backend : {"sql", "udf"}
+        ``"sql"``: the compiled SQL expression; ``"udf"``: the Arrow UDF through onnxruntime.
     reason : str
         Why, in words (the measured numbers, or why the compiled SQL was not eligible).
     timings : dict
@@ -360,7 +360,7 @@ def _measure(con: Any, model: Any, clean: pd.DataFrame, features: list[Feature],
             why_not_onnx = str(exc)
         else:
             try:
-                timings["onnx"] = _timed(con, call, table, repeats)
+                timings["udf"] = _timed(con, call, table, repeats)
             finally:
                 con.remove_function(fname)
     finally:
@@ -378,7 +378,7 @@ def _measure(con: Any, model: Any, clean: pd.DataFrame, features: list[Feature],
 
 def _reason(backend: str, timings: dict[str, dict[str, float]], rows: int,
             why_not_sql: str | None, why_not_onnx: str | None) -> str:
-    words = {"sql": "compiled SQL", "onnx": "Arrow UDF (onnxruntime)"}
+    words = {"sql": "compiled SQL", "udf": "Arrow UDF (onnxruntime)"}
 
     def said(b: str) -> str:
         t = timings[b]
@@ -386,9 +386,9 @@ def _reason(backend: str, timings: dict[str, dict[str, float]], rows: int,
                 f"{t['per_row_us']:.3g} µs/row)")
 
     if len(timings) == 2:
-        other = "onnx" if backend == "sql" else "sql"
+        other = "udf" if backend == "sql" else "sql"
         return (f"{words[backend]}: faster on {rows:,} rows, {said(backend)} against "
                 f"{said(other)}; measured on {int(timings[backend]['timed_rows']):,} rows.")
-    if backend == "onnx":
-        return f"{words['onnx']}: {why_not_sql}; {said('onnx')} for {rows:,} rows."
+    if backend == "udf":
+        return f"{words['udf']}: {why_not_sql}; {said('udf')} for {rows:,} rows."
     return f"{words['sql']}: the Arrow UDF is not available ({why_not_onnx}); {said('sql')}."

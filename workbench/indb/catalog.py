@@ -6,11 +6,16 @@ Functions per model ``churn`` (``k`` = every stored version)::
     churn_proba(...)        classifiers: P(classes[1]) if binary, else a DOUBLE[] list
     churn_vk_predict(...)   the same for version k (and churn_vk_proba)
     churn_<alias>_predict   the version an alias points at (and _proba), see indb.aliases
+    churn_explain(...)      per-feature contributions (and churn_vk_explain, churn_<alias>_explain)
+                            where the version stores an explainer
 
-A function looks its target up at call time, so re-pointing ``churn_predict`` to a new version
-(or an alias to another version) is a Python assignment inside the same transaction as the row's
-INSERT, DELETE or UPDATE: DuckDB's catalog is transactional, so a failure leaves the table and the
-functions as they were.
+A version whose backend is ``"udf"`` is served by Arrow UDFs (onnxruntime) that look their target
+up at call time, so re-pointing ``churn_predict`` to a new version (or an alias to another
+version) is a Python assignment inside the same transaction as the row's INSERT, DELETE or UPDATE.
+A version whose backend is ``"sql"`` is served by TEMP macros of its compiled SQL
+(:mod:`workbench.indb.catalog_sql`), (re)created inside that transaction. DuckDB's catalog is
+transactional, so a failure leaves the table and the functions as they were. A function that
+changes kind (UDF <-> macro) or signature is replaced right after the commit.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ from typing import Any
 import pandas as pd
 
 from workbench.core.errors import ModelError
+from workbench.indb.catalog_sql import drop_macro, macro_statement, make_explain_udf
 from workbench.indb.database import StoreLockedError
 from workbench.indb.store_integrity import StoredModel
 from workbench.indb.udf import OnnxRunner, make_udf, return_type
+
+#: Kinds of catalog function: ONNX Arrow UDF, compiled-SQL macro, explain Arrow UDF.
+UDF, MACRO, EXPLAIN = "udf", "macro", "explain"
 
 __all__ = ["FunctionCatalog"]
 
@@ -45,6 +54,7 @@ class FunctionCatalog:
     def __init__(self, onnx_threads: int) -> None:
         self.onnx_threads = int(onnx_threads)
         self._runners: dict[tuple[str, int], OnnxRunner] = {}
+        self._explainers: dict[tuple[str, int], Any] = {}
         # function name -> (model, version, output) it calls now
         self._targets: dict[str, tuple[str, int, str]] = {}
         # function name -> (model, signature) as created in DuckDB's catalog
@@ -76,8 +86,13 @@ class FunctionCatalog:
         return sorted(
             f for f in self._targets
             if self._created.get(f, ("",))[0] == name
-            and any(f == f"{name}_{alias}_{s}" for s in ("predict", "proba"))
+            and any(f == f"{name}_{alias}_{s}" for s in ("predict", "proba", "explain"))
         )
+
+    def kind_of(self, fname: str) -> str | None:
+        """``"udf"``, ``"macro"`` or ``"explain"`` for a model function, else None."""
+        created = self._created.get(fname)
+        return None if created is None else str(created[1][2])
 
     def target(self, fname: str) -> tuple[str, int, str] | None:
         """``(model, version, output)`` that SQL function ``fname`` calls, or None."""
@@ -121,11 +136,14 @@ class FunctionCatalog:
         wanted: dict[str, tuple[Any, ...]] = {}
         latest = max(versions, key=lambda m: m.version) if versions else None
         for m in versions:
-            for suffix, out in self._outputs(m.task):
-                sig = (
-                    tuple(f.sql_type for f in m.features),
-                    return_type(m.task, m.classes, out),
-                )
+            args = tuple(f.sql_type for f in m.features)
+            outputs = self._outputs(m.task) + ([("explain", EXPLAIN)] if m.explainer else [])
+            for suffix, out in outputs:
+                if out == EXPLAIN:
+                    sig: tuple[Any, ...] = (args, self._explainer(m).sql_type, EXPLAIN)
+                else:
+                    kind = MACRO if m.backend == "sql" else UDF
+                    sig = (args, return_type(m.task, m.classes, out), kind)
                 wanted[f"{name}_v{m.version}_{suffix}"] = (m, out, sig)
                 if m is latest:
                     wanted[f"{name}_{suffix}"] = (m, out, sig)
@@ -148,6 +166,26 @@ class FunctionCatalog:
                     f"choose another model name than {name!r} (or drop that function)."
                 )
 
+    def _explainer(self, m: StoredModel) -> Any:
+        """The version's :class:`Explainer`, parsed from its stored JSON once."""
+        import json
+
+        from workbench.indb.explain import Explainer
+
+        key = (m.name, m.version)
+        if key not in self._explainers:
+            self._explainers[key] = Explainer.from_dict(json.loads(str(m.explainer)))
+        return self._explainers[key]
+
+    def _explain_resolver(self, fname: str) -> Callable[[], Any]:
+        def resolve() -> Any:
+            target = self._targets.get(fname)
+            if target is None:
+                raise ModelError(f"SQL function {fname} has no stored model behind it now.")
+            return self._explainers[(target[0], target[1])]
+
+        return resolve
+
     def _resolver(self, fname: str) -> Callable[[], tuple[OnnxRunner, str]]:
         def resolve() -> tuple[OnnxRunner, str]:
             target = self._targets.get(fname)
@@ -157,26 +195,44 @@ class FunctionCatalog:
 
         return resolve
 
-    def _create(self, con: Any, fname: str, owner: str, signature: tuple[Any, ...]) -> None:
-        """Create a catalog function that calls whatever :attr:`_targets` maps it to.
+    def _create(
+        self, con: Any, fname: str, owner: str, signature: tuple[Any, ...],
+        model: StoredModel | None = None, output: str = "",
+    ) -> None:
+        """Create a catalog function: a UDF calling whatever :attr:`_targets` maps it to, or the
+        macro of ``model``'s compiled ``output``.
 
-        Never called inside a transaction: a rolled-back ``create_function`` leaves the name
-        blocked in the Python client (measured with duckdb 2.0).
+        UDFs are never created inside a transaction: a rolled-back ``create_function`` leaves
+        the name blocked in the Python client (measured with duckdb 2.0). Macros are SQL DDL and
+        are created inside the change's transaction.
         """
-        args, ret = signature
-        con.create_function(
-            fname,
-            make_udf(self._resolver(fname), len(args)),
-            list(args),
-            ret,
-            type="arrow",
-            null_handling="special",
-            side_effects=False,
-        )
+        args, ret, kind = signature
+        if kind == MACRO:
+            if model is None:
+                raise ModelError(f"SQL macro {fname} needs its model version.")
+            con.execute(macro_statement(fname, model, output, ret))
+        elif kind == EXPLAIN:
+            con.create_function(
+                fname, make_explain_udf(self._explain_resolver(fname), len(args)), list(args),
+                ret, type="arrow", side_effects=False,
+            )
+        else:
+            con.create_function(
+                fname,
+                make_udf(self._resolver(fname), len(args)),
+                list(args),
+                ret,
+                type="arrow",
+                null_handling="special",
+                side_effects=False,
+            )
         self._created[fname] = (owner, signature)
 
     def _remove(self, con: Any, fname: str) -> None:
-        con.remove_function(fname)
+        if self._created[fname][1][2] == MACRO:
+            drop_macro(con, fname)
+        else:
+            con.remove_function(fname)
         del self._created[fname]
 
     def _point(self, fname: str, model: StoredModel, output: str) -> None:
@@ -216,7 +272,7 @@ class FunctionCatalog:
             plan = self._plan(name, versions, wanted)
             self._check_clashes(con, name, list(plan))
             for fname, (m, out, sig) in plan.items():
-                self._create(con, fname, name, sig)
+                self._create(con, fname, name, sig, m, out)
                 self._point(fname, m, out)
 
     def change(
@@ -260,18 +316,23 @@ class FunctionCatalog:
         created: list[str] = []
         try:
             for fname, (_m, _out, sig) in plan.items():
-                if fname not in self._created:
+                if fname not in self._created and sig[2] != MACRO:
                     self._create(con, fname, name, sig)
                     created.append(fname)
         except BaseException:
             for fname in created:
                 self._remove(con, fname)
             raise
-        deferred = [f for f, (_m, _o, sig) in plan.items() if self._created[f][1] != sig]
-        saved = (dict(self._targets), dict(self._runners), dict(self._aliases))
+        deferred = [f for f, (_m, _o, sig) in plan.items()
+                    if f in self._created and self._created[f][1] != sig]
+        saved = (dict(self._targets), dict(self._runners), dict(self._aliases),
+                 dict(self._explainers), dict(self._created))
         con.execute("BEGIN TRANSACTION")
         try:
             dml()
+            for fname, (m, out, sig) in plan.items():
+                if sig[2] == MACRO and fname not in deferred:
+                    self._create(con, fname, name, sig, m, out)
             for fname in [f for f, t in self._targets.items() if t[0] == name]:
                 del self._targets[fname]
             for fname, (m, out, _sig) in plan.items():
@@ -281,7 +342,7 @@ class FunctionCatalog:
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
-            self._targets, self._runners, self._aliases = saved
+            self._targets, self._runners, self._aliases, self._explainers, self._created = saved
             for fname in created:
                 self._remove(con, fname)
             if isinstance(exc, duckdb.TransactionException):
@@ -299,10 +360,11 @@ class FunctionCatalog:
         for fname in deferred:
             m, out, sig = plan[fname]
             self._remove(con, fname)
-            self._create(con, fname, name, sig)
+            self._create(con, fname, name, sig, m, out)
             self._point(fname, m, out)
         keep = {(m.name, m.version) for m in new_versions}
-        for key in [k for k in self._runners if k[0] == name and k not in keep]:
-            del self._runners[key]
+        for cache in (self._runners, self._explainers):
+            for key in [k for k in cache if k[0] == name and k not in keep]:
+                del cache[key]
         if not new_versions:
             self._aliases.pop(name, None)

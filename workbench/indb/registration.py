@@ -24,6 +24,7 @@ from workbench.core.validation import (
     check_estimator,
     check_regression_target,
 )
+from workbench.indb.backend_pick import check_backend, explainer_json, pick_backend
 from workbench.indb.checks import (
     check_metrics,
     check_model_name,
@@ -151,6 +152,9 @@ def build_row(
     sql_predict: str | None,
     sql_proba: str | None,
     sql_note: str,
+    backend: str = "udf",
+    backend_reason: str = "",
+    explainer: str | None = None,
 ) -> dict[str, Any]:
     """The table row of a new model version, with its ONNX sha256 and its row hash.
 
@@ -176,6 +180,9 @@ def build_row(
         "sql_predict": sql_predict,
         "sql_proba": sql_proba,
         "sql_note": sql_note,
+        "backend": backend,
+        "backend_reason": backend_reason,
+        "explainer": explainer,
     }
     row["row_sha256"] = row_digest(row)
     return row
@@ -196,11 +203,13 @@ def prepare_row(
     random_state: Any,
     allow_nan: Any,
     next_version: Callable[[str], int],
+    backend: Any = "auto",
 ) -> dict[str, Any]:
     """Check every argument of ``ModelStore.register``, convert and check the model, build its row.
 
     Parameters are those of :meth:`workbench.indb.ModelStore.register`, plus ``con`` (for the
-    compiled-SQL parity check) and ``next_version`` (model name -> version number to use).
+    compiled-SQL parity check and the backend measurement) and ``next_version`` (model name ->
+    version number to use).
 
     Returns
     -------
@@ -220,6 +229,9 @@ def prepare_row(
     random_state = check_random_state(random_state)
     allow_nan = check_flag(allow_nan, name="allow_nan", optional=True)
     compile = bool(check_flag(compile, name="compile"))
+    backend = check_backend(backend)
+    if backend == "sql" and not compile:
+        raise InputError("backend='sql' needs compile=True (the compiled SQL is the backend).")
     all_metrics = check_metrics(metrics)
     features = features_from_frame(model, X)
     names = [f.name for f in features]
@@ -255,6 +267,12 @@ def prepare_row(
         parity.update(sql_report)
     if y is not None:
         all_metrics["score_on_X"] = score_on(model, X[names], y, task)
+    chosen, reason, measured = pick_backend(
+        con, model, sample, task=task, sql_predict=sql_predict, sql_proba=sql_proba,
+        sql_note=sql_note, requested=backend, max_nodes=max_nodes, runner=runner,
+    )
+    if measured:
+        parity["backend"] = measured
     return build_row(
         name=name,
         version=next_version(name),
@@ -269,4 +287,7 @@ def prepare_row(
         sql_predict=sql_predict,
         sql_proba=sql_proba,
         sql_note=sql_note,
+        backend=chosen,
+        backend_reason=reason,
+        explainer=explainer_json(model, X, features, random_state),
     )

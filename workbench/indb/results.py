@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.core.results import Result
 
-__all__ = ["ModelInfo"]
+__all__ = ["ModelInfo", "model_info"]
 
 
 @dataclasses.dataclass(repr=False)
@@ -46,6 +46,12 @@ class ModelInfo(Result):
         SQL functions that call this version.
     sql : dict
         For ``"predict"`` and ``"proba"``: whether a compiled SQL expression is stored, or why not.
+    backend : {"sql", "udf"}
+        What runs the SQL functions: the compiled SQL as macros, or the Arrow UDF (onnxruntime).
+    backend_reason : str
+        Why that backend (the measured times, or why the compiled SQL was not eligible).
+    explain : bool
+        Whether an explainer is stored (then ``<name>_v<k>_explain`` is among the functions).
     nan_policy : {"pass", "error"}
         What a NaN argument does in SQL: reaches the model (checked against scikit-learn at
         registration), or fails the query. ``parity["nan"]`` says why.
@@ -70,6 +76,9 @@ class ModelInfo(Result):
     sql: dict[str, str]
     nan_policy: str = "error"
     row_sha256: str | None = None
+    backend: str = "udf"
+    backend_reason: str = ""
+    explain: bool = False
 
     @property
     def title(self) -> str:
@@ -85,6 +94,8 @@ class ModelInfo(Result):
             "estimator": self.estimator,
             "parity_max_abs_diff": self.parity.get("max_abs_diff"),
             "nan_policy": self.nan_policy,
+            "backend": self.backend,
+            "backend_reason": self.backend_reason,
             "functions": ", ".join(self.functions),
         }
 
@@ -97,3 +108,44 @@ class ModelInfo(Result):
     def to_frame(self) -> pd.DataFrame:
         """The features as a table: name, kind and SQL type of each argument."""
         return pd.DataFrame(self.features, columns=["name", "kind", "sql_type"])
+
+
+def model_info(m: Any, functions: list[str]) -> ModelInfo:
+    """The :class:`ModelInfo` of a verified stored version.
+
+    Parameters
+    ----------
+    m : StoredModel
+        See :mod:`workbench.indb.store_integrity`.
+    functions : list of str
+        The SQL functions that call it now.
+
+    Returns
+    -------
+    ModelInfo
+    """
+    return ModelInfo(
+        name=m.name,
+        version=m.version,
+        created_at=m.created_at.isoformat(),
+        task=m.task,
+        estimator=m.estimator,
+        features=[f.to_dict() for f in m.features],
+        classes=m.classes,
+        sha256=m.sha256,
+        onnx_bytes=len(m.onnx),
+        library_versions=m.library_versions,
+        metrics=m.metrics,
+        parity=m.parity,
+        functions=functions,
+        sql={
+            "predict": "stored" if m.sql_predict else "not available",
+            "proba": "stored" if m.sql_proba else "not available",
+            "note": m.sql_note or "",
+        },
+        nan_policy=m.nan_policy,
+        row_sha256=m.row_sha256,
+        backend=m.backend,
+        backend_reason=m.backend_reason,
+        explain=m.explainer is not None,
+    )

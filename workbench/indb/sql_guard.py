@@ -98,6 +98,18 @@ def explain_sql_error(
             f"{fname} was called with ({got}) but takes {n_args} argument(s): {sig}. Pass the "
             "columns in this order (numbers as DOUBLE, text as VARCHAR)."
         )
+    macro = re.search(r"Macro (\w+)\(\) does not support the supplied arguments", msg)
+    sig = signature_of(macro.group(1)) if macro else None
+    if macro and sig is not None:
+        n_args = 0 if sig.endswith("()") else sig.count(",") + 1
+        return InputError(
+            f"{macro.group(1)} was called with arguments it does not take; it takes {n_args} "
+            f"argument(s): {sig}. Pass the columns in this order (numbers as DOUBLE, text as "
+            "VARCHAR)."
+        )
+    guard = re.match(r"Invalid Input Error: (model '\w+' v\d+ got .*)", msg, re.S)
+    if guard:
+        return InputError(guard.group(1).strip())
     missing = re.search(r"Function with name (\w+) does not exist", msg)
     if missing and re.search(r"_(predict|proba)$", missing.group(1)):
         return UnknownNameError("model function", missing.group(1), functions)

@@ -35,15 +35,15 @@ from workbench.indb.checks import check_version
 from workbench.indb.database import database_path, is_read_only, open_database, track_open
 from workbench.indb.lifecycle_promote import PromotionMethods
 from workbench.indb.lifecycle_route import RoutingMethods
+from workbench.indb.listing import model_listing
 from workbench.indb.registration import MAX_NODES, MAX_PARITY_ROWS, prepare_row
-from workbench.indb.results import ModelInfo
+from workbench.indb.results import ModelInfo, model_info
 from workbench.indb.sql_guard import explain_sql_error, run_query
 from workbench.indb.store_integrity import (
     COLUMNS,
     TABLE,
     StoredModel,
     ensure_schema,
-    model_listing,
     read_rows,
     verify_row,
     verify_rows,
@@ -203,6 +203,7 @@ class ModelStore(PromotionMethods, RoutingMethods):
         max_nodes: int = 2000,
         random_state: int | None = 0,
         allow_nan: bool | None = None,
+        backend: str = "auto",
     ) -> ModelInfo:
         """Convert a fitted model to ONNX, check it, store it and create its SQL functions.
 
@@ -240,11 +241,18 @@ class ModelStore(PromotionMethods, RoutingMethods):
             it and the ONNX model matches scikit-learn on probe rows with NaN, refused (the
             query fails) otherwise. True: require that, else :class:`ModelError`. False:
             always refused.
+        backend : {"auto", "sql", "udf"}, default="auto"
+            What serves the SQL functions: ``"auto"`` times the compiled SQL (when it compiles
+            and passes the parity gate) against the Arrow UDF and keeps the faster
+            (:func:`workbench.indb.choose_backend`); ``"sql"`` requires the compiled SQL;
+            ``"udf"`` takes the Arrow UDF (onnxruntime) without measuring. An explainer is stored
+            where the model is explained, giving ``<name>_explain(...)``.
 
         Returns
         -------
         ModelInfo
-            The stored version (see :meth:`describe`); ``nan_policy`` says what NaN does.
+            The stored version (see :meth:`describe`); ``nan_policy`` says what NaN does,
+            ``backend`` and ``backend_reason`` which backend serves it and why.
 
         Raises
         ------
@@ -253,7 +261,8 @@ class ModelStore(PromotionMethods, RoutingMethods):
         NotFittedError
             If the model is not fitted.
         ModelError
-            If skl2onnx cannot convert it, parity fails, or a function name clashes.
+            If skl2onnx cannot convert it, parity fails, a function name clashes, or
+            ``backend="sql"`` and the compiled SQL is not available.
         """
         self._require_writer("register models")
         row = prepare_row(
@@ -270,6 +279,7 @@ class ModelStore(PromotionMethods, RoutingMethods):
             random_state=random_state,
             allow_nan=allow_nan,
             next_version=self._next_version,
+            backend=backend,
         )
 
         names = [f["name"] for f in json.loads(row["features"])]
@@ -319,28 +329,7 @@ class ModelStore(PromotionMethods, RoutingMethods):
             If that stored row fails its checks (drop and re-register it).
         """
         m = self._model(name, version)
-        return ModelInfo(
-            name=m.name,
-            version=m.version,
-            created_at=m.created_at.isoformat(),
-            task=m.task,
-            estimator=m.estimator,
-            features=[f.to_dict() for f in m.features],
-            classes=m.classes,
-            sha256=m.sha256,
-            onnx_bytes=len(m.onnx),
-            library_versions=m.library_versions,
-            metrics=m.metrics,
-            parity=m.parity,
-            functions=self.catalog.functions_of(m.name, m.version),
-            sql={
-                "predict": "stored" if m.sql_predict else "not available",
-                "proba": "stored" if m.sql_proba else "not available",
-                "note": m.sql_note or "",
-            },
-            nan_policy=m.nan_policy,
-            row_sha256=m.row_sha256,
-        )
+        return model_info(m, self.catalog.functions_of(m.name, m.version))
 
     def list_models(self) -> pd.DataFrame:
         """One row per stored model version.

@@ -7,9 +7,12 @@ Row hash (column ``row_sha256``, scheme ``workbench.indb.row/1``)::
 
 ``metadata`` is every column except ``onnx`` and ``row_sha256``, as stored: text columns (the JSON
 ones included) are hashed as their stored text, byte for byte; ``version`` as an integer;
-``created_at`` as ISO 8601 (``2024-05-01T12:00:00``); NULL as ``null``. ``canonical_json`` is
-``json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``, so the same
-row always gives the same bytes, and a change to any field or to the ONNX bytes changes the hash.
+``created_at`` as ISO 8601 (``2024-05-01T12:00:00``); NULL as ``null``, except in the columns
+added later (``backend``, ``backend_reason``, ``explainer``), which are in ``metadata`` only where
+not NULL, so a row written before them keeps its hash and clearing one of them breaks the hash.
+``canonical_json`` is
+``json.dumps(metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``, so the same row
+always gives the same bytes, and a change to any field or to the ONNX bytes changes the hash.
 
 Rows written before row hashes existed (``row_sha256`` NULL, "legacy" rows) keep the old rule for
 their bytes (``sha256`` of the ONNX bytes) and are loaded only when their metadata passes the same
@@ -27,19 +30,18 @@ import json
 import re
 from typing import Any
 
-import pandas as pd
-
 from workbench.core.errors import InputError, IntegrityError
 from workbench.indb.database import damaged_file_error, is_damage
 from workbench.indb.features import NUMERIC, STRING, Feature
+from workbench.indb.legacy import check_against_graph
 
 __all__ = [
     "COLUMNS",
+    "OPTIONAL",
     "ROW_SCHEME",
     "TABLE",
     "StoredModel",
     "ensure_schema",
-    "model_listing",
     "read_rows",
     "row_digest",
     "select_rows",
@@ -66,9 +68,14 @@ COLUMNS = (
     "sql_predict",
     "sql_proba",
     "sql_note",
+    "backend",
+    "backend_reason",
+    "explainer",
     "row_sha256",
 )
-_METADATA = tuple(c for c in COLUMNS if c not in ("onnx", "row_sha256"))
+#: Columns added after row hashes: hashed only where not NULL (older rows keep their hash).
+OPTIONAL = ("backend", "backend_reason", "explainer")
+_METADATA = tuple(c for c in COLUMNS if c not in ("onnx", "row_sha256", *OPTIONAL))
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     name VARCHAR NOT NULL,
@@ -87,6 +94,9 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     sql_predict VARCHAR,
     sql_proba VARCHAR,
     sql_note VARCHAR,
+    backend VARCHAR,
+    backend_reason VARCHAR,
+    explainer VARCHAR,
     row_sha256 VARCHAR,
     PRIMARY KEY (name, version)
 )
@@ -99,9 +109,10 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 def ensure_schema(con: Any, *, read_only: bool, path: str = ":memory:") -> tuple[str, ...]:
     """Create or upgrade the model table; return the columns it has.
 
-    A writer creates the table, and adds ``row_sha256`` to a table made by an older version
-    (old rows keep NULL there: legacy rows). A reader changes nothing: a missing table means no
-    models, a missing column means every row is a legacy row.
+    A writer creates the table, and adds ``row_sha256`` (old rows keep NULL there: legacy rows)
+    and the :data:`OPTIONAL` columns (NULL: no backend recorded, no explainer) to a table made by
+    an older version. A reader changes nothing: a missing table means no models, a missing column
+    means NULL in every row.
 
     Parameters
     ----------
@@ -131,9 +142,10 @@ def ensure_schema(con: Any, *, read_only: bool, path: str = ":memory:") -> tuple
             [TABLE],
         ).fetchall()
         have = tuple(r[0] for r in rows)
-        if have and "row_sha256" not in have and not read_only:
-            con.execute(f"ALTER TABLE {TABLE} ADD COLUMN row_sha256 VARCHAR")
-            have = (*have, "row_sha256")
+        for column in ("row_sha256", *OPTIONAL):
+            if have and column not in have and not read_only:
+                con.execute(f"ALTER TABLE {TABLE} ADD COLUMN {column} VARCHAR")
+                have = (*have, column)
     except duckdb.Error as exc:
         if is_damage(exc):
             raise damaged_file_error(path, exc, None) from None
@@ -200,6 +212,7 @@ def row_digest(row: dict[str, Any]) -> str:
         Hex sha256.
     """
     meta = {c: _canonical(row.get(c)) for c in _METADATA}
+    meta.update({c: _canonical(row[c]) for c in OPTIONAL if row.get(c) is not None})
     text = json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     h = hashlib.sha256()
     h.update(ROW_SCHEME.encode("ascii") + b"\n")
@@ -217,6 +230,13 @@ class StoredModel:
     name, version, created_at, task, estimator, input_mode, sha256, row_sha256, sql_predict,
     sql_proba, sql_note :
         The stored columns.
+    backend : {"sql", "udf"}
+        What runs the SQL functions: the compiled SQL (as macros) or the Arrow UDF ("udf" for
+        rows without a recorded backend).
+    backend_reason : str
+        Why (empty for rows without one).
+    explainer : str or None
+        The explainer as JSON (:meth:`workbench.indb.Explainer.to_dict`), or None.
     features : list of Feature
     classes : list or None
     onnx : bytes
@@ -240,6 +260,9 @@ class StoredModel:
     sql_predict: str | None
     sql_proba: str | None
     sql_note: str | None
+    backend: str = "udf"
+    backend_reason: str = ""
+    explainer: str | None = None
 
     @property
     def label(self) -> str:
@@ -327,9 +350,16 @@ def _parse(row: dict[str, Any]) -> StoredModel:
         raise IntegrityError("it takes text columns but stores a single numeric matrix input")
     if not isinstance(row["created_at"], _dt.datetime):
         raise IntegrityError("its created_at field is not a timestamp")
-    for col in ("estimator", "sql_note", "sql_predict", "sql_proba"):
-        if row[col] is not None and not isinstance(row[col], str):
+    for col in ("estimator", "sql_note", "sql_predict", "sql_proba", *OPTIONAL):
+        if row.get(col) is not None and not isinstance(row[col], str):
             raise IntegrityError(f"its {col} field is not text")
+    backend = row.get("backend") or "udf"
+    if backend not in ("sql", "udf") or (backend == "sql" and not row["sql_predict"]):
+        raise IntegrityError(f"its backend {backend!r} is unknown or has no compiled SQL")
+    if row.get("explainer") is not None:
+        spec = _json(row, "explainer", dict)
+        if spec.get("kind") not in ("linear", "trees"):
+            raise IntegrityError("its explainer field is not an explainer")
     return StoredModel(
         name=name,
         version=int(version),
@@ -348,38 +378,10 @@ def _parse(row: dict[str, Any]) -> StoredModel:
         sql_predict=row["sql_predict"],
         sql_proba=row["sql_proba"],
         sql_note=row["sql_note"],
+        backend=backend,
+        backend_reason=row.get("backend_reason") or "",
+        explainer=row.get("explainer"),
     )
-
-
-def _check_against_graph(model: StoredModel) -> None:
-    """Legacy rows: their metadata must agree with what the ONNX graph itself says."""
-    import onnx
-
-    try:
-        graph = onnx.load_model_from_string(model.onnx).graph
-    except Exception as exc:  # a DecodeError of protobuf, whose class differs by version
-        raise IntegrityError(f"its ONNX bytes do not parse ({type(exc).__name__})") from None
-    inputs = [(i.name, i.type.tensor_type.elem_type) for i in graph.input]
-    float_t, string_t = onnx.TensorProto.FLOAT, onnx.TensorProto.STRING
-    if model.column_mode:
-        want = [(f.name, float_t if f.kind == NUMERIC else string_t) for f in model.features]
-    else:
-        want = [("X", float_t)]
-    if inputs != want:
-        raise IntegrityError(
-            f"its features field does not match the ONNX inputs {[n for n, _ in inputs]}"
-        )
-    n_out = 2 if model.task == "classification" else 1
-    if len(graph.output) != n_out:
-        raise IntegrityError(f"its task {model.task!r} does not match the ONNX outputs")
-    for node in graph.node:
-        for att in node.attribute:
-            if att.name.startswith("classlabels"):
-                labels = list(att.ints) or [s.decode("utf-8") for s in att.strings]
-                if labels and labels != model.classes:
-                    raise IntegrityError(
-                        "its classes field does not match the class labels in the ONNX graph"
-                    )
 
 
 def verify_row(row: dict[str, Any]) -> StoredModel:
@@ -413,7 +415,7 @@ def verify_row(row: dict[str, Any]) -> StoredModel:
         )
     model = _parse(row)
     if model.row_sha256 is None:
-        _check_against_graph(model)
+        check_against_graph(model)
         return model
     if not isinstance(model.row_sha256, str) or not _HEX64.match(model.row_sha256):
         raise IntegrityError("its row_sha256 field is not a sha256 hex digest")
@@ -461,32 +463,3 @@ def read_rows(
         except duckdb.Error:
             pass
         raise damaged_file_error(path, exc, readable) from None
-
-
-def model_listing(rows: list[dict[str, Any]], corrupt: list[str]) -> pd.DataFrame:
-    """The table of ``ModelStore.list_models`` from raw rows (corrupt ones included)."""
-    out = []
-    for r in rows:
-        label = f"{r['name']} v{r['version']}"
-        try:
-            m: StoredModel | None = verify_row(r)
-        except IntegrityError:
-            m = None
-        out.append(
-            {
-                "name": r["name"],
-                "version": int(r["version"]),
-                "created_at": r["created_at"],
-                "task": r["task"],
-                "estimator": r["estimator"],
-                "n_features": len(m.features) if m is not None else None,
-                "sha256": str(r["sha256"])[:12],
-                "compiled_sql": bool(r["sql_predict"]),
-                "nan_policy": m.nan_policy if m is not None else None,
-                "corrupt": m is None or label in corrupt,
-                "legacy": m is not None and m.legacy,
-            }
-        )
-    cols = ["name", "version", "created_at", "task", "estimator", "n_features", "sha256",
-            "compiled_sql", "nan_policy", "corrupt", "legacy"]
-    return pd.DataFrame(out, columns=cols)
