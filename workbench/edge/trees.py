@@ -33,6 +33,7 @@ from workbench.edge.cgen import (
     int_type,
 )
 from workbench.edge.cinterface import GeneratedC, header_end, preamble
+from workbench.edge.tree_compact import compact_prediction_code, compact_trees, leaf_codes
 from workbench.edge.tree_forms import FlatForest, choose_form, for_each_tree, leaf_finder
 
 __all__ = [
@@ -350,6 +351,29 @@ def _prediction_code(name: str, form: str, leaves: str, forest: FlatForest, nc: 
     )
 
 
+def _tree_code(
+    name: str,
+    form: str,
+    leaves: str,
+    forest: FlatForest,
+    values: list[Any],
+    nc: int,
+    in_type: str,
+    n_features: int,
+) -> str:
+    """The trees' arrays or functions, the leaf tables, ``predict`` and ``predict_proba``."""
+    if form == "tables":
+        codes, rows = leaf_codes(values, leaves, nc)
+        trees = compact_trees(forest, codes, n_features)
+        th_type = forest.threshold_type
+        return compact_prediction_code(name, trees, rows, leaves, nc, th_type, in_type)
+    return (
+        leaf_finder(forest, name, form, f"{name}_input_t", n_features)
+        + _leaf_tables(name, leaves, len(forest.roots) == 1, values, nc)
+        + _prediction_code(name, form, leaves, forest, nc)
+    )
+
+
 def generate_tree_tables(
     model: Any, name: str, dtype: str, leaves: str, form: str = "tables"
 ) -> GeneratedC:
@@ -398,9 +422,7 @@ def generate_tree_tables(
                 f"{type(model).__name__}: {n_trees} tree(s), {forest.n_nodes} decision nodes, "
                 f"{forest.n_leaves} unique leaves, {form}",
             ),
-            leaf_finder(forest, name, form, f"{name}_input_t", n_features),
-            _leaf_tables(name, leaves, n_trees == 1, values, n_classes),
-            _prediction_code(name, form, leaves, forest, n_classes),
+            _tree_code(name, form, leaves, forest, values, n_classes, in_type, n_features),
             header_end(name),
         ]
     )
