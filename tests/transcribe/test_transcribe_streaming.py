@@ -292,3 +292,81 @@ def test_zero_length_words_at_the_end_of_a_pass_are_cut():
     assert session.push(_second(1)).confirmed == "Hi there."
     # The last pass is cut too, but only at the end of the audio (1.4 s after the cut at 0.6 s).
     assert session.finish().confirmed == "Hi there. Now the end."
+
+
+class _Replay(Transcriber):
+    """Replays recorded tiny.en hypotheses, looked up by (buffer offset, samples, prompt?)."""
+
+    clock = None
+
+    def __init__(self, passes):
+        super().__init__()
+        self.passes = passes
+        self.calls = []
+
+    def load(self):
+        return self
+
+    def decode(self, samples, *, show_progress, offset, **options):
+        _Replay.clock.advance(PASS_S)
+        prompt = options.get("initial_prompt")
+        key = f"{offset:.2f} {samples.size} {'prompt' if prompt else 'none'}"
+        self.calls.append(key)
+        ws = tuple(Word(s + offset, e + offset, t, p) for s, e, t, p in self.passes[key])
+        if ws:
+            yield Segment(0, ws[0].start, ws[-1].end, "".join(w.text for w in ws), -0.3, 0.05, ws)
+
+
+@pytest.mark.parametrize("guard", [False, True])
+def test_a_copied_sentence_opening_is_never_confirmed(simulated_clock, monkeypatch, guard):
+    # The issue's case, replayed from real decoder output (tests/transcribe/data): after
+    # "Third, we'll plan the launch." the buffer holding "Sarah will prepare the slides" is
+    # decoded as "Third, we'll prepare ..." with the prompt (first word p=0.00), and two
+    # passes agree on it. The guard decodes that buffer again without the prompt.
+    import json
+
+    from tests.transcribe.conftest import DATA
+
+    recorded = json.loads((DATA / "repetition_passes.json").read_text(encoding="utf-8"))
+    monkeypatch.setattr(_Replay, "clock", simulated_clock)
+    fake = _Replay(recorded["passes"])
+    session = StreamingSession(fake, summary_sentences=0, repetition_guard=guard)
+    for chunk in iter_chunks(np.full(recorded["n_samples"], 0.01, np.float32), 1.0):
+        session.push(chunk)
+    session.finish()
+    text = session.confirmed_text
+    assert "Third, we'll plan the launch." in text
+    if guard:
+        assert "Third, we'll prepare" not in text
+        assert "Sarah will prepare the slides for Monday." in text
+        # One pass was decoded twice, the next passes of that buffer without the prompt.
+        assert fake.calls.count("9.34 42560 prompt") == 1
+        assert [c for c in fake.calls if c.startswith("9.34")][1:] == [
+            "9.34 42560 none",
+            "9.34 58560 none",
+            "9.34 74560 none",
+        ]
+        assert session.stats().n_guarded == 1
+        assert word_error_rate(recorded["text"], text) <= 0.1
+    else:
+        assert "Third, we'll prepare the slides" in text  # the bug, as recorded
+
+
+def test_the_guard_keeps_a_repetition_the_audio_holds():
+    # "We will ..." twice: the prompt-free decoding reads it too, so it is kept.
+    fake = _Scripted(
+        [
+            [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " go.")],
+            [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " go.")],
+            [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " stay.")],  # with prompt
+            [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " stay.")],  # without
+            [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " stay.")],
+        ]
+    )
+    session = StreamingSession(fake, summary_sentences=0)
+    session.push(_second())
+    session.push(_second())
+    session.push(_second())
+    final = session.finish()
+    assert final.confirmed == "We will go. We will stay."
+    assert fake.prompts[2:] == ["We will go.", None, None]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from workbench.core.errors import InputError, InputTypeError
+from workbench.core.params import check_flag
 from workbench.core.validation import check_choice, check_positive
 from workbench.transcribe.audio import SAMPLE_RATE, check_rate
 from workbench.transcribe.checks import MAX_SENTENCES
@@ -114,6 +115,7 @@ def check_session_params(
     prompt_chars: Any,
     encoder_window: Any,
     window_margin_s: Any,
+    repetition_guard: Any = True,
 ) -> dict[str, Any]:
     """Check the settings of a streaming session; return them normalized.
 
@@ -141,6 +143,7 @@ def check_session_params(
     )
     check_choice(encoder_window, ("short", "full"), kind="encoder_window")
     check_positive(window_margin_s, name="window_margin_s", strict=False, high=MAX_MARGIN_S)
+    check_flag(repetition_guard, name="repetition_guard")
     return {
         "sample_rate": sample_rate,
         "min_chunk_s": float(min_chunk_s),
@@ -149,4 +152,5 @@ def check_session_params(
         "prompt_chars": int(prompt_chars),
         "encoder_window": encoder_window,
         "window_margin_s": float(window_margin_s),
+        "repetition_guard": bool(repetition_guard),
     }

@@ -96,6 +96,8 @@ class StreamStats(Result):
     encoder_window_s : float
         Mean seconds of audio per encoder window: the buffer plus margin with
         ``encoder_window="short"``, Whisper's padded 30 s with ``"full"``; NaN before a pass.
+    n_guarded : int
+        Passes the repetition guard decoded again without the prompt.
     """
 
     audio_s: float
@@ -109,6 +111,7 @@ class StreamStats(Result):
     delay_max_s: float
     agreed_share: float
     encoder_window_s: float
+    n_guarded: int = 0
 
     @property
     def title(self) -> str:

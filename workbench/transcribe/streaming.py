@@ -40,6 +40,8 @@ _MAX_BUFFER_S = MAX_BUFFER_S  # Whisper sees 30 s windows; never let the buffer 
 _TOKENS_PER_S = 10
 # faster-whisper refuses prompt + new tokens beyond 448 and keeps at most 223 prompt tokens.
 _MAX_NEW_TOKENS = 220
+_MAX_WORDS_BACK = 80  # enough to hold the last confirmed sentence (at most 40 words)
+_COPY_PROBABILITY = 0.1
 _ELLIPSIS = re.compile(r"\.{2,}|…")
 _PUNCTUATION = re.compile(r"[\s.,;:!?…\-\"'()\[\]]*")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
@@ -81,6 +83,11 @@ class StreamingSession:
         transcription does.
     window_margin_s : float, default=2.0
         Padding kept after the buffer with ``encoder_window="short"``.
+    repetition_guard : bool, default=True
+        When a pass opens with the opening words of the last confirmed sentence (tiny.en
+        copies them from the prompt on short buffers, and two passes can agree on the copy),
+        decode that buffer again without the prompt. Text the audio really holds survives
+        this check; a copy does not.
 
     Attributes
     ----------
@@ -101,6 +108,7 @@ class StreamingSession:
         prompt_chars: int = 200,
         encoder_window: str = "short",
         window_margin_s: float = 2.0,
+        repetition_guard: bool = True,
     ) -> None:
         # Any WhisperDecoder decodes (a Transcriber is one); streaming needs nothing else of it.
         if not isinstance(transcriber, WhisperDecoder):
@@ -115,6 +123,7 @@ class StreamingSession:
             prompt_chars=prompt_chars,
             encoder_window=encoder_window,
             window_margin_s=window_margin_s,
+            repetition_guard=repetition_guard,
         )
         self.transcriber = transcriber.load()
         for name, value in params.items():
@@ -131,6 +140,8 @@ class StreamingSession:
         self._summary: Summary | None = None
         self._finished = False
         self._agreed = 0
+        self._no_prompt_at = -1.0  # buffer offset decoded without prompt (repetition guard)
+        self._n_guarded = 0
 
     @property
     def confirmed_text(self) -> str:
@@ -206,12 +217,61 @@ class StreamingSession:
         return update
 
     def _prompt(self) -> str | None:
-        if not self.prompt_chars:
+        if not self.prompt_chars or self._no_prompt_at == self._offset:
             return None
         before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
         # An ellipsis in the prompt makes Whisper answer with more of them.
         text = _ELLIPSIS.sub("", _join(before))[-self.prompt_chars :].strip()
         return text or None
+
+    def _decode_words(self, prompt: str | None, *, final: bool) -> list[Word]:
+        buffered = self._buffer.size / SAMPLE_RATE
+        segments = self.transcriber.decode(
+            self._buffer,
+            show_progress=False,
+            offset=self._offset,
+            short_window_margin_s=(
+                self.window_margin_s if self.encoder_window == "short" else None
+            ),
+            # The last pass decodes every window: nothing comes after it.
+            one_window=not final,
+            window_stats=self._window,
+            initial_prompt=prompt,
+            word_timestamps=True,
+            # Speech runs at 2-4 tokens a second; a pass that writes far more is looping.
+            max_new_tokens=min(round(_TOKENS_PER_S * buffered) + 10, _MAX_NEW_TOKENS),
+        )
+        # Whisper's own rule for hallucinated text on silence. A lone punctuation mark is
+        # no word (Whisper attaches real punctuation to its word), and lone ellipses,
+        # once Whisper starts writing them, are all it writes.
+        words = [
+            w
+            for s in segments
+            if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
+            for w in s.words
+            if not _PUNCTUATION.fullmatch(w.text)
+        ]
+        # Words Whisper writes past the audio it heard (a phrase repeated at the end of
+        # the buffer) are aligned with zero length at the very end: the pass ends there.
+        end = self._offset + buffered - 0.5
+        cut = next(
+            (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
+            None,
+        )
+        return words[:cut]
+
+    def _repeats_opening(self, words: list[Word]) -> bool:
+        """Does the pass open like the last confirmed sentence before the buffer?"""
+        before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
+        if not before or not words:
+            return False
+        opening = [_norm(w) for w in group_sentences(before[-_MAX_WORDS_BACK:])[-1]]
+        n = 0
+        while n < min(len(opening), len(words)) and _norm(words[n]) == opening[n]:
+            n += 1
+        # Two words in a row, or one that Whisper itself barely believes (the copies seen
+        # have probability ~0.00, real first words 0.3 and more).
+        return n >= 2 or (n == 1 and words[0].probability < _COPY_PROBABILITY)
 
     def _process(self, *, final: bool) -> StreamUpdate:
         self._last_pass_at = self._received
@@ -219,40 +279,17 @@ class StreamingSession:
         words: list[Word] = []
         if self._buffer.size >= SAMPLE_RATE // 10:
             start = time.perf_counter()
-            buffered = self._buffer.size / SAMPLE_RATE
-            segments = self.transcriber.decode(
-                self._buffer,
-                show_progress=False,
-                offset=self._offset,
-                short_window_margin_s=(
-                    self.window_margin_s if self.encoder_window == "short" else None
-                ),
-                # The last pass decodes every window: nothing comes after it.
-                one_window=not final,
-                window_stats=self._window,
-                initial_prompt=self._prompt(),
-                word_timestamps=True,
-                # Speech runs at 2-4 tokens a second; a pass that writes far more is looping.
-                max_new_tokens=min(round(_TOKENS_PER_S * buffered) + 10, _MAX_NEW_TOKENS),
-            )
-            # Whisper's own rule for hallucinated text on silence. A lone punctuation mark is
-            # no word (Whisper attaches real punctuation to its word), and lone ellipses,
-            # once Whisper starts writing them, are all it writes.
-            words = [
-                w
-                for s in segments
-                if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
-                for w in s.words
-                if not _PUNCTUATION.fullmatch(w.text)
-            ]
-            # Words Whisper writes past the audio it heard (a phrase repeated at the end of
-            # the buffer) are aligned with zero length at the very end: the pass ends there.
-            end = self._offset + buffered - 0.5
-            cut = next(
-                (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
-                None,
-            )
-            words = words[:cut]
+            prompt = self._prompt()
+            words = self._decode_words(prompt, final=final)
+            if prompt and self.repetition_guard and self._repeats_opening(words):
+                # Whisper copied the opening of the prompt's last sentence (tiny.en does this
+                # on short buffers, with a near-zero word probability, and two passes then
+                # agree on it): decode this buffer again without the prompt, and keep doing
+                # so until the buffer is cut. What the audio holds survives that; a copy
+                # does not.
+                self._no_prompt_at = self._offset
+                self._n_guarded += 1
+                words = self._decode_words(None, final=final)
             compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
         if final:
@@ -349,6 +386,7 @@ class StreamingSession:
             encoder_window_s=(
                 float(np.mean(frames)) / FRAMES_PER_SECOND if frames else 30.0 if passes else nan
             ),
+            n_guarded=self._n_guarded,
         )
 
     def transcript(self) -> Transcript:
