@@ -103,4 +103,16 @@ CASES = [
          lambda: {"reference": "a b c", "hypothesis": "a b d"}, ("transcribe.word_error_rate",)),
     Case("transcribe.resolve_model", tr.resolve_model, lambda: {"model": "default"},
          ("transcribe.resolve_model", "transcribe.default_model_path", "transcribe.demo_clip")),
+    # Issue 17 (accuracy, summary): action items, the summarizer hook, the dev set.
+    Case("transcribe.find_action_items",
+         lambda **kw: [a.to_dict() for a in tr.find_action_items(**kw)],
+         lambda: {"source": "We decided to go. Anna will send it by Friday."},
+         ("transcribe.find_action_items", "transcribe.ActionItem")),
+    Case("transcribe.ChatEndpoint", lambda **kw: tr.ChatEndpoint(**kw).url,
+         lambda: {"url": "http://127.0.0.1:8080", "model": "local", "max_tokens": 400,
+                  "timeout_s": 60.0}, ("transcribe.ChatEndpoint", "transcribe.SummarizerError")),
+    Case("transcribe.dev_set", lambda **kw: [round(c.duration, 1) for c in tr.dev_set(**kw)],
+         lambda: {"random_state": 0, "names": ["hiring"]}, ("transcribe.dev_set",
+                                                            "transcribe.DevClip"),
+         max_examples=5),
 ]

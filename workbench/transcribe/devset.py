@@ -18,6 +18,7 @@ from workbench.core.errors import InputError
 from workbench.core.params import check_random_state
 from workbench.core.validation import check_choice
 from workbench.transcribe.audio import SAMPLE_RATE
+from workbench.transcribe.checks import check_text_list
 from workbench.transcribe.speech import synthesize
 
 __all__ = ["DEV_PASSAGES", "DevClip", "add_noise", "dev_set"]
@@ -178,8 +179,8 @@ def dev_set(random_state: int = 0, *, names: list[str] | None = None) -> list[De
     Parameters
     ----------
     random_state : int, default=0
-        Seeds the gap lengths and the noise.
-    names : list of str, optional
+        Seeds the gap lengths and the noise (None means 0: the set is always reproducible).
+    names : str or list of str, optional
         Only the clips of these passages (a subset for quick runs; both renditions of each);
         all by default.
 
@@ -191,14 +192,17 @@ def dev_set(random_state: int = 0, *, names: list[str] | None = None) -> list[De
     ------
     UnknownNameError
         For a passage name that does not exist.
+    InputTypeError
+        If ``names`` is not a str or a list of str, or ``random_state`` not an integer.
     DependencyError
         If espeak-ng is not installed.
     """
     seed = check_random_state(random_state)
     if names is not None:
+        names = check_text_list(names, name="names")
         for name in names:
             check_choice(name, list(DEV_PASSAGES), kind="dev-set passage")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(0 if seed is None else seed)
     clips = []
     seen: dict[str, int] = {}
     for name, voice, wpm, noisy in _PLAN:
