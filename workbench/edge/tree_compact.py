@@ -34,6 +34,7 @@ see ``benchmarks/results/edge.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,13 @@ import numpy as np
 from workbench.edge.cgen import c_array, float32_literal, float64_literal, int_literal, int_type
 from workbench.edge.tree_forms import FlatForest
 
-__all__ = ["CompactTrees", "compact_prediction_code", "compact_trees", "leaf_codes"]
+__all__ = [
+    "CompactTrees",
+    "compact_prediction_code",
+    "compact_trees",
+    "leaf_codes",
+    "vote_counting",
+]
 
 #: Feature flags in ``feat``: the left / right child is a leaf.
 _LEFT_LEAF, _RIGHT_LEAF = 1, 2
@@ -270,22 +277,38 @@ def _first_max(values: str, nc: int, acc_t: str) -> str:
     )
 
 
-def _votes(name: str, nc: int, n_trees: int) -> str:
-    """``predict`` of pure leaves: the first class with the most votes.
+def vote_counting(nc: int, n_trees: int, each_tree: Callable[[str], str]) -> str:
+    """Body of ``predict`` over pure leaves: the first class with the most votes.
 
     With fewer than 256 trees and at most 8 classes the votes are counted in the bytes of one
     integer register (``v += 1 << 8 * class``): no store and reload of a counter per tree.
+
+    Parameters
+    ----------
+    nc : int
+        Number of classes.
+    n_trees : int
+    each_tree : callable
+        ``each_tree(statement)`` returns C running ``statement`` once per tree, its ``{leaf}``
+        replaced by a C expression or variable holding that tree's leaf code (a class).
+
+    Returns
+    -------
+    str
+        Statements ending in ``return best;``.
     """
-    each = f"for (int32_t t = 0; t < {n_trees}; t++) "
-    leaf = f"{name}_find_leaf(x, {name}_roots[t])"
     if n_trees < 256 and nc <= 8:
         reg = "uint32_t" if nc <= 4 else "uint64_t"
-        return f"    {reg} v = 0;\n    {each}v += ({reg})1 << (8 * {leaf});\n" + _first_max(
-            "(uint32_t)(v >> (8 * {c})) & 255u", nc, "uint32_t"
+        return (
+            f"    {reg} v = 0;\n"
+            + each_tree(f"v += ({reg})1 << (8 * {{leaf}});")
+            + _first_max("(uint32_t)(v >> (8 * {c})) & 255u", nc, "uint32_t")
         )
     vote_t = int_type(n_trees + 1, signed=False)
-    return f"    {vote_t} a[{nc}] = {{0}};\n    {each}a[{leaf}] += 1;\n" + _first_max(
-        "a[{c}]", nc, "uint32_t"
+    return (
+        f"    {vote_t} a[{nc}] = {{0}};\n"
+        + each_tree("a[{leaf}] += 1;")
+        + _first_max("a[{c}]", nc, "uint32_t")
     )
 
 
@@ -357,7 +380,9 @@ def compact_prediction_code(
     else:
         # Pure leaves only: the sums are votes times one leaf's weight, so the first class with
         # the most votes is the first largest sum (and quotient), exactly.
-        predict = _votes(name, nc, n_trees)
+        loop = f"    for (int32_t t = 0; t < {n_trees}; t++) "
+        leaf = f"{name}_find_leaf(x, {name}_roots[t])"
+        predict = vote_counting(nc, n_trees, lambda st: loop + st.format(leaf=leaf) + "\n")
     return (
         code
         + _leaf_rows(name, leaves, rows, nc)

@@ -20,6 +20,7 @@ in the same order break them the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,12 @@ from workbench.edge.cgen import (
     int_type,
 )
 from workbench.edge.cinterface import GeneratedC, header_end, preamble
-from workbench.edge.tree_compact import compact_prediction_code, compact_trees, leaf_codes
+from workbench.edge.tree_compact import (
+    compact_prediction_code,
+    compact_trees,
+    leaf_codes,
+    vote_counting,
+)
 from workbench.edge.tree_forms import FlatForest, choose_form, for_each_tree, leaf_finder
 
 __all__ = [
@@ -367,10 +373,37 @@ def _tree_code(
         trees = compact_trees(forest, codes, n_features)
         th_type = forest.threshold_type
         return compact_prediction_code(name, trees, rows, leaves, nc, th_type, in_type)
+    n_trees = len(forest.roots)
+    codes, rows = leaf_codes(values, leaves, nc)
+    if rows or n_trees == 1:
+        return (
+            leaf_finder(forest, name, form, f"{name}_input_t", n_features)
+            + _leaf_tables(name, leaves, n_trees == 1, values, nc)
+            + _prediction_code(name, form, leaves, forest, nc)
+        )
+    # A forest of pure leaves: each tree returns its leaf's class, predict counts votes.
+    code_of = np.asarray(codes, dtype=np.int64)
+
+    def coded(children: np.ndarray) -> np.ndarray:
+        return np.where(children < 0, -code_of[np.maximum(-children - 1, 0)] - 1, children)
+
+    forest = dataclasses.replace(
+        forest, left=coded(forest.left), right=coded(forest.right), n_leaves=nc
+    )
+    one = np.eye(nc) * (255 if leaves == "uint8" else 1)
+    hot = list(range(nc)) if leaves == "class" else list(one)
+    each = lambda st: for_each_tree(  # noqa: E731
+        name, form, forest, lambda leaf, _k: st.format(leaf=leaf)
+    )
+    proba = _prediction_code(name, form, leaves, forest, nc)
+    proba = proba[: proba.index(f"static int32_t {name}_predict(")]
     return (
         leaf_finder(forest, name, form, f"{name}_input_t", n_features)
-        + _leaf_tables(name, leaves, len(forest.roots) == 1, values, nc)
-        + _prediction_code(name, form, leaves, forest, nc)
+        + _leaf_tables(name, leaves, False, hot, nc)
+        + proba
+        + f"static int32_t {name}_predict(const {name}_input_t *x) {{\n"
+        + vote_counting(nc, n_trees, each)
+        + "}\n"
     )
 
 
