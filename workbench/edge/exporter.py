@@ -34,12 +34,14 @@ from workbench.edge.preprocessing import (
     transform_features,
 )
 
-__all__ = ["DTYPES", "LEAVES", "export"]
+__all__ = ["DTYPES", "FORMS_ACCEPTED", "LEAVES", "export"]
 
 #: Accepted ``dtype`` values of :func:`export`.
 DTYPES = ("auto", "float32", "float64", "int16")
 #: Accepted ``leaves`` values of :func:`export`.
 LEAVES = ("auto", "class", "uint8", "float", "double")
+#: Accepted ``form`` values of :func:`export`.
+FORMS_ACCEPTED = ("auto", "tables", "ifelse")
 
 PIPELINE_NOTE = (
     "Pipeline: the C takes the raw features as float32 (like the device), so parity compares "
@@ -60,6 +62,7 @@ def export(
     name: str = "model",
     dtype: str = "auto",
     leaves: str = "auto",
+    form: str = "auto",
     flash_budget: int | None = None,
     engine: str = "auto",
     cc: str | os.PathLike[str] | None = None,
@@ -111,12 +114,20 @@ def export(
         ``"float"`` and ``"double"``, in that order, that keeps every prediction on ``X``
         (``"double"`` only when it keeps more than ``"float"``; the report's notes say which
         and why). Every int16 tree export also carries emlearn's CSV for MicroPython.
+    form : {"auto", "tables", "ifelse"}, default="auto"
+        C form of the trees of tree and boosted models (:mod:`~workbench.edge.tree_forms`;
+        ignored by other models): ``"tables"``, narrow node arrays walked by a loop (the smallest
+        form, see :mod:`~workbench.edge.tree_compact`), or ``"ifelse"``, generated code (faster
+        on the host, larger). ``"auto"`` applies :func:`~workbench.edge.tree_forms.choose_form`
+        (if/else while it adds at most 16 KiB) and, when that export is over ``flash_budget``,
+        takes the tables instead (the notes say so).
     engine : {"auto", "workbench", "emlearn"}, default="auto"
         Tree runtime: ``"auto"``/``"workbench"`` use our compact tables; ``"emlearn"`` uses
         emlearn's ``eml_trees.h`` (int16 features, ``"class"`` or ``"uint8"`` leaves).
     flash_budget : int, optional
         Bytes of flash the model may take on :attr:`EdgeArtifact.size_target`; a larger model
         raises :class:`~workbench.core.errors.ModelError` (use :func:`fit_to_budget` to shrink).
+        With ``form="auto"``, trees whose if/else code is over the budget get the tables.
     cc : str or path, optional
         Host C compiler; default ``$CC``, ``cc`` or ``gcc``.
     targets : list of str, optional
@@ -166,6 +177,7 @@ def export(
     name = check_name(name)
     dtype = check_option(dtype, DTYPES, kind="dtype")
     leaves = check_option(leaves, LEAVES, kind="leaf encoding")
+    form = check_option(form, FORMS_ACCEPTED, kind="tree form")
     engine = check_option(engine, ("auto", "workbench", "emlearn"), kind="engine")
     flash_budget = check_flash_budget(flash_budget)
     targets = check_targets(targets)
@@ -220,7 +232,9 @@ def export(
 
     def code_for(leaf_encoding: str) -> GeneratedC:
         if bare is not None:
-            return generate(bare, name=name, dtype=dtype, leaves=leaf_encoding, engine=eng)
+            return generate(
+                bare, name=name, dtype=dtype, leaves=leaf_encoding, engine=eng, form=tree_form
+            )
         return generate_pipeline(
             steps,
             final,
@@ -231,6 +245,7 @@ def export(
             family=family,
             column_names=labels,
             derive=derive,
+            form=tree_form,
         )
 
     if family == "boosting" and dtype == "float32" and not steps:
@@ -246,9 +261,25 @@ def export(
             code.notes.insert(0, PIPELINE_NOTE)
         return build_artifact(model, code, Xa, y, toolchain, targets, dtype)
 
-    artifact = build(leaves)
-    if auto_leaves:
-        artifact = _leaf_fallback(artifact, build)
+    tree_form = form
+
+    def build_all() -> EdgeArtifact:
+        artifact = build(leaves)
+        return _leaf_fallback(artifact, build) if auto_leaves else artifact
+
+    artifact = build_all()
+    over = flash_budget is not None and artifact.flash_bytes > flash_budget
+    if over and form == "auto" and family in ("tree", "boosting"):
+        if artifact.details.get("form") != "tables":
+            tree_form = "tables"
+            tables = build_all()
+            if tables.flash_bytes < artifact.flash_bytes:
+                tables.notes.append(
+                    f"form='auto': the if/else code took {artifact.flash_bytes} B of flash on "
+                    f"{artifact.size_target}, over the budget of {flash_budget} B, so the "
+                    f"compact tables were used ({tables.flash_bytes} B)"
+                )
+                artifact = tables
     if steps:
         artifact.estimator = describe_pipeline(steps, final)
     if flash_budget is not None and artifact.flash_bytes > flash_budget:

@@ -43,6 +43,7 @@ def generate_pipeline(
     family: str,
     column_names: list[str],
     derive: bool = True,
+    form: str = "auto",
 ) -> GeneratedC:
     """C header of a Pipeline: the transform stages, then the model's generated ``predict``.
 
@@ -71,6 +72,8 @@ def generate_pipeline(
     derive : bool, default=True
         Derive the transforms' C type (:func:`~workbench.edge.preprocessing.transform_ctype`);
         False when ``dtype="float32"`` was asked for explicitly.
+    form : {"auto", "tables", "ifelse"}, default="auto"
+        C form of a tree or boosted model's trees (:func:`~workbench.edge.codegen.generate`).
 
     Returns
     -------
@@ -85,7 +88,7 @@ def generate_pipeline(
     tt, reason = transform_ctype(stages, X, family, dtype, derive=derive)
     check_stage_values(stages, tt, column_names)
     inner_dtype = "float32" if family not in APPROXIMATE_FAMILIES else dtype
-    inner = generate(final, name=f"{name}_m", dtype=inner_dtype, leaves=leaves)
+    inner = generate(final, name=f"{name}_m", dtype=inner_dtype, leaves=leaves, form=form)
     in_type = C_TYPES[dtype]
     n_raw = int(stages[0].center.shape[0])
     what = describe_pipeline(steps, final)
