@@ -66,10 +66,12 @@ def test_alias_functions_call_their_version_and_move_together(life, customers):
     np.testing.assert_array_equal(got["a"], _scores(life, 1))
     np.testing.assert_array_equal(got["b"], _scores(life, 2, "predict"))
     assert set(life.describe("churn", 1).functions) == {
-        "churn_champion_predict", "churn_champion_proba", "churn_v1_predict", "churn_v1_proba"}
+        "churn_champion_predict", "churn_champion_proba", "churn_v1_predict", "churn_v1_proba",
+        "churn_champion_explain", "churn_v1_explain"}
     info = life.set_alias("churn", "champion", "challenger")  # another alias names a version
     assert (info.version, info.previous) == (2, 1)
-    assert info.functions == ["churn_champion_predict", "churn_champion_proba"]
+    assert info.functions == [
+        "churn_champion_explain", "churn_champion_predict", "churn_champion_proba"]
     np.testing.assert_array_equal(
         life.sql(f"SELECT churn_champion_proba({ARGS}) a FROM customers ORDER BY customer_id")["a"],
         _scores(life, 2))

@@ -288,7 +288,9 @@ def choose_backend(
     from workbench.indb.sql_compile import compile_sql
     from workbench.indb.udf import OnnxRunner
 
-    if not isinstance(con, duckdb.DuckDBPyConnection):
+    if not isinstance(con, duckdb.DuckDBPyConnection) and not all(
+        callable(getattr(con, m, None)) for m in ("execute", "register", "create_function")
+    ):
         raise InputTypeError(f"con must be a DuckDB connection, got {type(con).__name__}.")
     check_estimator(model, methods=("predict",), fitted=True)
     rows = check_size(rows, name="rows", high=10**12)
