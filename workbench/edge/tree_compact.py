@@ -34,7 +34,9 @@ see ``benchmarks/results/edge.md``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,7 @@ __all__ = [
     "CompactTrees",
     "compact_prediction_code",
     "compact_trees",
+    "count_rows",
     "leaf_codes",
     "vote_counting",
 ]
@@ -243,24 +246,71 @@ _SUMS = {
 }
 
 
+def count_rows(rows: list[Any], limit: int = 2**16) -> np.ndarray | None:
+    """Integer counts ``(n_0, .., n_{k-1}, N)`` whose quotients ``n_c / N`` are the rows' bits.
+
+    scikit-learn stores a leaf's class fractions as weighted counts divided by the node's
+    weight, in float64; with integer weights (bootstrap counts, or none) each value is such a
+    quotient, and IEEE division, correctly rounded, gives back the same float64 from the
+    counts. Each row's ``N`` is the least common denominator of the closest fractions with
+    denominators below ``limit``, and every row is checked bit for bit.
+
+    Parameters
+    ----------
+    rows : list of numpy.ndarray of float64
+    limit : int, default=65536
+
+    Returns
+    -------
+    numpy.ndarray of int of shape (n_rows, n_classes + 1), or None
+        None when some row is not such a quotient, or its counts reach ``limit``.
+    """
+    out = []
+    for row in rows:
+        fracs = [Fraction(float(v)).limit_denominator(limit - 1) for v in row]
+        n = math.lcm(*(f.denominator for f in fracs))
+        counts = [f.numerator * (n // f.denominator) for f in fracs]
+        if n >= limit or any(
+            float(c) / float(n) != float(v) for c, v in zip(counts, row, strict=True)
+        ):
+            return None
+        out.append([*counts, n])
+    return np.asarray(out, dtype=np.int64)
+
+
 def _leaf_rows(name: str, leaves: str, rows: list[Any], n_classes: int) -> str:
     if not rows:
         return ""
+    if leaves == "double" and (counts := count_rows(rows)) is not None:
+        count_t = int_type(int(counts.max()) + 1, signed=False)
+        return f"typedef {count_t} {name}_count_t;\n" + c_array(
+            count_t, f"{name}_count", counts, int_literal, n_classes + 1
+        )
     row_t = _SUMS[leaves][3]
     fmt = {"uint8_t": int_literal, "float": float32_literal, "double": float64_literal}[row_t]
     return c_array(row_t, f"{name}_leaf", np.asarray(rows), fmt, n_classes)
 
 
 def _sums(name: str, leaves: str, rows: list[Any], nc: int, n_trees: int) -> str:
-    """Statements leaving each class's sum of the trees' leaf rows in ``a[c]``, tree by tree."""
+    """Statements leaving each class's sum of the trees' leaf rows in ``a[c]``, tree by tree.
+
+    Double rows stored as counts (:func:`count_rows`) are divided back to scikit-learn's
+    float64 values (``n_c / N``, correctly rounded) as they are added.
+    """
     acc_t, zero, one, row_t = _SUMS[leaves]
     add = f"a[c] += {one};"
     if rows:
-        add = (
-            f"if (c < {nc}) {{ a[c] += {one}; }} else {{\n"
+        row = (
             f"            const {row_t} *r = {name}_leaf + (c - {nc}) * {nc};\n"
-            f"            for (int32_t j = 0; j < {nc}; j++) a[j] += r[j];\n        }}"
+            f"            for (int32_t j = 0; j < {nc}; j++) a[j] += r[j];\n"
         )
+        if leaves == "double" and count_rows(rows) is not None:
+            row = (
+                f"            const {name}_count_t *r = {name}_count + (c - {nc}) * {nc + 1};\n"
+                f"            const double n = r[{nc}];\n"
+                f"            for (int32_t j = 0; j < {nc}; j++) a[j] += r[j] / n;\n"
+            )
+        add = f"if (c < {nc}) {{ a[c] += {one}; }} else {{\n{row}        }}"
     return (
         f"    {acc_t} a[{nc}];\n    for (int32_t j = 0; j < {nc}; j++) a[j] = {zero};\n"
         f"    for (int32_t t = 0; t < {n_trees}; t++) {{\n"
