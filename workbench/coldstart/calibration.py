@@ -10,6 +10,7 @@ the credibility weight with which :meth:`ColdStartForecaster.update` trusts earl
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,8 @@ __all__ = [
     "AGE_BUCKETS",
     "Calibration",
     "calibration_table",
+    "ensemble_weights",
+    "fit_calibrated",
     "holdout_calibration",
     "quantile_bands",
 ]
@@ -130,14 +133,45 @@ class Calibration:
     Attributes
     ----------
     tables : dict of str to dict
-        Per method, the output of :func:`calibration_table`.
+        Per method, the output of :func:`calibration_table` and its held-out ``wape``.
     ensemble_weights : dict of str to float or None
-        Weights of the ensemble members, proportional to the inverse squared WAPE of each on
-        the held-out items (None when the ensemble was not fitted).
+        Convex weights of the ensemble members with the lowest WAPE on the held-out items
+        (:func:`ensemble_weights`; None when the ensemble was not fitted).
     """
 
     tables: dict[str, dict[str, Any]]
     ensemble_weights: dict[str, float] | None
+
+
+def ensemble_weights(preds: dict[str, np.ndarray], y: np.ndarray) -> dict[str, float]:
+    """Convex weights of the members with the lowest WAPE on held-out rows.
+
+    A grid over the simplex in steps of 0.05 that contains every single member, so the
+    weighted forecast is never worse on these rows than the best member alone (ties keep the
+    first best combination found, members in the order given).
+
+    Parameters
+    ----------
+    preds : dict of str to numpy.ndarray
+        Each member's forecasts of the held-out rows.
+    y : numpy.ndarray
+        The actual values of those rows.
+
+    Returns
+    -------
+    dict of str to float
+        Non-negative weights summing to 1.
+    """
+    names = list(preds)
+    P = np.column_stack([preds[m] for m in names])
+    steps = 20
+    grid = [
+        c for c in itertools.product(range(steps + 1), repeat=len(names) - 1) if sum(c) <= steps
+    ]
+    W = np.array([[*c, steps - sum(c)] for c in grid], dtype=float) / steps
+    err = np.abs(P @ W.T - y[:, None]).sum(axis=0)
+    best = W[int(np.argmin(err))]
+    return {m: float(w) for m, w in zip(names, best, strict=True)}
 
 
 def holdout_calibration(
@@ -230,11 +264,80 @@ def holdout_calibration(
         wape[m] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
     weights = None
     if "ensemble" in engine.methods:
-        # Members that forecast the held-out items badly get little say.
-        inv = {m: 1.0 / max(wape[m], 1e-6) ** 2 for m in ENSEMBLE_MEMBERS}
-        total = sum(inv.values())
-        weights = {m: v / total for m, v in inv.items()}
+        preds = {m: engine.predict(m, new, ages)[c_item, c_age] for m in ENSEMBLE_MEMBERS}
+        weights = ensemble_weights(preds, c_y)
         engine.ensemble_weights = weights
         pred = engine.predict("ensemble", new, ages)[c_item, c_age]
         tables["ensemble"] = calibration_table(c_item, c_age, c_y, pred, **table_args)
+        wape["ensemble"] = np.abs(c_y - pred).sum() / max(c_y.sum(), 1e-12)
+    for m, table in tables.items():
+        table["wape"] = float(wape[m])
     return Calibration(tables=tables, ensemble_weights=weights)
+
+
+def fit_calibrated(
+    known: Any,
+    methods: set[str],
+    *,
+    make_engine: Callable[[set[str]], Engine],
+    calibration_size: float,
+    random_state: int | None,
+    offset: float,
+    quantiles: Sequence[float],
+    group_name: str | None,
+) -> tuple[Engine, dict[str, dict[str, Any]], dict[str, float] | None]:
+    """Calibrate on held-out items, then fit the engine on every known item.
+
+    The ``global`` method is calibrated on its own inner backtest (its out-of-fold forecasts
+    of the last periods of the history), the others by :func:`holdout_calibration`.
+
+    Parameters
+    ----------
+    known : KnownItems
+        The checked known items (:func:`workbench.coldstart.items.known_items`).
+    methods : set of str
+        Methods to fit.
+    make_engine, calibration_size, random_state, offset, quantiles, group_name
+        As in :func:`holdout_calibration`.
+
+    Returns
+    -------
+    engine : Engine
+        Fitted on every known item.
+    tables : dict
+        Per method, the output of :func:`calibration_table` and its held-out ``wape``.
+    weights : dict or None
+        Ensemble weights (None when the ensemble was not fitted).
+    """
+    holdout = None
+    if known.groups is not None:
+        holdout = np.unique(known.groups, return_inverse=True)[1].astype(np.int64)
+    cal_methods = methods - {"global"}
+    tables: dict[str, dict[str, Any]] = {}
+    weights = None
+    if cal_methods:
+        cal = holdout_calibration(
+            known.items,
+            known.item,
+            known.t,
+            known.y,
+            methods=cal_methods,
+            make_engine=make_engine,
+            calibration_size=calibration_size,
+            random_state=random_state,
+            offset=offset,
+            quantiles=quantiles,
+            groups=known.groups,
+            group_name=group_name,
+        )
+        tables, weights = dict(cal.tables), cal.ensemble_weights
+    engine = make_engine(methods).fit(known.items, known.item, known.t, known.y, holdout)
+    if weights is not None:
+        engine.ensemble_weights = weights
+    if "global" in engine.methods:
+        oof = engine.global_.oof_
+        tables["global"] = calibration_table(
+            oof["item"], oof["age"], oof["y"], oof["pred"], offset=offset, quantiles=quantiles
+        )
+        tables["global"]["wape"] = engine.global_.oof_wape_[engine.global_.loss_]
+    return engine, tables, weights

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from workbench.coldstart.calibration import AGE_BUCKETS, holdout_calibration, quantile_bands
+from workbench.coldstart.calibration import AGE_BUCKETS, fit_calibrated, quantile_bands
 from workbench.coldstart.checks import (
     MAX_NEIGHBORS,
     check_forecaster_params,
@@ -35,8 +35,8 @@ class ColdStartForecaster(BaseEstimator):
 
     Parameters
     ----------
-    method : {"ensemble", "knn", "gbm", "bass", "profile", "category_mean", "seasonal_naive"}, \
-default="ensemble"
+    method : {"ensemble", "global", "knn", "gbm", "bass", "profile", "category_mean", \
+"seasonal_naive"}, default="ensemble"
         How a new item's level and launch curve are guessed (see :mod:`workbench.coldstart.models`).
         The last two are the naive baselines.
     quantiles : sequence of float, default=(0.1, 0.5, 0.9)
@@ -81,11 +81,14 @@ default="ensemble"
     engine_ : Engine
         The fitted models (trained on every known item).
     ensemble_weights_ : dict
-        Weights of the ensemble members, proportional to the inverse squared WAPE of each on
-        the items held out for calibration (set when the ensemble is fitted).
+        Convex weights of the ensemble members with the lowest WAPE on the items held out for
+        calibration, so never worse there than the best member (set when the ensemble is
+        fitted).
     calibration_ : dict
-        Per method: ``offsets`` (log-ratio quantiles per age bucket) and the update credibility
-        constants ``k``, ``within_var``, ``between_var``.
+        Per method: ``offsets`` (log-ratio quantiles per age bucket), the update credibility
+        constants ``k``, ``within_var``, ``between_var`` and the held-out ``wape``. The
+        ``global`` method's come from its own inner backtest (the last periods of the history,
+        forecast from what came before).
     offset_ : float
         Small constant added before taking log-ratios of quantities.
     season_length_ : int
@@ -237,25 +240,18 @@ default="ensemble"
         self.offset_ = float(0.1 * np.median(positive)) if len(positive) else 1e-6
         self._train = (known.item, known.t, known.y)
         with self._threads():
-            calibration = holdout_calibration(
-                known.items,
-                known.item,
-                known.t,
-                known.y,
-                methods=methods,
+            self.engine_, self.calibration_, weights = fit_calibrated(
+                known,
+                methods,
                 make_engine=self._engine,
                 calibration_size=self.calibration_size,
                 random_state=self.random_state,
                 offset=self.offset_,
                 quantiles=self.quantiles_,
-                groups=known.groups,
                 group_name=self.calibration_group,
             )
-            self.calibration_ = calibration.tables
-            self.engine_ = self._engine(methods).fit(known.items, known.item, known.t, known.y)
-        if calibration.ensemble_weights is not None:
-            self.ensemble_weights_ = calibration.ensemble_weights
-            self.engine_.ensemble_weights = self.ensemble_weights_
+        if weights is not None:
+            self.ensemble_weights_ = weights
         self.fitted_methods_ = sorted(self.engine_.methods | methods)
         return self
 

@@ -15,6 +15,9 @@ item that has never sold:
   seasonality, over every (item, period) row;
 * ``bass``: a Bass diffusion curve with a repeat-purchase floor fitted to each category's launch
   curve, scaled by the level model;
+* ``global``: one LightGBM model over all items with leave-one-out group aggregates and
+  analogue-imputed levels, its loss chosen by an inner backtest
+  (:mod:`workbench.coldstart.globalmodel`);
 * ``ensemble``: a weighted mean of ``knn``, ``gbm`` and ``bass`` (weights set by the caller,
   equal by default; the forecaster uses inverse squared WAPE on its held-out items);
 * baselines ``category_mean`` (flat mean of the category) and ``seasonal_naive`` (the category's
@@ -31,10 +34,11 @@ from scipy.optimize import least_squares
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from workbench.coldstart.data import bass_increments
+from workbench.coldstart.globalmodel import GlobalModel
 
 __all__ = ["BASELINES", "ENSEMBLE_MEMBERS", "METHODS", "Engine", "ItemTable"]
 
-METHODS = ("ensemble", "knn", "gbm", "bass", "profile")
+METHODS = ("ensemble", "global", "knn", "gbm", "bass", "profile")
 BASELINES = ("category_mean", "seasonal_naive")
 ENSEMBLE_MEMBERS = ("knn", "gbm", "bass")
 _EPS = 1e-9
@@ -144,8 +148,19 @@ class Engine:
         self.ensemble_weights = dict.fromkeys(ENSEMBLE_MEMBERS, 1.0 / len(ENSEMBLE_MEMBERS))
 
     # ------------------------------------------------------------------ fit
-    def fit(self, items: ItemTable, item: np.ndarray, t: np.ndarray, y: np.ndarray) -> Engine:
-        """Fit on rows ``(item index, period, quantity)`` of the known ``items``."""
+    def fit(
+        self,
+        items: ItemTable,
+        item: np.ndarray,
+        t: np.ndarray,
+        y: np.ndarray,
+        holdout_groups: np.ndarray | None = None,
+    ) -> Engine:
+        """Fit on rows ``(item index, period, quantity)`` of the known ``items``.
+
+        ``holdout_groups`` (an int code per item) makes the ``global`` model's aggregates leave
+        whole groups out instead of single items.
+        """
         self.items_ = items
         sl = self.season_length
         age = t - items.launch[item]
@@ -165,6 +180,13 @@ class Engine:
             self._fit_gbm(items, item, a, t, y)
         if "bass" in self.methods:
             self._fit_bass()
+        if "global" in self.methods:
+            self.global_ = GlobalModel(
+                season_length=sl,
+                n_neighbors=self.n_neighbors,
+                max_iter=max(self.max_iter, 200),
+                random_state=self.random_state,
+            ).fit(items, item, t, y, holdout_groups)
         self.scale_ = self._mase_scale(items.group[item], item, y)
         return self
 
@@ -343,6 +365,8 @@ class Engine:
             return self._seasonal_naive(g, t)
         if method == "profile":
             return self.profile_level_[g][:, None] * self.curve_[g][:, a] * season
+        if method == "global":
+            return self.global_.predict(new, ages)
         if method == "gbm":
             n, h = t.shape
             X = self._gbm_features(

@@ -1,0 +1,476 @@
+"""The ``global`` cold-start method: one boosted model over all items, chosen by an inner backtest.
+
+The model learns what a product sells in its first periods from what *other* products sold just
+before: every training row is an item's sales in the last ``H`` periods of the history (an inner
+origin ``T' = T_end - H``), and its features use only sales dated before ``T'``:
+
+* launch age (periods since the item's launch) and the step since the origin;
+* the calendar (position in the season, as sine/cosine and as a number);
+* the item's attributes;
+* hierarchy and group aggregates: for every categorical attribute, the mean recent level of the
+  *other* items that share the item's level, and their overall mean. "Other" means the items of
+  the other folds (5 folds of items; with ``holdout_groups`` whole groups are folded together,
+  as when a whole new product line is forecast): a plain leave-one-out mean leaks the item's
+  own level, since within a level it falls as the item's sales rise;
+* the analogue-imputed level: the mean recent level of the ``k`` most similar known items of
+  the other folds in attribute space.
+
+The most specific available aggregate is the *base*: the trees learn a multiplicative correction
+of it (LightGBM ``init_score``; for the scikit-learn fallback the target is divided by it).
+Three losses are tried (LightGBM tweedie and poisson on sales, l2 on ``log1p`` sales) on item
+(or group) folds of the training rows, and the one with the lowest out-of-fold WAPE is refit on
+all rows. The same out-of-fold forecasts give a damping factor (the multiplier of the forecast
+with the lowest WAPE, in [0.2, 1.2]: a "damped group prior" for new lines) and the conformal
+log-ratio residuals from which the forecaster's intervals are calibrated per launch-age bucket.
+LightGBM is pinned to one thread (two threads were 100x slower on a busy 2-core machine);
+without LightGBM, scikit-learn's HistGradientBoostingRegressor (poisson; l2 on log1p) is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from workbench.coldstart.siblings import sibling_features, sibling_layout
+
+__all__ = ["LOSSES", "GlobalModel", "lightgbm_available"]
+
+LOSSES = ("base", "tweedie", "poisson", "l2")
+"""Candidates of the global model: the base alone (no trees), or trees with a loss (``l2`` is on
+``log1p`` sales)."""
+_EPS = 1e-9
+_MAX_ROWS = 40_000
+_N_FOLDS = 5
+_DAMPING = np.round(np.arange(0.2, 1.2001, 0.05), 2)
+
+
+def lightgbm_available() -> bool:
+    """Whether LightGBM can be imported (else the scikit-learn fallback is used).
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        importlib.import_module("lightgbm")
+    except ImportError:
+        return False
+    return True
+
+
+def _wape(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(np.abs(y - pred).sum() / max(float(np.abs(y).sum()), _EPS))
+
+
+def main_effects(
+    codes: np.ndarray, level: np.ndarray, *, n_iter: int = 15
+) -> tuple[float, list[np.ndarray]]:
+    """Multiplicative main effects ``level ~ scale * prod_j theta_j[code_j]``.
+
+    Backfitted by Poisson ratios of sums (big items weigh most, as in WAPE). Each factor is
+    shrunk toward 1 by one pseudo-item worth of its current fit, so levels with one or two items
+    do not swing to extremes. Items with a NaN level are ignored, negative (unseen) codes count
+    as factor 1.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int, shape (n_items, n_columns)
+        Categorical codes (-1: unseen).
+    level : numpy.ndarray of float
+        Each item's recent level.
+    n_iter : int, default=15
+        Backfitting sweeps.
+
+    Returns
+    -------
+    scale : float
+    theta : list of numpy.ndarray
+        One factor array per column.
+    """
+    ok = ~np.isnan(level)
+    c, r = codes[ok], level[ok]
+    sizes = [int(max(codes[:, j].max(initial=0), 0)) + 1 for j in range(codes.shape[1])]
+    theta = [np.ones(L) for L in sizes]
+    scale = max(float(r.mean()), _EPS) if len(r) else 1.0
+    for _ in range(n_iter if len(r) else 0):
+        for j, L in enumerate(sizes):
+            others = [*theta[:j], np.ones(L), *theta[j + 1 :]]
+            fit = effects_predict(c, scale, others)
+            seen = c[:, j] >= 0
+            num = np.bincount(c[seen, j], weights=r[seen], minlength=L)
+            den = np.bincount(c[seen, j], weights=fit[seen], minlength=L)
+            cnt = np.bincount(c[seen, j], minlength=L)
+            prior = den / np.maximum(cnt, 1)
+            theta[j] = np.where(cnt > 0, (num + prior) / np.maximum(den + prior, _EPS), 1.0)
+        fit = effects_predict(c, scale, theta)
+        scale *= float(r.sum() / max(fit.sum(), _EPS))
+    return scale, theta
+
+
+def effects_predict(codes: np.ndarray, scale: float, theta: list[np.ndarray]) -> np.ndarray:
+    """``scale`` times the product of each item's main effects (unseen codes: factor 1).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int, shape (n_items, n_columns)
+    scale : float
+    theta : list of numpy.ndarray
+        From :func:`main_effects`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    out = np.full(len(codes), float(scale))
+    for j, th in enumerate(theta):
+        cj = codes[:, j]
+        ok = (cj >= 0) & (cj < len(th))
+        out = out * np.where(ok, th[np.clip(cj, 0, len(th) - 1)], 1.0)
+    return out
+
+
+class GlobalModel:
+    """One global boosted model with leave-one-out group aggregates (see the module notes).
+
+    Parameters
+    ----------
+    season_length : int
+        Periods per seasonal cycle.
+    n_neighbors : int
+        Analogues whose recent level is imputed as a feature.
+    max_iter : int
+        Boosting iterations.
+    random_state : int or None
+        Seeds the folds, the row subsample and the trees.
+    loss : {"auto", "tweedie", "poisson", "l2"}, default="auto"
+        ``"auto"`` picks the loss with the lowest out-of-fold WAPE.
+    """
+
+    def __init__(
+        self,
+        *,
+        season_length: int,
+        n_neighbors: int = 10,
+        max_iter: int = 200,
+        random_state: int | None = None,
+        loss: str = "auto",
+    ) -> None:
+        self.season_length = max(int(season_length), 1)
+        self.n_neighbors = n_neighbors
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.loss = loss
+
+    # ------------------------------------------------------------- features
+    def _windows(self, t: np.ndarray) -> tuple[int, int, int]:
+        t_min, t_end = int(t.min()), int(t.max()) + 1
+        span = t_end - t_min
+        horizon = max(1, min(2 * self.season_length, span // 2))
+        origin = t_end - horizon
+        recent = max(1, min(self.season_length, origin - t_min))
+        return origin, horizon, recent
+
+    @staticmethod
+    def _recent_level(n: int, item, t, y, origin: int, recent: int) -> np.ndarray:
+        sel = (t >= origin - recent) & (t < origin)
+        s = np.bincount(item[sel], weights=y[sel], minlength=n)
+        c = np.bincount(item[sel], minlength=n)
+        return np.where(c > 0, s / np.maximum(c, 1), np.nan)
+
+    def _aggregates(
+        self, codes: np.ndarray, level: np.ndarray, holdout: np.ndarray | None
+    ) -> np.ndarray:
+        """Mean level per categorical column, then overall, over the items of other folds."""
+        ok = ~np.isnan(level)
+        lv = np.where(ok, level, 0.0)
+        n = len(level)
+        hold = np.arange(n) if holdout is None else holdout
+        n_hold = int(hold.max()) + 1 if n else 1
+        cols = []
+        for j in range(codes.shape[1]):
+            c = np.where(codes[:, j] >= 0, codes[:, j], 0)
+            L = int(c.max()) + 1 if n else 1
+            s_lev = np.bincount(c, weights=lv * (codes[:, j] >= 0), minlength=L)
+            n_lev = np.bincount(c, weights=ok * (codes[:, j] >= 0), minlength=L)
+            key = c * n_hold + hold
+            s_key = np.bincount(key, weights=lv * (codes[:, j] >= 0), minlength=L * n_hold)
+            n_key = np.bincount(key, weights=ok * (codes[:, j] >= 0), minlength=L * n_hold)
+            s, m = s_lev[c] - s_key[key], n_lev[c] - n_key[key]
+            cols.append(np.where((m > 0) & (codes[:, j] >= 0), s / np.maximum(m, 1), np.nan))
+        s_grp = np.bincount(hold, weights=lv, minlength=n_hold)
+        n_grp = np.bincount(hold, weights=ok.astype(float), minlength=n_hold)
+        m = ok.sum() - n_grp[hold]
+        cols.append(np.where(m > 0, (lv.sum() - s_grp[hold]) / np.maximum(m, 1), np.nan))
+        return np.column_stack(cols)
+
+    def _new_aggregates(self, codes: np.ndarray) -> np.ndarray:
+        cols = []
+        for j, table in enumerate(self.level_means_):
+            c = codes[:, j]
+            ok = (c >= 0) & (c < len(table))
+            cols.append(np.where(ok, table[np.clip(c, 0, len(table) - 1)], np.nan))
+        cols.append(np.full(len(codes), self.overall_level_))
+        return np.column_stack(cols)
+
+    def _analogue_level(
+        self, dist_new: np.ndarray, dist_known: np.ndarray, level: np.ndarray, exclude: Any
+    ) -> np.ndarray:
+        """Mean recent level of the k nearest known items (attribute distance)."""
+        ok = ~np.isnan(level)
+        if not ok.any():
+            return np.full(len(dist_new), np.nan)
+        kn, lv = dist_known[ok], level[ok]
+        d2 = (dist_new**2).sum(1)[:, None] - 2 * dist_new @ kn.T + (kn**2).sum(1)[None, :]
+        if exclude is not None:
+            d2[exclude[:, None] == exclude[ok][None, :]] = np.inf
+        k = min(self.n_neighbors, kn.shape[0])
+        idx = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        dd = np.take_along_axis(d2, idx, axis=1)
+        vals = np.where(np.isfinite(dd), lv[idx], np.nan)
+        with np.errstate(invalid="ignore"):
+            cnt = np.isfinite(vals).sum(1)
+            return np.where(cnt > 0, np.nansum(vals, 1) / np.maximum(cnt, 1), np.nan)
+
+    @staticmethod
+    def _growth(item, t, y, origin: int, recent: int) -> float:
+        """Log growth per period of the items selling in both of the two windows before origin."""
+        if origin - 2 * recent < int(t.min()):
+            return 0.0
+        now = (t >= origin - recent) & (t < origin)
+        before = (t >= origin - 2 * recent) & (t < origin - recent)
+        both = np.intersect1d(item[now], item[before])
+        a = y[now & np.isin(item, both)].sum()
+        b = y[before & np.isin(item, both)].sum()
+        if a <= 0 or b <= 0:
+            return 0.0
+        return float(np.clip(np.log(a / b) / recent, -0.05, 0.05))
+
+    @staticmethod
+    def _trend(growth: float, step: np.ndarray, recent: int) -> np.ndarray:
+        """Growth from the middle of the recent window to each step, within [0.5, 2]."""
+        return np.clip(np.exp(growth * (step + (recent + 1) / 2)), 0.5, 2.0)
+
+    @staticmethod
+    def _seen(codes: np.ndarray, has_level: np.ndarray) -> np.ndarray:
+        """Which codes belong to a level with at least one item that has a level."""
+        out = np.zeros(codes.shape, bool)
+        for j in range(codes.shape[1]):
+            out[:, j] = np.isin(codes[:, j], np.unique(codes[has_level, j]))
+        return out
+
+    def _siblings(self, known_codes, level, query_codes, fold=None) -> np.ndarray:
+        if self.layout_ is None:
+            return np.full((len(query_codes), 1), np.nan)
+        return sibling_features(
+            self.layout_, known_codes, level, query_codes, known_fold=fold, query_fold=fold
+        )
+
+    def _design(self, attrs, agg, analog, extra, age, step, t) -> np.ndarray:
+        sl = self.season_length
+        ang = 2 * np.pi * np.mod(t, sl) / sl
+        cal = np.column_stack([np.sin(ang), np.cos(ang), np.mod(t, sl).astype(float)])
+        return np.column_stack(
+            [attrs, np.log1p(agg), np.log1p(analog)[:, None], extra, age, step, cal]
+        ).astype(float)
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        items: Any,
+        item: np.ndarray,
+        t: np.ndarray,
+        y: np.ndarray,
+        holdout_groups: np.ndarray | None = None,
+    ) -> GlobalModel:
+        """Fit on rows ``(item index, period, quantity)`` of the known ``items``.
+
+        Parameters
+        ----------
+        items : ItemTable
+            The known items (a :class:`~workbench.coldstart.models.ItemTable`).
+        item, t, y : numpy.ndarray
+            Sales rows.
+        holdout_groups : numpy.ndarray of int, optional
+            Group code of each item: aggregates leave the whole group out (new product lines).
+
+        Returns
+        -------
+        GlobalModel
+            ``self``.
+        """
+        rng = np.random.default_rng(self.random_state)
+        n = items.n
+        origin, _, recent = self._windows(t)
+        self.origin_offset_ = int(t.max()) + 1 - origin
+        level = self._recent_level(n, item, t, y, origin, recent)
+        # Folds of items (of whole groups with holdout_groups): an item's aggregates use only
+        # the other folds. A leave-one-out mean would leak: within a level it falls as the
+        # item's own sales rise, and the trees learn that.
+        unit = np.arange(n) if holdout_groups is None else holdout_groups
+        fold_of_item = (rng.permutation(int(unit.max()) + 1) % _N_FOLDS)[unit]
+        agg = self._aggregates(items.codes, level, fold_of_item)
+        # More levels per column = more specific; the base prefers the most specific one.
+        n_levels = [len(np.unique(items.codes[:, j])) for j in range(items.codes.shape[1])]
+        self.order_ = list(np.argsort(n_levels, kind="stable")[::-1])
+        finite = level[~np.isnan(level)]
+        self.overall_level_ = float(finite.mean()) if len(finite) else float(y.mean())
+        self.floor_ = max(1e-3 * self.overall_level_, _EPS)
+        analog = self._analogue_level(items.dist, items.dist, level, fold_of_item)
+        effects = np.zeros(n)
+        for f in range(_N_FOLDS):
+            sel = fold_of_item == f
+            lv = np.where(sel, np.nan, level)
+            scale, theta = main_effects(items.codes, lv)
+            codes_f = np.where(self._seen(items.codes, ~np.isnan(lv)), items.codes, -1)
+            effects[sel] = effects_predict(codes_f[sel], scale, theta)
+        rows = np.nonzero(t >= origin)[0]
+        if len(rows) > _MAX_ROWS:
+            rows = np.sort(rng.choice(rows, _MAX_ROWS, replace=False))
+        it, tt, yy = item[rows], t[rows], y[rows]
+        age = (tt - items.launch[it]).astype(float)
+        # Items already selling in the first period have an unknown (censored) launch: no age.
+        age[items.launch[it] <= int(t.min())] = np.nan
+        # Trees route a value never seen in training arbitrarily: with no known age, use none.
+        self.use_age_ = bool(np.isfinite(age).any())
+        self.layout_ = sibling_layout(items.codes)
+        sib = self._siblings(items.codes, level, items.codes, fold_of_item)
+        base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], effects), self.floor_)
+        extra = np.column_stack([np.log(base), np.log1p(sib)])[it]
+        self.min_rows_ = max(20, 2 * (int(t.max()) + 1 - origin))
+        self.growth_ = self._growth(item, t, y, origin, recent)
+        base = base[it] * self._trend(self.growth_, tt - origin, recent)
+        X = self._design(
+            items.features()[it], agg[it], analog[it], extra, age, (tt - origin).astype(float), tt
+        )
+        self.cat_idx_ = [int(i) for i in np.nonzero(items.cat_mask)[0]]
+        fold = fold_of_item[it]
+        losses = LOSSES if self.loss == "auto" else (self.loss,)
+        oof = {}
+        for loss in losses:
+            pred = np.zeros(len(yy))
+            for f in range(_N_FOLDS):
+                tr, te = fold != f, fold == f
+                if tr.sum() < 10 or te.sum() == 0:
+                    pred[te] = base[te]
+                    continue
+                model = self._train(loss, X[tr], yy[tr], base[tr])
+                pred[te] = self._predict_raw(loss, model, X[te], base[te])
+            oof[loss] = pred
+        self.oof_wape_ = {m: _wape(yy, p) for m, p in oof.items()}
+        self.loss_ = min(self.oof_wape_, key=self.oof_wape_.get)
+        best = oof[self.loss_]
+        self.damping_ = 1.0
+        if holdout_groups is not None:
+            scores = [_wape(yy, c * best) for c in _DAMPING]
+            self.damping_ = float(_DAMPING[int(np.argmin(scores))])
+        self.oof_ = {"item": it, "age": tt - origin, "y": yy, "pred": self.damping_ * best}
+        self.model_ = self._train(self.loss_, X, yy, base)
+        # Prediction-time aggregates: every known item's level just before the end of history.
+        t_end = int(t.max()) + 1
+        self.level_ = self._recent_level(n, item, t, y, t_end, recent)
+        self.level_means_ = []
+        ok = ~np.isnan(self.level_)
+        for j in range(items.codes.shape[1]):
+            c = items.codes[:, j]
+            sel = ok & (c >= 0)
+            L = int(c.max()) + 1 if len(c) else 1
+            s = np.bincount(c[sel], weights=self.level_[sel], minlength=L)
+            m = np.bincount(c[sel], minlength=L)
+            self.level_means_.append(np.where(m > 0, s / np.maximum(m, 1), np.nan))
+        if ok.any():
+            self.overall_level_ = float(self.level_[ok].mean())
+        self.scale_, self.theta_ = main_effects(items.codes, self.level_)
+        self.seen_codes_ = [np.unique(items.codes[ok, j]) for j in range(items.codes.shape[1])]
+        self.t_end_ = t_end
+        self.recent_ = recent
+        self.growth_end_ = self._growth(item, t, y, t_end, recent)
+        self.items_ = items
+        return self
+
+    def _train(self, loss: str, X: np.ndarray, y: np.ndarray, base: np.ndarray) -> Any:
+        if loss == "base":
+            return None
+        if lightgbm_available():
+            lgb = importlib.import_module("lightgbm")
+            model = lgb.LGBMRegressor(
+                objective="regression" if loss == "l2" else loss,
+                n_estimators=self.max_iter,
+                learning_rate=0.05,
+                num_leaves=15,
+                min_child_samples=self.min_rows_,
+                reg_lambda=1.0,
+                subsample=0.8,
+                subsample_freq=1,
+                colsample_bytree=0.8,
+                n_jobs=1,
+                random_state=self.random_state,
+                deterministic=True,
+                force_row_wise=True,
+                verbose=-1,
+            )
+            target = np.log1p(y) if loss == "l2" else y
+            init = np.log1p(base) if loss == "l2" else np.log(base)
+            model.fit(X, target, init_score=init, categorical_feature=self.cat_idx_ or "auto")
+            return model
+        mask = np.zeros(X.shape[1], bool)
+        mask[self.cat_idx_] = True
+        model = HistGradientBoostingRegressor(
+            loss="squared_error" if loss == "l2" else "poisson",
+            learning_rate=0.05,
+            max_iter=self.max_iter,
+            max_leaf_nodes=15,
+            min_samples_leaf=self.min_rows_,
+            l2_regularization=1.0,
+            categorical_features=mask if mask.any() else None,
+            early_stopping=False,
+            random_state=self.random_state,
+        )
+        if loss == "l2":
+            model.fit(X, np.log1p(y) - np.log1p(base))
+        else:
+            # Poisson deviance of y at mean base*g equals base-weighted deviance of y/base at g.
+            model.fit(X, y / base, sample_weight=base / base.mean())
+        return model
+
+    def _predict_raw(self, loss: str, model: Any, X: np.ndarray, base: np.ndarray) -> np.ndarray:
+        if model is None:
+            return base
+        if isinstance(model, HistGradientBoostingRegressor):
+            if loss == "l2":
+                return np.maximum(np.expm1(model.predict(X) + np.log1p(base)), 0.0)
+            return model.predict(X) * base
+        raw = model.predict(X, raw_score=True)
+        if loss == "l2":
+            return np.maximum(np.expm1(raw + np.log1p(base)), 0.0)
+        return np.exp(np.clip(raw + np.log(base), -700, 700))
+
+    # -------------------------------------------------------------- predict
+    def predict(self, new: Any, ages: np.ndarray) -> np.ndarray:
+        """Point forecasts of shape ``(new.n, len(ages))`` for ages since each item's launch."""
+        n, h = new.n, len(ages)
+        agg = self._new_aggregates(new.codes)
+        analog = self._analogue_level(new.dist, self.items_.dist, self.level_, None)
+        t = (new.launch[:, None] + ages[None, :]).ravel()
+        step = np.maximum(t - self.t_end_, 0).astype(float)
+        codes = new.codes.copy()
+        for j, seen in enumerate(self.seen_codes_):
+            codes[~np.isin(codes[:, j], seen), j] = -1
+        base = np.maximum(effects_predict(codes, self.scale_, self.theta_), self.floor_)
+        sib = self._siblings(self.items_.codes, self.level_, codes)
+        base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], base), self.floor_)
+        extra = np.column_stack([np.log(base), np.log1p(sib)])
+        base = np.repeat(base, h) * self._trend(self.growth_end_, step, self.recent_)
+        X = self._design(
+            np.repeat(new.features(), h, axis=0),
+            np.repeat(agg, h, axis=0),
+            np.repeat(analog, h),
+            np.repeat(extra, h, axis=0),
+            np.tile(ages, n).astype(float) if self.use_age_ else np.full(n * h, np.nan),
+            step,
+            t,
+        )
+        pred = self._predict_raw(self.loss_, self.model_, X, base)
+        return (self.damping_ * pred).reshape(n, h)
