@@ -65,8 +65,8 @@ from workbench.edge import (
     vibration_features,
 )
 from workbench.edge.artifact import EdgeArtifact, build_artifact
-from workbench.edge.codegen import generate
 from workbench.edge.harness import run_model
+from workbench.edge.trees import flatten_trees
 
 ROOT = Path(__file__).resolve().parent
 SEED = 0
@@ -146,18 +146,9 @@ def exports(name: str, model: Any, Xte, yte, m2c: Any, toolchain: Any) -> list[E
     """Ours, emlearn's defaults (and its exact float setting for trees), m2cgen, as they apply."""
     out = [_attempt(OURS, model, Xte, lambda: export(model, Xte, yte))]
     ours = out[0].artifact
-    if name in TREES and ours is not None and ours.code.details.get("form") == "ifelse":
-        # The rule spent flash on speed: the tables form shows what the smaller form costs.
-        code = generate(model, name="model", dtype=ours.dtype, leaves=ours.leaves, form="tables")
-        X64 = np.asarray(Xte, dtype=np.float64)
-        out.append(
-            _attempt(
-                TABLES,
-                model,
-                Xte,
-                lambda: build_artifact(model, code, X64, yte, toolchain, None, ours.dtype),
-            )
-        )
+    if name in TREES and ours is not None and ours.details.get("form") == "ifelse":
+        # The rule spent flash on speed: the tables form shows what the smallest form costs.
+        out.append(_attempt(TABLES, model, Xte, lambda: export(model, Xte, yte, form="tables")))
     final = model[-1] if isinstance(model, Pipeline) else model
     family = type(final).__name__
     if name in TREES:
@@ -215,6 +206,16 @@ def on_targets(e: Export, timeout_s: float) -> dict[str, Any]:
     return found
 
 
+def distinct_threshold_bytes(model: Any, dtype: str) -> int:
+    """Bytes of the distinct (feature, threshold) pairs as plain float32/int16 values.
+
+    What any exact export must hold in some form: every distinct comparison of the trees.
+    """
+    forest = flatten_trees(model, "class", dtype)[0]
+    pairs = set(zip(forest.feature.tolist(), forest.threshold, strict=True))
+    return len(pairs) * (2 if dtype == "int16" else 4)
+
+
 def row(dataset: str, model_name: str, e: Export, timeout_s: float) -> dict[str, Any]:
     out: dict[str, Any] = {"dataset": dataset, "model": model_name, "exporter": e.exporter}
     art = e.artifact
@@ -230,6 +231,8 @@ def row(dataset: str, model_name: str, e: Export, timeout_s: float) -> dict[str,
             "host_ns": round(art.latency_ns, 1),
         }
     )
+    if model_name in TREES and e.exporter in (OURS, TABLES):
+        out["distinct_th_B"] = distinct_threshold_bytes(e.model, art.dtype)
     if art.parity.match_rate < 100.0:
         out["note"] = art.parity.explanation.split(". Causes")[0]
     out.update(on_targets(e, timeout_s))

@@ -8,7 +8,9 @@ tree's leaf, in one of two forms with identical comparisons:
 
 ``"tables"``
     Arrays (threshold, feature, left, right, roots) walked by one small loop: the smallest
-    form for all but tiny models, flash grows by the bytes of one node per node.
+    form for all but tiny models, flash grows by the bytes of one node per node. Classifier
+    trees and forests write this form with narrower arrays in preorder
+    (:mod:`~workbench.edge.tree_compact`); boosted trees use the node table here.
 ``"ifelse"``
     One ``static inline`` function per tree, nested ``if (x[f] <= th)`` with the leaf index
     returned at the leaves (emlearn's "inline" method): no table loads on the critical path,
@@ -54,10 +56,11 @@ IFELSE_MAX_DEPTH = 100
 #: Flash (bytes) that if/else code may add over the tables on Cortex-M4F; see :func:`choose_form`.
 IFELSE_MAX_EXTRA_FLASH = 16 * 1024
 #: Bytes if/else code adds over the tables per decision node on Cortex-M4F (upper ends of what
-#: ``benchmarks/edge_forms_bench.py`` measured): forests on int16 inputs 2.6-3.3, on float32
-#: inputs 4.8-8.6; boosted trees 15-18, float32 or double (each tree's leaf also costs a double
-#: addition in line).
-IFELSE_EXTRA_BYTES = {"int16": 4, "trees": 9, "boosted": 18}
+#: was measured): trees and forests against their compact tables (``benchmarks/edge_bench.py``,
+#: 10-tree forests and depth-10 trees) on int16 inputs 5.5, on float32 inputs 6.7-9.7; boosted
+#: trees against their node table (``benchmarks/edge_forms_bench.py``) 15-18, float32 or double
+#: (each tree's leaf also costs a double addition in line).
+IFELSE_EXTRA_BYTES = {"int16": 6, "trees": 10, "boosted": 18}
 
 
 @dataclasses.dataclass
@@ -111,9 +114,10 @@ def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
 
     The rule: if/else code when its estimated extra flash over the tables on Cortex-M4F,
     decision nodes times :data:`IFELSE_EXTRA_BYTES` (of ``kind``, or ``"int16"`` for int16
-    inputs), is at most :data:`IFELSE_MAX_EXTRA_FLASH` (16 KiB: forests up to about 1,800
-    decision nodes on float32 inputs and 4,000 on int16, boosted models up to about 900) and no
-    tree is deeper than :data:`IFELSE_MAX_DEPTH`; the tables otherwise.
+    inputs), is at most :data:`IFELSE_MAX_EXTRA_FLASH` (16 KiB: forests up to about 1,600
+    decision nodes on float32 inputs and 2,700 on int16, boosted models up to about 900) and no
+    tree is deeper than :data:`IFELSE_MAX_DEPTH`; the tables otherwise. ``export`` takes the
+    tables instead when the if/else export is over its ``flash_budget``.
 
     Measured with ``benchmarks/edge_forms_bench.py`` (host ``cc -O2``; Cortex-M4F/M0 with
     ``arm-none-eabi-gcc -Os``; results in ``benchmarks/results/edge_forms.md``) on 8- to
@@ -124,7 +128,9 @@ def choose_form(forest: FlatForest, kind: str = "trees") -> tuple[str, str]:
       and forest the rule sends to if/else, the tables 0.5-3.3x (5.1x on a 5,000-node forest,
       where if/else measured 0.7-2.1x between runs: 83 KB of code strains the host's caches).
     - flash on Cortex-M4F: if/else took 0.85-1.2x the tables' bytes for trees under 40 nodes
-      and 1.3-1.9x above (3-9 bytes more per node for forests, 15-18 for boosted models).
+      and 1.3-1.9x above (3-9 bytes more per node for forests, 15-18 for boosted models);
+      against the compact tables of classifier trees (:mod:`~workbench.edge.tree_compact`)
+      1.8-2.4x for 10-tree forests (``benchmarks/results/edge.md``).
 
     If/else is the faster form everywhere and the smaller one only for tiny trees. What it
     costs in flash grows with every node, while a prediction's speed matters as much for a
