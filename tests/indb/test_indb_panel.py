@@ -355,6 +355,12 @@ def test_panel_moves_aliases_rolls_back_and_shows_the_log(ws):
         p.main_button.click()
         assert p.last_error is None, p.last_error
     assert _actions(p) == ["register", "register"] and p.aliases_frame.empty
+    # Each version with the backend serving it and why (the store's own record).
+    assert p.versions_frame["version"].tolist() == [1, 2]
+    for row in p.versions_frame.itertuples():
+        info = p.store.describe("churn", row.version)
+        assert row.backend == info.backend and row.why == info.backend_reason != ""
+    assert "Versions of model" in p.lifecycle.value and "backend" in p.lifecycle.value
     # Only portable, readable columns: no hashes, but when and who.
     assert list(p.log_frame.columns) == [
         "seq", "logged_at", "os_user", "action", "alias", "versions", "data_rows", "metrics"]

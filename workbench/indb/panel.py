@@ -152,7 +152,8 @@ class InDBPanel(ToolPanel):
         "Set alias" points an alias (``champion``) of the model named in :attr:`name` at a
         version (``2``, ``v2`` or another alias); "Roll back" moves it back (``store.rollback``).
     lifecycle : ipywidgets.HTML
-        That model's aliases (:attr:`aliases_frame`) and last :data:`LOG_ROWS` audit log rows
+        That model's versions with the backend serving each and why (:attr:`versions_frame`),
+        its aliases (:attr:`aliases_frame`) and last :data:`LOG_ROWS` audit log rows
         (:attr:`log_frame`), refreshed after each register, alias move and rollback.
     sql_view, query : ipywidgets.Textarea
         The model compiled to SQL (or why not); SQL to run through ``store.sql`` (statements
@@ -171,7 +172,7 @@ class InDBPanel(ToolPanel):
         Result of the last query.
     last_alias : AliasInfo or None
         The last alias move or rollback.
-    aliases_frame, log_frame : pandas.DataFrame
+    versions_frame, aliases_frame, log_frame : pandas.DataFrame
         What :attr:`lifecycle` shows.
     """
 
@@ -445,6 +446,13 @@ class InDBPanel(ToolPanel):
 
     def _refresh_lifecycle(self, _change: Any = None) -> None:
         name = self.name.value.strip()
+        listed = self.store.list_models()
+        listed = listed[(listed["name"] == name) & ~listed["corrupt"]].tail(LOG_ROWS)
+        self.versions_frame = pd.DataFrame(
+            [(v, b, self.store.describe(name, int(v)).backend_reason, e)
+             for v, b, e in zip(listed["version"], listed["backend"], listed["explain"],
+                                strict=True)],
+            columns=["version", "backend", "why", "explain"])
         self.aliases_frame = self.store.aliases(name)[["alias", "version", "previous"]]
         log = self.store.log(name).tail(LOG_ROWS)
         log["logged_at"] = log["logged_at"].astype(str).str[:19]  # to the second
@@ -452,7 +460,8 @@ class InDBPanel(ToolPanel):
         self.lifecycle.value = "".join(
             f"<b>{what} of model {html.escape(repr(name))}</b>"
             + (frame.to_html(index=False, na_rep="") if len(frame) else " <i>none yet</i><br>")
-            for what, frame in (("Aliases", self.aliases_frame), ("Audit log", self.log_frame))
+            for what, frame in (("Versions", self.versions_frame),
+                                ("Aliases", self.aliases_frame), ("Audit log", self.log_frame))
         )
 
     def _on_query(self, _button: Any = None) -> None:
