@@ -10,7 +10,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
 from workbench.core.errors import InputError, ModelError
-from workbench.edge import fit_to_budget
+from workbench.edge import export, fit_to_budget
 
 matplotlib.use("Agg")
 
@@ -28,7 +28,16 @@ def test_picks_the_most_accurate_candidate_that_fits(vibration):
     full = fit_to_budget(
         rf, Xtr, ytr, Xte, yte, flash_budget=10**6, grid=GRID[:1], show_progress=False
     )
-    budget = int(full.table["flash_bytes"].iloc[0]) - 1
+    assert full.table["form"].iloc[0] == "ifelse"  # fits: the rule's fast form is kept
+    # Below the if/else code but above the compact tables: the tables fit.
+    tables = export(full.model, Xte, yte, form="tables", targets=[full.target])
+    assert tables.flash_bytes < full.artifact.flash_bytes
+    res = fit_to_budget(
+        rf, Xtr, ytr, Xte, yte, flash_budget=tables.flash_bytes, grid=GRID[:1], show_progress=False
+    )
+    assert res.table["form"].iloc[0] == "tables" and res.table["fits"].iloc[0]
+    assert res.artifact.flash_bytes == tables.flash_bytes
+    budget = tables.flash_bytes - 1
     res = fit_to_budget(rf, Xtr, ytr, Xte, yte, flash_budget=budget, grid=GRID, show_progress=False)
     t = res.table
     assert len(t) == 4 and not t.iloc[0]["fits"]

@@ -47,8 +47,8 @@ class BudgetResult(Result):
     target : str
         Target the flash was measured on (``"cortex-m4f"`` with the ARM toolchain, else host).
     table : pandas.DataFrame
-        One row per candidate: ``n_estimators``, ``max_depth``, ``flash_bytes``, ``ram_bytes``,
-        ``accuracy``, ``parity_%``, ``fits``.
+        One row per candidate: ``n_estimators``, ``max_depth``, ``form`` (of the trees' C),
+        ``flash_bytes``, ``ram_bytes``, ``accuracy``, ``parity_%``, ``fits``.
     chosen : dict
         Parameters of the most accurate candidate that fits (smallest flash among equals).
     artifact : EdgeArtifact
@@ -170,6 +170,7 @@ def _candidate(
     base: Any,
     data: tuple[np.ndarray, ...],
     export_kwargs: dict[str, Any],
+    flash_budget: int,
 ) -> tuple[dict[str, Any], Any, EdgeArtifact]:
     X, y, X_test, y_test = data
     model = clone(base).set_params(**params)
@@ -182,6 +183,11 @@ def _candidate(
             f"The grid entry {params} cannot be fitted: {exc}. Fix its values."
         ) from None
     art = export(model, X_test, y_test, **export_kwargs)
+    if art.flash_bytes > flash_budget and art.details.get("form") == "ifelse":
+        # The form rule spent flash on speed; the compact tables may fit where if/else does not.
+        tables = export(model, X_test, y_test, form="tables", **export_kwargs)
+        if tables.flash_bytes < art.flash_bytes:
+            art = tables
     return params, model, art
 
 
@@ -203,7 +209,9 @@ def fit_to_budget(
     """Retrain fewer/shallower trees until the exported model fits ``flash_budget``.
 
     Every candidate is trained on ``(X, y)``, exported (parity proven on ``X_test``) and
-    measured by compiling; the most accurate one on ``(X_test, y_test)`` that fits wins.
+    measured by compiling; the most accurate one on ``(X_test, y_test)`` that fits wins. A
+    candidate whose if/else code (chosen for speed by the form rule) is over the budget is
+    exported again as compact tables (``form="tables"``), the smaller form.
 
     Parameters
     ----------
@@ -275,6 +283,7 @@ def fit_to_budget(
         base=estimator,
         data=(Xa, ya, Xt, yt),
         export_kwargs={"dtype": dtype, "leaves": leaves, "cc": cc, "targets": [target]},
+        flash_budget=flash_budget,
     )
     results = parallel_map(fn, grid, n_jobs=n_jobs, desc="Candidates", show_progress=show_progress)
     rows = []
@@ -282,6 +291,7 @@ def fit_to_budget(
         rows.append(
             {
                 **{k: params.get(k) for k in ("n_estimators", "max_depth")},
+                "form": art.details.get("form"),
                 "flash_bytes": art.flash_bytes,
                 "ram_bytes": art.ram_bytes,
                 "accuracy": float(np.mean(model.predict(Xt) == yt)),
