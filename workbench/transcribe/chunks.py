@@ -116,6 +116,8 @@ def check_session_params(
     encoder_window: Any,
     window_margin_s: Any,
     repetition_guard: Any = True,
+    skip_silence: Any = True,
+    edge_s: Any = 0.5,
 ) -> dict[str, Any]:
     """Check the settings of a streaming session; return them normalized.
 
@@ -144,6 +146,8 @@ def check_session_params(
     check_choice(encoder_window, ("short", "full"), kind="encoder_window")
     check_positive(window_margin_s, name="window_margin_s", strict=False, high=MAX_MARGIN_S)
     check_flag(repetition_guard, name="repetition_guard")
+    check_flag(skip_silence, name="skip_silence")
+    check_positive(edge_s, name="edge_s", strict=False, high=MAX_MARGIN_S)
     return {
         "sample_rate": sample_rate,
         "min_chunk_s": float(min_chunk_s),
@@ -153,4 +157,6 @@ def check_session_params(
         "encoder_window": encoder_window,
         "window_margin_s": float(window_margin_s),
         "repetition_guard": bool(repetition_guard),
+        "skip_silence": bool(skip_silence),
+        "edge_s": float(edge_s),
     }

@@ -98,6 +98,8 @@ class StreamStats(Result):
         ``encoder_window="short"``, Whisper's padded 30 s with ``"full"``; NaN before a pass.
     n_guarded : int
         Passes the repetition guard decoded again without the prompt.
+    silence_skipped_s : float
+        Seconds of silence cut off the buffer before decoding (``skip_silence``).
     """
 
     audio_s: float
@@ -112,6 +114,7 @@ class StreamStats(Result):
     agreed_share: float
     encoder_window_s: float
     n_guarded: int = 0
+    silence_skipped_s: float = 0.0
 
     @property
     def title(self) -> str:

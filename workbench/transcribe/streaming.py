@@ -28,6 +28,7 @@ from workbench.core.errors import InputError, InputTypeError
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
 from workbench.transcribe.chunks import MAX_BUFFER_S, check_session_params
 from workbench.transcribe.decoder import WhisperDecoder
+from workbench.transcribe.silence import speech_start
 from workbench.transcribe.stream_results import StreamStats, StreamUpdate
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
@@ -42,6 +43,7 @@ _TOKENS_PER_S = 10
 _MAX_NEW_TOKENS = 220
 _MAX_WORDS_BACK = 80  # enough to hold the last confirmed sentence (at most 40 words)
 _COPY_PROBABILITY = 0.1
+_SILENCE_PAD_S = 0.3  # silence kept before speech (Whisper needs a little lead-in)
 _ELLIPSIS = re.compile(r"\.{2,}|…")
 _PUNCTUATION = re.compile(r"[\s.,;:!?…\-\"'()\[\]]*")
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
@@ -83,6 +85,16 @@ class StreamingSession:
         transcription does.
     window_margin_s : float, default=2.0
         Padding kept after the buffer with ``encoder_window="short"``.
+    edge_s : float, default=0.5
+        Words ending less than this before the end of the audio are never confirmed by
+        agreement, only by a later pass that hears what follows them. With chunks of 1 s or
+        less this costs no delay: the second of two agreeing passes hears that much anyway.
+    skip_silence : bool, default=True
+        Before a pass, cut silence off the buffer's start (Silero VAD, shipped with
+        faster-whisper; 0.3 s is kept before the speech) and skip passes over silence alone.
+        tiny.en decodes a buffer that starts with seconds of silence badly: nothing, a repeat
+        of the prompt, or a word placed in the silence. Used only with a loaded faster-whisper
+        model (the VAD is part of its pipeline).
     repetition_guard : bool, default=True
         When a pass opens with the opening words of the last confirmed sentence (tiny.en
         copies them from the prompt on short buffers, and two passes can agree on the copy),
@@ -109,6 +121,8 @@ class StreamingSession:
         encoder_window: str = "short",
         window_margin_s: float = 2.0,
         repetition_guard: bool = True,
+        skip_silence: bool = True,
+        edge_s: float = 0.5,
     ) -> None:
         # Any WhisperDecoder decodes (a Transcriber is one); streaming needs nothing else of it.
         if not isinstance(transcriber, WhisperDecoder):
@@ -124,6 +138,8 @@ class StreamingSession:
             encoder_window=encoder_window,
             window_margin_s=window_margin_s,
             repetition_guard=repetition_guard,
+            skip_silence=skip_silence,
+            edge_s=edge_s,
         )
         self.transcriber = transcriber.load()
         for name, value in params.items():
@@ -142,6 +158,8 @@ class StreamingSession:
         self._agreed = 0
         self._no_prompt_at = -1.0  # buffer offset decoded without prompt (repetition guard)
         self._n_guarded = 0
+        self._speech_at = -1.0  # buffer offset where the VAD found speech at the start
+        self._skipped_s = 0.0
 
     @property
     def confirmed_text(self) -> str:
@@ -224,6 +242,25 @@ class StreamingSession:
         text = _ELLIPSIS.sub("", _join(before))[-self.prompt_chars :].strip()
         return text or None
 
+    def _skip_silence(self) -> bool:
+        """Cut silence off the buffer's start (Silero VAD); False when it holds no speech."""
+        if self._speech_at == self._offset:
+            return True  # the buffer starts with speech already found there
+        begin = speech_start(self._buffer)
+        if begin is None:
+            # Nothing to decode; keep a little in case a word is starting.
+            keep = round(_SILENCE_PAD_S * SAMPLE_RATE)
+            cut = max(0, self._buffer.size - keep)
+        else:
+            cut = max(0, round((begin - _SILENCE_PAD_S) * SAMPLE_RATE))
+        if cut:
+            self._buffer = self._buffer[cut:]
+            self._offset += cut / SAMPLE_RATE
+            self._skipped_s += cut / SAMPLE_RATE
+        if begin is not None:
+            self._speech_at = self._offset
+        return begin is not None
+
     def _decode_words(self, prompt: str | None, *, final: bool) -> list[Word]:
         buffered = self._buffer.size / SAMPLE_RATE
         segments = self.transcriber.decode(
@@ -277,8 +314,12 @@ class StreamingSession:
         self._last_pass_at = self._received
         compute = 0.0
         words: list[Word] = []
-        if self._buffer.size >= SAMPLE_RATE // 10:
-            start = time.perf_counter()
+        start = time.perf_counter()
+        # The VAD belongs to the faster-whisper pipeline: a decoder without a loaded
+        # faster-whisper model (a test stub) decides about silence itself.
+        vad = self.skip_silence and getattr(self.transcriber, "model_", None) is not None
+        has_speech = self._skip_silence() if vad else True
+        if has_speech and self._buffer.size >= SAMPLE_RATE // 10:
             prompt = self._prompt()
             words = self._decode_words(prompt, final=final)
             if prompt and self.repetition_guard and self._repeats_opening(words):
@@ -290,7 +331,7 @@ class StreamingSession:
                 self._no_prompt_at = self._offset
                 self._n_guarded += 1
                 words = self._decode_words(None, final=final)
-            compute = time.perf_counter() - start
+        compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
         if final:
             n_agree = len(words)
@@ -300,6 +341,11 @@ class StreamingSession:
                 if _norm(a) != _norm(b):
                     break
                 n_agree += 1
+            # A word that ends near the buffer's end was heard without what follows it:
+            # Whisper guesses it (and its punctuation, which decides where the buffer is cut)
+            # from part of the sound, and two passes can agree on the guess.
+            while n_agree and words[n_agree - 1].end > self._received - self.edge_s:
+                n_agree -= 1
         new = words[:n_agree]
         self._prev = words[n_agree:]
         self._clock = max(self._clock, self._received) + compute
@@ -387,6 +433,7 @@ class StreamingSession:
                 float(np.mean(frames)) / FRAMES_PER_SECOND if frames else 30.0 if passes else nan
             ),
             n_guarded=self._n_guarded,
+            silence_skipped_s=self._skipped_s,
         )
 
     def transcript(self) -> Transcript:
