@@ -137,3 +137,12 @@ CASES.append(
                   "targets": ["host"]},
          ("edge.export",), max_examples=20)
 )
+
+# The form of the trees' C (issue 20): compact tables on request, or when if/else code is over
+# the flash budget.
+CASES.append(
+    Case("edge.export[form]", _export,
+         lambda: {"model": _rf(), "X": _vib()[1], "y": _vib()[0].y, "form": "tables",
+                  "flash_budget": 100_000, "targets": ["host"]},
+         ("edge.export",), max_examples=20)
+)
