@@ -189,6 +189,7 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="+", default=["pbs", "retail"])
     ap.add_argument("--methods", nargs="+", default=["global"])
     ap.add_argument("--out", default=str(ROOT / "results" / "coldstart_realdata.md"))
+    ap.add_argument("--dump", help="also write every scored row to this CSV (not committed)")
     args = ap.parse_args()
     lines = [
         "# Cold-start forecasting on real data: true-cold backtest",
@@ -210,6 +211,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             history, attrs, cfg = load(name, Path(tmp))
         rows = run(name, history, attrs, cfg, args.methods)
+        if args.dump:
+            rows.to_csv(f"{args.dump}.{name}.csv", index=False)
         took = time.perf_counter() - t0
         title = {"pbs": "PBS prescriptions", "retail": "Australian retail turnover"}[name]
         lines += [

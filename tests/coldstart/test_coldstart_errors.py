@@ -155,7 +155,7 @@ def test_numbers_stored_as_objects_stay_numeric(parts):
 @pytest.mark.parametrize(
     ("call", "exc", "text"),
     [
-        (lambda m, n: m.predict(n, 1001, LAUNCH), InputError, r"horizon must lie in \[1, 1000\]"),
+        (lambda m, n: m.predict(n, 521, LAUNCH), InputError, r"horizon must lie in \[1, 520\]"),
         (lambda m, n: m.predict(n, 10**20, LAUNCH), InputError, "horizon must lie in"),
         (lambda m, n: m.predict(n, 3, 123), InputTypeError, "launch_date must be a date"),
         (lambda m, n: m.predict(n, 3, [123, 456]), InputTypeError, "not a date"),

@@ -68,14 +68,14 @@ def backtest(
     methods : sequence of str, optional
         Methods to score; default all of them, baselines included.
     horizon : int, default=26
-        Periods scored per new item from its launch (at most 1,000).
+        Periods scored per new item from its launch (at most 520).
     scheme : {"origin", "kfold"}, default="origin"
         Time-origin holdout (leak-free) or item folds (see the module notes).
     n_folds : int, default=3
         Number of origins or folds (at most 100).
     step : int, optional
         ``"origin"`` only: periods between origins; items launched within ``step`` periods
-        after an origin are its new items (at most 1,000). Default:
+        after an origin are its new items (at most 520). Default:
         ``max(4, season_length // 4)``.
     group_col : str, optional
         ``"kfold"`` only: an attribute column whose groups are held out together (e.g. a brand).
@@ -129,7 +129,13 @@ def backtest(
     check_n_jobs(n_jobs)
     check_flag(show_progress, name="show_progress", optional=True)
     id_col, date_col, target_col = params["id_col"], params["date_col"], params["target_col"]
-    hist = check_history(history, id_col=id_col, date_col=date_col, target_col=target_col)
+    hist = check_history(
+        history,
+        id_col=id_col,
+        date_col=date_col,
+        target_col=target_col,
+        missing=params["missing"],
+    )
     attrs = check_frame(attributes, name="attributes")
     if id_col not in attrs.columns:
         raise InputError(f"attributes lacks the item id column {id_col!r}.")

@@ -28,8 +28,8 @@ __all__ = [
     "check_output",
 ]
 
-MAX_HORIZON = 1000
-"""Most periods one forecast may span (about 19 years of weeks, 2.7 years of days)."""
+MAX_HORIZON = 520
+"""Most periods one forecast may span (10 years of weeks, 1.4 years of days)."""
 MAX_NEIGHBORS = 1000
 """Most analogue items per new item."""
 MAX_ITER = 5000

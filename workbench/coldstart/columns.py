@@ -97,8 +97,12 @@ def numeric_values(s: pd.Series, *, name: str) -> np.ndarray:
     return v
 
 
-def check_quantities(s: pd.Series, *, name: str) -> np.ndarray:
-    """Sales quantities: real numbers (not booleans or complex), no NaN, finite, float32-sized."""
+def check_quantities(s: pd.Series, *, name: str, missing: str = "raise") -> np.ndarray:
+    """Sales quantities: real numbers (not booleans or complex), finite, float32-sized.
+
+    NaN quantities raise with ``missing="raise"`` and count as zero sales with
+    ``missing="zero"``.
+    """
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_complex_dtype(s.dtype):
         raise InputTypeError(f"{name} must hold numeric quantities, got dtype {s.dtype}.")
     try:
@@ -106,9 +110,13 @@ def check_quantities(s: pd.Series, *, name: str) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise InputTypeError(f"{name} must be numeric ({exc}).") from None
     if np.isnan(y).any():
-        raise InputError(
-            f"{name} has {int(np.isnan(y).sum())} NaN value(s); fill periods without sales with 0."
-        )
+        if missing == "zero":
+            y = np.where(np.isnan(y), 0.0, y)
+        else:
+            raise InputError(
+                f"{name} has {int(np.isnan(y).sum())} NaN value(s); fill periods without sales "
+                "with 0, or pass missing='zero' to count them as zero sales."
+            )
     if not np.isfinite(y).all():
         raise InputError(f"{name} has infinite values.")
     if y.size and float(np.abs(y).max()) > FLOAT32_MAX:

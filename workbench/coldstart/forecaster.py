@@ -320,7 +320,7 @@ class ColdStartForecaster(BaseEstimator):
             (plus, optionally, a ``launch_date`` column).
         horizon : int
             Periods to forecast from each item's launch (the launch period is age 0); at most
-            1,000.
+            520.
         launch_date : date-like, sequence or mapping, optional
             One launch date for all items, one per row, or a mapping item id → date; when
             omitted, the ``launch_date`` column is used. Dates between periods move to the next
@@ -339,7 +339,7 @@ class ColdStartForecaster(BaseEstimator):
         InputTypeError
             On a launch date given as a number, text in a numeric attribute.
         InputError
-            On ``horizon`` outside [1, 1000], unknown or missing attribute columns, unseen
+            On ``horizon`` outside [1, 520], unknown or missing attribute columns, unseen
             categorical levels (with ``handle_unknown="error"``), duplicated items, missing
             launch dates, or attribute values beyond the float32 range.
 
@@ -403,7 +403,7 @@ class ColdStartForecaster(BaseEstimator):
         new_item_attributes : pandas.DataFrame
             One attribute row per young item.
         horizon : int
-            Periods to forecast after each item's last observed period (at most 1,000).
+            Periods to forecast after each item's last observed period (at most 520).
         launch_date : date-like, sequence or mapping, optional
             Launch dates; by default each item's first date in ``recent_history``.
 

@@ -335,6 +335,8 @@ class GlobalModel:
         age[items.launch[it] <= int(t.min())] = np.nan
         # Trees route a value never seen in training arbitrarily: with no known age, use none.
         self.use_age_ = bool(np.isfinite(age).any())
+        if not self.use_age_:
+            age[:] = 0.0  # a constant: no split (an all-NaN column breaks scikit-learn's binning)
         self.layout_ = sibling_layout(items.codes)
         sib = self._siblings(items.codes, level, items.codes, fold_of_item)
         base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], effects), self.floor_)
@@ -468,7 +470,7 @@ class GlobalModel:
             np.repeat(agg, h, axis=0),
             np.repeat(analog, h),
             np.repeat(extra, h, axis=0),
-            np.tile(ages, n).astype(float) if self.use_age_ else np.full(n * h, np.nan),
+            np.tile(ages, n).astype(float) if self.use_age_ else np.zeros(n * h),
             step,
             t,
         )

@@ -165,19 +165,26 @@ def _kind_of(freq: Any) -> str:
 
 
 def check_history(
-    history: Any, *, id_col: str, date_col: str, target_col: str, name: str = "history"
+    history: Any,
+    *,
+    id_col: str,
+    date_col: str,
+    target_col: str,
+    name: str = "history",
+    missing: str = "raise",
 ) -> pd.DataFrame:
     """Validate long-format sales and return columns ``item``, ``date``, ``y`` sorted by item/date.
 
-    Raises on wrong types, missing columns, missing/unparsable dates, NaN or negative quantities
-    and duplicated (item, date) pairs.
+    Raises on wrong types, missing columns, missing/unparsable dates, negative quantities, NaN
+    quantities (unless ``missing="zero"``, which counts them as zero sales) and duplicated
+    (item, date) pairs.
     """
     frame = check_frame(history, name=name)
     check_columns(frame.columns, [id_col, date_col, target_col], what=name)
     if frame[id_col].isna().any():
         raise InputError(f"{name}[{id_col!r}] has missing item ids; drop those rows.")
     dates = to_dates(frame[date_col], name=f"{name}[{date_col!r}]")
-    y = check_quantities(frame[target_col], name=f"{name}[{target_col!r}]")
+    y = check_quantities(frame[target_col], name=f"{name}[{target_col!r}]", missing=missing)
     if (y < 0).any():
         bad = frame.loc[y < 0, id_col].astype(str).unique()[:3].tolist()
         raise InputError(

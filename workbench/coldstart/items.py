@@ -162,7 +162,9 @@ def known_items(
     UserWarning
         For attribute rows of items without history (they are ignored).
     """
-    hist = check_history(history, id_col=id_col, date_col=date_col, target_col=target_col)
+    hist = check_history(
+        history, id_col=id_col, date_col=date_col, target_col=target_col, missing=missing
+    )
     attrs = check_frame(attributes, name="attributes")
     if id_col not in attrs.columns:
         raise InputError(f"attributes lacks the item id column {id_col!r}.")
@@ -227,6 +229,36 @@ def known_items(
     )
 
 
+def refuse_all_unseen(
+    attrs: pd.DataFrame, schema: AttributeSchema, *, name: str, id_col: str
+) -> None:
+    """Refuse items none of whose attributes was seen in training: nothing links them to sales.
+
+    Parameters
+    ----------
+    attrs : pandas.DataFrame
+        Checked attribute rows of new items.
+    schema : AttributeSchema
+        The training schema.
+    name : str
+        The argument's name, for the message.
+    id_col : str
+        Column of the item ids.
+    """
+    if not schema.categorical or len(attrs) == 0:
+        return
+    blank = (schema.codes(attrs) < 0).all(axis=1)
+    if schema.numeric:
+        blank &= np.isnan(schema.numeric_matrix(attrs)).all(axis=1)
+    if blank.any():
+        ids = attrs.loc[blank, id_col].astype(str).tolist()[:3]
+        raise InputError(
+            f"{int(blank.sum())} item(s) of {name} (e.g. {ids}) have only attribute values "
+            f"unseen in training ({schema.categorical}); nothing links them to known items. "
+            "Map at least one attribute (e.g. the category) to a level seen in fit."
+        )
+
+
 def new_items(
     attributes: Any,
     launch_date: Any,
@@ -287,6 +319,7 @@ def new_items(
     """
     attrs = check_frame(attributes, name=name)
     schema.check(attrs, name=name, handle_unknown=handle_unknown)
+    refuse_all_unseen(attrs, schema, name=name, id_col=id_col)
     encode = {"schema": schema, "id_col": id_col, "category": category}
     if not dated:
         return encode_items(

@@ -70,6 +70,7 @@ def check_recent_sales(
         date_col=date_col,
         target_col=target_col,
         name="recent_history",
+        missing=missing,
     )
     attrs = check_frame(new_item_attributes, name="new_item_attributes")
     if id_col not in attrs.columns:
