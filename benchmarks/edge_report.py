@@ -77,7 +77,12 @@ def _flash_goal(df: pd.DataFrame, ours: pd.DataFrame) -> str:
     default_ok, smallest_ok, larger, exact = 0, 0, [], []
     n = 0
     for _, o in ours.iterrows():
-        e = _pick(df, o["dataset"], o["model"], EML_DEFAULT)
+        peers = df[
+            (df["dataset"] == o["dataset"])
+            & (df["model"] == o["model"])
+            & df["exporter"].str.startswith(EML_DEFAULT)
+        ]
+        e = None if peers.empty else peers.iloc[0]
         if e is None or not _number(e.get("flash_m4f")):
             continue
         n += 1
