@@ -415,11 +415,13 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
 
     Log overhead: ``register`` of the same logistic pipeline (X: 20,000 rows) timed with the log
     on and with ``audit_log.append_entry``/``frame_fingerprint`` patched to no-ops, interleaved,
-    ``args.lifecycle_repeats`` times each; the medians are compared. Routing: the table scored
-    into a temp table by ``<m>_v1_proba(...)`` and by ``<m>_routed_proba(customer_id,
-    ...).proba`` (90/10 and 50/50 between two versions), for two logistic regressions (the
-    cheapest model, where a route's own work weighs most) and two HistGradientBoosting models,
-    interleaved rounds, median of each.
+    ``args.lifecycle_repeats`` times each, with ``backend="auto"`` (the backend measured inside
+    register) and ``backend="udf"``; the medians are compared. Routing: the table scored into a
+    temp table by ``<m>_v1_proba(...)`` and by ``<m>_routed_proba(customer_id, ...).proba``
+    (90/10 and 50/50 between two versions), for two logistic regressions (the cheapest model,
+    where a route's own work weighs most) and two HistGradientBoosting models, each registered
+    with ``backend="auto"`` (what register picks: compiled-SQL macros or Arrow UDFs) and
+    ``backend="udf"``, interleaved rounds, median of each.
     """
     import shutil
     import statistics
@@ -431,87 +433,95 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
     shutil.copyfile(args.db, db)
     est, X = _fit("logistic")
     store = ModelStore(db)
-    times: dict[str, list[float]] = {"log": [], "no log": [], "log work": []}
+    backends = ("auto", "udf")
+    times: dict[str, list[float]] = {
+        f"{b} {what}": [] for b in backends for what in ("log", "no log", "log work")}
 
-    def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def timed(fn: Callable[..., Any], key: str) -> Callable[..., Any]:
         def run(*a: Any, **k: Any) -> Any:
             t = time.perf_counter()
             out = fn(*a, **k)
-            times["log work"][-1] += time.perf_counter() - t
+            times[key][-1] += time.perf_counter() - t
             return out
 
         return run
 
-    for i in range(2 * args.lifecycle_repeats):
-        off = i % 2 == 1
+    for i in range(4 * args.lifecycle_repeats):
+        backend, off = backends[(i // 2) % 2], i % 2 == 1
         if not off:
-            times["log work"].append(0.0)
+            times[f"{backend} log work"].append(0.0)
+        work = f"{backend} log work"
         patches = (
             [mock.patch.object(audit_log, "append_entry", lambda *a, **k: None),
              mock.patch.object(audit_log, "frame_fingerprint", lambda *a, **k: (0, ""))]
             if off else
-            [mock.patch.object(audit_log, "append_entry", timed(audit_log.append_entry)),
-             mock.patch.object(audit_log, "frame_fingerprint", timed(audit_log.frame_fingerprint))]
+            [mock.patch.object(audit_log, "append_entry", timed(audit_log.append_entry, work)),
+             mock.patch.object(audit_log, "frame_fingerprint",
+                               timed(audit_log.frame_fingerprint, work))]
         )
         for p in patches:
             p.start()
         t0 = time.perf_counter()
-        info = store.register("bench", est, X)
-        times["no log" if off else "log"].append(time.perf_counter() - t0)
+        info = store.register("bench", est, X, backend=backend)
+        times[f"{backend} {'no log' if off else 'log'}"].append(time.perf_counter() - t0)
         for p in patches:
             p.stop()
         store.drop("bench", version=info.version)
     med = {k: statistics.median(v) for k, v in times.items()}
-    overhead = med["log"] / med["no log"] - 1
     t0 = time.perf_counter()
     for _ in range(20):
         audit_log.frame_fingerprint(X, list(X.columns))
     fp_ms = (time.perf_counter() - t0) / 20 * 1e3
     runs: dict[str, list[float]] = {}
+    served: dict[str, str] = {}
     for kind, change in (("logistic", {"clf__C": 0.1}), ("hgb", {"clf__random_state": 1})):
         m1, _ = _fit(kind)
         m2, _ = _fit(kind)
         m2.set_params(**change).fit(X, _fit_labels())
-        store.register(kind, m1, X, compile=False)
-        store.register(kind, m2, X, compile=False)
-        cols = ", ".join(_features(kind))
-        exprs = {
-            f"{kind}: v1 alone ({kind}_v1_proba)": f"{kind}_v1_proba({cols})",
-            f"{kind}: v2 alone ({kind}_v2_proba)": f"{kind}_v2_proba({cols})",
-            f"{kind}: route 90/10": f"{kind}_routed_proba(customer_id, {cols}).proba",
-            f"{kind}: route 50/50": f"{kind}_routed_proba(customer_id, {cols}).proba",
-        }
-        for _ in range(args.lifecycle_rounds):
-            for label, expr in exprs.items():
-                split = {"v1": 0.5, "v2": 0.5} if "50/50" in label else {"v1": 0.9, "v2": 0.1}
-                if "route" in label:
-                    store.route(kind, split, key="customer_id")
-                runs.setdefault(label, []).append(
-                    _score_with_sql(store.con, expr)()["total_s"]
-                )
+        for backend in backends:
+            name = f"{kind}_{backend}"
+            a = store.register(name, m1, X, backend=backend)
+            b = store.register(name, m2, X, backend=backend)
+            served[name] = f"v1 {a.backend}, v2 {b.backend}"
+            cols = ", ".join(_features(kind))
+            exprs = {
+                f"{name}: v1 alone": f"{name}_v1_proba({cols})",
+                f"{name}: v2 alone": f"{name}_v2_proba({cols})",
+                f"{name}: route 90/10": f"{name}_routed_proba(customer_id, {cols}).proba",
+                f"{name}: route 50/50": f"{name}_routed_proba(customer_id, {cols}).proba",
+            }
+            for _ in range(args.lifecycle_rounds):
+                for label, expr in exprs.items():
+                    split = ({"v1": 0.5, "v2": 0.5} if "50/50" in label
+                             else {"v1": 0.9, "v2": 0.1})
+                    if "route" in label:
+                        store.route(name, split, key="customer_id")
+                    runs.setdefault(label, []).append(
+                        _score_with_sql(store.con, expr)()["total_s"]
+                    )
     store.close()
     lines = [
         f"## Life cycle (issue 19): {platform.machine()}, {os.cpu_count()} CPUs, "
         f"duckdb threads default",
         "",
         f"register (logistic pipeline, X {len(X):,} rows), median of {args.lifecycle_repeats} "
-        "each, interleaved:",
+        "each, interleaved; backend='auto' times the compiled SQL against the Arrow UDF inside "
+        "register, backend='udf' does not:",
         "",
-        "| register | median s |",
-        "|---|---|",
-        f"| with the audit log | {med['log']:.4f} |",
-        f"| log patched out | {med['no log']:.4f} |",
-        f"| overhead | {overhead:+.1%} (goal < 5%) |",
-        f"| log work timed inside register (fingerprint + log SQL) | {med['log work']:.4f} "
-        f"({med['log work'] / med['no log']:.1%} of register without the log) |",
+        "| register | with the audit log, s | log patched out, s | overhead (goal < 5%) | "
+        "log work timed inside (fingerprint + log SQL), s |",
+        "|---|---|---|---|---|",
+        *(f"| backend={b!r} | {med[f'{b} log']:.4f} | {med[f'{b} no log']:.4f} | "
+          f"{med[f'{b} log'] / med[f'{b} no log'] - 1:+.1%} | {med[f'{b} log work']:.4f} "
+          f"({med[f'{b} log work'] / med[f'{b} no log']:.1%}) |" for b in backends),
         "",
         f"data fingerprint of X alone: {fp_ms:.1f} ms",
         "",
         f"Scoring {args.rows:,} rows into a temp table, median of {args.lifecycle_rounds} "
         "interleaved rounds:",
         "",
-        "| function | median s | ratio to v1 alone | ratio to the versions' own mix |",
-        "|---|---|---|---|",
+        "| function | served by | median s | ratio to v1 alone | ratio to the versions' own mix |",
+        "|---|---|---|---|---|",
     ]
     for label, ts in runs.items():
         kind = label.split(":")[0]
@@ -520,7 +530,7 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
                   if k.startswith(f"{kind}: v") and "alone" in k)
         share = 0.5 if "50/50" in label else 0.9 if "route" in label else None
         mix = f"{m / (share * t1 + (1 - share) * t2):.3f}" if share else ""
-        lines.append(f"| {label} | {m:.3f} | {m / t1:.3f} | {mix} |")
+        lines.append(f"| {label} | {served[kind]} | {m:.3f} | {m / t1:.3f} | {mix} |")
     lines += [
         "",
         "Goal: a 2-version route within 10% of one version's function (ratio <= 1.10). The mix "
