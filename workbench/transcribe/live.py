@@ -35,7 +35,7 @@ from workbench.core.errors import InputError, InputTypeError
 from workbench.core.params import check_number
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
 from workbench.transcribe.decoder import WhisperDecoder
-from workbench.transcribe.microphone import AudioChunk
+from workbench.transcribe.mic_chunks import AudioChunk
 from workbench.transcribe.recorder import SessionRecorder
 from workbench.transcribe.streaming import StreamingSession
 from workbench.transcribe.summary import Summary, summarize
@@ -44,7 +44,10 @@ from workbench.transcribe.transcript import EXPORT_FORMATS, Transcript, Word
 __all__ = ["LiveSession"]
 
 _STOP = object()
-_MAX_PUSH_S = 20.0  # a push must stay under one Whisper window (StreamingSession refuses 30 s)
+_MAX_SEQ_JUMP = 1200  # chunks; beyond this a sequence number is a mistake, not a gap
+# A backlog is pushed in pieces this long: the streaming session trims its buffer after each
+# pass, so it never holds much more than one Whisper window (it refuses pushes of 30 s).
+_MAX_PUSH_S = 5.0
 _DELAY_BINS = np.arange(0.0, 60.05, 0.05)  # delay histogram: 50 ms bins up to a minute
 
 
@@ -133,7 +136,7 @@ class LiveSession:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._queued = 0  # samples in the queue
         self._held: dict[int, np.ndarray] = {}
-        self._next_seq: int | None = None
+        self._next_seq = 0
         self._fed = 0  # 16-kHz samples accepted (audio + filled silence)
         self._arrivals: deque[tuple[int, float]] = deque()  # (samples fed, monotonic time)
         self._delays = np.zeros(_DELAY_BINS.size + 1, dtype=np.int64)
@@ -161,8 +164,9 @@ class LiveSession:
         samples : numpy.ndarray of shape (n_samples,)
             Mono float audio.
         seq : int, optional
-            Sequence number of the chunk (0, 1, 2...); without it chunks are taken in the order
-            they come. Missing numbers become silence, late ones are dropped; both reported.
+            Sequence number of the chunk, counted from 0; without it chunks are taken in the
+            order they come. Missing numbers become silence, late ones are dropped; both
+            reported.
         sample_rate : int, optional
             Rate of ``samples`` (default 16,000); other rates are resampled.
 
@@ -170,7 +174,7 @@ class LiveSession:
         ------
         InputError
             If the session is stopped, the audio is invalid or longer than 10 s, or ``seq`` is
-            negative.
+            negative or more than 1,200 chunks ahead of the next expected one.
         InputTypeError
             If the samples are not numeric or ``seq`` is not an integer.
         """
@@ -190,8 +194,12 @@ class LiveSession:
             if seq is None:
                 self._accept(audio)
                 return
-            if self._next_seq is None:
-                self._next_seq = seq
+            if seq - self._next_seq > _MAX_SEQ_JUMP:
+                raise InputError(
+                    f"Chunk {seq} comes {seq - self._next_seq} chunks after the expected "
+                    f"{self._next_seq}; sequence numbers count chunks from 0 (start a new "
+                    "LiveSession for a new recording)."
+                )
             if seq < self._next_seq:
                 self._report("late", self._fed, audio.size, seq=seq)
                 return
@@ -274,9 +282,9 @@ class LiveSession:
             update = self._safe(lambda a=audio[i : i + step]: self.stream_.push(a))
             self.n_passes_ += update is not None
             self._decoded_s += min(step, audio.size - i) / SAMPLE_RATE
+            self.stream_.updates_.clear()  # each holds the whole confirmed text: drop once read
             if update is not None:
                 self._confirmed(update.new_words, live=True)
-        self.stream_.updates_.clear()  # each holds the whole confirmed text: drop once read
         if self._decoded_s - self._last_summary_at >= self.summary_every_s:
             self._last_summary_at = self._decoded_s
             self._summarize()
@@ -364,6 +372,26 @@ class LiveSession:
     def held_chunks(self) -> int:
         """Early chunks waiting for a missing one."""
         return len(self._held)
+
+    def buffer_sizes(self) -> dict[str, int]:
+        """What the session holds in memory now; each stays bounded in a long session.
+
+        Returns
+        -------
+        dict
+            ``queued_samples`` (audio waiting for the worker), ``held_chunks`` (early chunks),
+            ``arrival_marks`` (chunk arrival times kept to measure delays: about the last 30 s),
+            ``summary_words`` (words in the rolling summary's window) and ``stream_updates``
+            (per-pass updates not yet dropped).
+        """
+        with self._lock:
+            return {
+                "queued_samples": self._queued,
+                "held_chunks": len(self._held),
+                "arrival_marks": len(self._arrivals),
+                "summary_words": len(self._recent),
+                "stream_updates": len(self.stream_.updates_),
+            }
 
     def stats(self) -> dict[str, Any]:
         """Audio, decoding and delay figures of the session so far.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
 from typing import Any
 
 import ipywidgets as widgets
@@ -13,6 +14,9 @@ from workbench.core.errors import InputError
 from workbench.core.progress import progress
 from workbench.transcribe import (
     SAMPLE_RATE,
+    AudioChunk,
+    LiveSession,
+    MicrophoneWidget,
     Segment,
     StreamingSession,
     StreamUpdate,
@@ -28,7 +32,7 @@ from workbench.ui.base import ToolPanel
 
 __all__ = ["TranscribePanel"]
 
-_DEMO, _UPLOAD = "Demo clip", "Uploaded file"
+_DEMO, _UPLOAD, _MIC = "Demo clip", "Uploaded file", "Microphone"
 
 
 class TranscribePanel(ToolPanel):
@@ -39,7 +43,13 @@ class TranscribePanel(ToolPanel):
     tentative text grey). The summary lists the most central sentences with their times, and SRT
     and WebVTT subtitles can be downloaded; the finished transcript is shown below them, with its
     word confidences over time. :meth:`start_live`, :meth:`push_chunk` and :meth:`stop_live` let
-    another widget (e.g. a microphone recorder) push audio chunks.
+    another widget push audio chunks.
+
+    The *Microphone* source shows a :class:`MicrophoneWidget` (Start/Stop, level meter, elapsed
+    time): its chunks feed a :class:`LiveSession` that records into a session folder (the
+    *Folder* box, or a fresh private one) while confirmed text (black) and tentative text (grey)
+    update live, with a rolling summary about every 20 s; Stop adds the downloads and the
+    folder's SRT, VTT, JSON and TXT files.
 
     Attributes
     ----------
@@ -52,6 +62,10 @@ class TranscribePanel(ToolPanel):
         Its summary.
     stream_stats : StreamStats or None
         Latency of the last stream.
+    microphone : MicrophoneWidget
+        Shown when the source is *Microphone*.
+    live_session : LiveSession or None
+        The microphone's session (kept after Stop).
     """
 
     def __init__(self) -> None:
@@ -60,8 +74,20 @@ class TranscribePanel(ToolPanel):
             "Whisper tiny.en (int8) on the CPU, offline; extractive summary with timestamps.",
         )
         self.source = widgets.ToggleButtons(
-            options=[_DEMO, _UPLOAD], value=_DEMO, description="Audio"
+            options=[_DEMO, _UPLOAD, _MIC], value=_DEMO, description="Audio"
         )
+        self.microphone = MicrophoneWidget(on_chunk=self._on_mic_chunk)
+        self.microphone.on_event(self._on_mic_event)
+        self.microphone.observe(self._on_mic_error, names="error")
+        self.folder = widgets.Text(
+            placeholder="session folder (empty: a new private one under ./live_sessions)",
+            description="Folder",
+            layout=widgets.Layout(width="60%"),
+        )
+        self.mic_box = widgets.VBox(
+            [self.microphone, self.folder], layout=widgets.Layout(display="none")
+        )
+        self.source.observe(self._on_source, names="value")
         self.upload = widgets.FileUpload(
             accept=".wav,.mp3,.flac,.ogg,.m4a,.webm,audio/*", multiple=False, description="Upload"
         )
@@ -82,6 +108,7 @@ class TranscribePanel(ToolPanel):
         self.stream_button.on_click(lambda _b: self.play_stream())
         self.controls.children = [
             widgets.HBox([self.source, self.upload]),
+            self.mic_box,
             widgets.HBox([self.beam_size, self.vad]),
             widgets.HBox([self.n_sentences, self.chunk_s]),
             widgets.HBox([self.transcribe_button, self.stream_button]),
@@ -101,13 +128,22 @@ class TranscribePanel(ToolPanel):
         self.summary: Summary | None = None
         self.stream_stats: Any = None
         self._live: StreamingSession | None = None
+        self.live_session: LiveSession | None = None
 
     # -- inputs -------------------------------------------------------------------------------
     def _on_upload(self, _change: Any) -> None:
         if self.upload.value:
             self.source.value = _UPLOAD
 
+    def _on_source(self, _change: Any) -> None:
+        self.mic_box.layout.display = "flex" if self.source.value == _MIC else "none"
+
     def _audio(self) -> np.ndarray:
+        if self.source.value == _MIC:
+            raise InputError(
+                "The microphone records live: press Start in the microphone widget "
+                "(Transcribe and Play as stream take the demo clip or an uploaded file)."
+            )
         if self.source.value == _DEMO:
             return load_audio(demo_clip())
         files = self.upload.value
@@ -195,6 +231,90 @@ class TranscribePanel(ToolPanel):
         )
         if update.running_summary is not None:
             self.summary_html.value = _summary_html(update.running_summary)
+
+    # -- microphone ---------------------------------------------------------------------------
+    def _on_mic_event(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "start":
+            self.run(self.start_microphone, busy="Starting the live session…")
+        elif message.get("type") == "stop":
+            # Stopping waits for the last decoding pass: not in the comm thread.
+            threading.Thread(target=self.stop_microphone, daemon=True).start()
+
+    def _on_mic_error(self, change: Any) -> None:
+        if change["new"]:
+            self.show_error(change["new"])
+
+    def _on_mic_chunk(self, chunk: AudioChunk) -> None:
+        if self.live_session is not None and self.live_session.running:
+            self.live_session.feed_chunk(chunk)
+
+    def start_microphone(self) -> LiveSession:
+        """Open a :class:`LiveSession` for the microphone (what Start in the widget does).
+
+        Returns
+        -------
+        LiveSession
+        """
+        if self.live_session is not None and self.live_session.running:
+            self.live_session.stop()
+        self._clear()
+        folder = self.folder.value.strip() or None
+        self.live_session = LiveSession(
+            self._transcriber(),
+            folder=folder,
+            min_chunk_s=self.chunk_s.value,
+            summary_sentences=self.n_sentences.value,
+            on_update=self._on_live_update,
+        )
+        self.microphone.status = f"Recording into {self.live_session.folder_}"
+        self.transcript_html.value = "<i>Listening…</i>"
+        return self.live_session
+
+    def _on_live_update(self, live: LiveSession) -> None:
+        if live.last_confirmed_ends_:
+            ends, live.last_confirmed_ends_ = live.last_confirmed_ends_, []
+            self.microphone.confirm(ends, live=live.last_confirmed_live_)
+        self.transcript_html.value = (
+            f"<div style='font-size:110%' class='workbench-live-text'>"
+            f"<span class='workbench-confirmed'>{html.escape(live.confirmed_text)}</span> "
+            f"<span class='workbench-tentative' style='color:#999'>"
+            f"{html.escape(live.tentative_text)}</span></div>"
+        )
+        if live.summary_ is not None:
+            self.summary_html.value = _summary_html(live.summary_)
+        stats = live.stats()
+        self.microphone.status = (
+            f"Recording into {live.folder_} · {stats['n_words']} words · "
+            f"{stats['gaps']} gaps" + (f" · error: {live.error_}" if live.error_ else "")
+        )
+
+    def stop_microphone(self) -> Transcript | None:
+        """Stop the microphone's session: last pass, exports, downloads (what Stop does).
+
+        Returns
+        -------
+        Transcript or None
+        """
+        live = self.live_session
+        if live is None:
+            return None
+        transcript = live.stop()
+        if transcript is None:
+            self.show_error(
+                f"Live transcription failed ({live.error_}); the audio is in {live.folder_}."
+            )
+            return None
+        self._on_live_update(live)
+        self._finish(transcript)
+        stats = live.stats()
+        self.downloads.value += (
+            f"<div class='workbench-session-folder'>Session folder: "
+            f"<code>{html.escape(str(live.folder_))}</code> (audio.wav, transcript.jsonl, "
+            f"SRT/VTT/JSON/TXT) · confirmed-text delay median "
+            f"{stats['delay_median_s']:.1f} s · {len(live.gaps_)} gaps</div>"
+        )
+        self.microphone.status = f"Stopped; saved in {live.folder_}"
+        return transcript
 
     # -- results ------------------------------------------------------------------------------
     def _clear(self) -> None:

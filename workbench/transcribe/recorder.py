@@ -105,7 +105,7 @@ class SessionRecorder:
         folder from :func:`new_session_folder`.
     sample_rate : int, default=16000
         Rate of the audio given to :meth:`write_audio`.
-    flush_s : float, default=5.0
+    flush_s : float, default=1.0
         Fix the WAV header and fsync the audio after this many seconds of new audio.
 
     Attributes
@@ -129,7 +129,7 @@ class SessionRecorder:
         folder: str | os.PathLike[str] | None = None,
         *,
         sample_rate: int = SAMPLE_RATE,
-        flush_s: float = 5.0,
+        flush_s: float = 1.0,
     ) -> None:
         rate = check_rate(sample_rate)
         if isinstance(flush_s, bool) or not isinstance(flush_s, int | float):
@@ -225,10 +225,10 @@ class SessionRecorder:
             self.words_written_ += len(lines)
         return self.words_written_
 
-    def write_event(self, kind: str, **fields: Any) -> None:
-        """Log a JSON event line such as ``gap`` (must be JSON-serialisable numbers/text)."""
+    def write_event(self, event: str, /, **fields: Any) -> None:
+        """Log a JSON event line such as ``gap`` (fields: JSON numbers, text, lists)."""
         self._check_open()
-        self._append([json.dumps({"type": str(kind), **fields}, allow_nan=False)])
+        self._append([json.dumps({**fields, "type": str(event)}, allow_nan=False)])
 
     def _append(self, lines: list[str]) -> None:
         self._log.write("".join(line + "\n" for line in lines))
