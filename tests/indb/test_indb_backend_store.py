@@ -251,3 +251,16 @@ def test_store_written_before_the_new_columns_opens(tmp_path, linear, customers)
         p = s.sql(f"SELECT churn_proba({ARGS}) p FROM c ORDER BY customer_id")["p"]
         np.testing.assert_allclose(p, linear.model.predict_proba(customers[FEATURES])[:, 1],
                                    atol=1e-5)
+
+
+def test_backend_sql_without_its_compiled_sql_is_refused_even_with_a_good_hash(tmp_path, linear,
+                                                                              sql_faster):
+    path = tmp_path / "h.duckdb"
+    with ModelStore(path) as s:
+        s.register("churn", linear.model, linear.X_sample)
+        cur = s.con.execute(f"SELECT * FROM {TABLE}")
+        row = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
+        row["sql_proba"] = None  # hashed again, as a writer that skipped the check would
+        s.con.execute(f"UPDATE {TABLE} SET sql_proba = NULL, row_sha256 = ?", [row_digest(row)])
+    with pytest.raises(IntegrityError, match="backend 'sql' is unknown or has no compiled SQL"):
+        ModelStore(path)

@@ -354,7 +354,8 @@ def _parse(row: dict[str, Any]) -> StoredModel:
         if row.get(col) is not None and not isinstance(row[col], str):
             raise IntegrityError(f"its {col} field is not text")
     backend = row.get("backend") or "udf"
-    if backend not in ("sql", "udf") or (backend == "sql" and not row["sql_predict"]):
+    compiled = row["sql_predict"] and (row["task"] == "regression" or row["sql_proba"])
+    if backend not in ("sql", "udf") or (backend == "sql" and not compiled):
         raise IntegrityError(f"its backend {backend!r} is unknown or has no compiled SQL")
     if row.get("explainer") is not None:
         spec = _json(row, "explainer", dict)
