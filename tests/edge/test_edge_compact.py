@@ -25,7 +25,7 @@ from workbench.edge.codegen import generate
 from workbench.edge.compiler import find_compiler
 from workbench.edge.harness import run_model
 from workbench.edge.target import verify_on_target
-from workbench.edge.tree_compact import compact_trees, count_rows, leaf_codes
+from workbench.edge.tree_compact import compact_trees, count_rows, kid_bytes, leaf_codes
 from workbench.edge.trees import flatten_trees
 
 
@@ -203,3 +203,17 @@ def test_tables_match_sklearn_on_the_emulated_target(cpu, toolchain):
         art = export(rf, X[350:], y[350:], leaves=leaves, form="tables")
         rep = verify_on_target(art, rf, X[350:], cpu=cpu)
         assert rep.match_rate == 100.0 and rep.n_differ_from_host == 0, rep.explanation
+
+
+def test_child_words_borrow_spare_feature_bits(toolchain):
+    """8 features leave 3 bits of the feature byte free: child words up to 11 bits stay uint8."""
+    X, y = make_classification(
+        1500, 8, n_informative=6, n_classes=6, n_clusters_per_class=1, random_state=0
+    )
+    et = ExtraTreesClassifier(10, max_depth=10, random_state=0).fit(X[:1000], y[:1000])
+    forest, values = flatten_trees(et, "double", "float32")
+    codes, _ = leaf_codes(values, "double", 6)
+    t = compact_trees(forest, codes, 8)
+    assert kid_bytes(t) == (1, 3) and 2**8 <= max(t.kid) < 2**11
+    code, _ = tables(et, X[1000:], toolchain, "double")
+    assert "uint8_t m_kid[" in code.header and "& 7u) << 8" in code.header

@@ -52,6 +52,7 @@ __all__ = [
     "compact_prediction_code",
     "compact_trees",
     "count_rows",
+    "kid_bytes",
     "leaf_codes",
     "vote_counting",
 ]
@@ -71,8 +72,12 @@ class CompactTrees:
         Per node: the threshold literal.
     roots : list of int
         First node of each tree.
+    feat_bits : int
+        Low bits of ``feat`` that hold the feature index.
     flag_shift : int
-        Bit of ``feat`` that holds the left-leaf flag (the right-leaf flag is the next bit).
+        Bit of ``feat`` that holds the left-leaf flag (the right-leaf flag is the next bit);
+        the bits between the feature and the flags may hold a child word's high bits
+        (:func:`kid_bytes`).
     pair_shift : int
         ``S`` of a node whose children are both leaves: ``kid = left << S | right``; 0 when
         the two codes do not fit in the child word, which then indexes :attr:`pairs`.
@@ -88,6 +93,7 @@ class CompactTrees:
         self.kid: list[int] = []
         self.th: list[str] = []
         self.roots: list[int] = []
+        self.feat_bits = 1
         self.flag_shift = 6
         self.pair_shift = 0
         self.pairs: list[int] = []
@@ -143,32 +149,45 @@ def compact_trees(forest: FlatForest, codes: list[int], n_features: int) -> Comp
     -------
     CompactTrees
     """
-    out = CompactTrees()
-    out.flag_shift = max(6, int(n_features - 1).bit_length())
-    code_bits = max(1, (max(codes) if codes else 0).bit_length())
-    out.pair_shift = code_bits
-    for root in forest.roots:
-        out.roots.append(len(out.feat))
-        _emit(forest, codes, int(root), out)
-    # The child word is as wide as distances and single codes need; packed pairs may not fit.
-    word = 8 if max(_single_kids(out), default=0) < 2**8 else 16
-    if 2 * code_bits > word:
-        packed = CompactTrees()
-        packed.flag_shift, packed.pair_shift = out.flag_shift, 0
+    layouts = []
+    for packed in (True, False):
+        t = CompactTrees()
+        t.feat_bits = max(1, int(n_features - 1).bit_length())
+        t.flag_shift = max(6, t.feat_bits)
+        t.pair_shift = max(1, (max(codes) if codes else 0).bit_length()) if packed else 0
         for root in forest.roots:
-            packed.roots.append(len(packed.feat))
-            _emit(forest, codes, int(root), packed)
-        if len(packed.pairs) * (1 if code_bits <= 8 else 2) + len(packed.kid) * (word // 8) < (
-            len(out.kid) * (1 if max(out.kid) < 2**8 else 2 if max(out.kid) < 2**16 else 4)
-        ):
-            return packed
-    return out
+            t.roots.append(len(t.feat))
+            _emit(forest, codes, int(root), t)
+        code_bytes = 1 if max(t.pairs, default=0) < 2**8 else 2
+        layouts.append((len(t.kid) * kid_bytes(t)[0] + len(t.pairs) * code_bytes, t))
+    return min(layouts, key=lambda size_layout: size_layout[0])[1]
 
 
-def _single_kids(t: CompactTrees) -> list[int]:
-    """Child words of the nodes that do not hold two leaf codes."""
-    both = (_LEFT_LEAF | _RIGHT_LEAF) << t.flag_shift
-    return [k for f, k in zip(t.feat, t.kid, strict=True) if f & both != both]
+def kid_bytes(t: CompactTrees) -> tuple[int, int]:
+    """Bytes per entry of the child-word array, and the spare feature bits its words borrow.
+
+    With at most 64 features the ``feat`` byte has ``6 - feature bits`` bits to spare; child
+    words too wide for the ``kid`` array keep their high bits there.
+
+    Parameters
+    ----------
+    t : CompactTrees
+
+    Returns
+    -------
+    n_bytes : int
+        1, 2 or 4.
+    spare : int
+        Feature bits used as the child word's high bits (0 when it fits without them).
+    """
+    spare = t.flag_shift - t.feat_bits if t.flag_shift == 6 else 0
+    top = max(t.kid, default=0)
+    for n_bytes in (1, 2, 4):
+        if top < 2 ** (8 * n_bytes):
+            return n_bytes, 0
+        if top < 2 ** (8 * n_bytes + spare):
+            return n_bytes, spare
+    raise AssertionError("child words are below 2**32")
 
 
 def _emit(forest: FlatForest, codes: list[int], root: int, out: CompactTrees) -> None:
@@ -216,11 +235,18 @@ def _find_leaf(name: str, t: CompactTrees, th_type: str, in_type: str) -> str:
     """The arrays and the loop that walks one tree from its root row to its leaf code."""
     lbit, rbit = 1 << t.flag_shift, 1 << (t.flag_shift + 1)
     feat_t = int_type(2 * rbit - 1, signed=False)
-    kid_t = int_type(max(t.kid, default=0) + 1, signed=False)
+    n_bytes, spare = kid_bytes(t)
+    low = 8 * n_bytes
+    kid_t = {1: "uint8_t", 2: "uint16_t", 4: "uint32_t"}[n_bytes]
+    feat = [f | ((k >> low) << t.feat_bits) for f, k in zip(t.feat, t.kid, strict=True)]
+    kid = [k & ((1 << low) - 1) for k in t.kid]
+    word = f"{name}_kid[i]"
+    if spare:
+        word += f" | ((f >> {t.feat_bits}) & {(1 << spare) - 1}u) << {low}"
     arrays = (
-        c_array(feat_t, f"{name}_feat", t.feat, int_literal, 16)
+        c_array(feat_t, f"{name}_feat", feat, int_literal, 16)
         + c_array(th_type, f"{name}_th", np.asarray(t.th, dtype=object), str, 6)
-        + c_array(kid_t, f"{name}_kid", t.kid, int_literal, 16)
+        + c_array(kid_t, f"{name}_kid", kid, int_literal, 16)
         + c_array(int_type(len(t.feat) + 1, signed=False), f"{name}_roots", t.roots, int_literal)
     )
     left_of, right_of = f"k >> {t.pair_shift}", f"k & {(1 << t.pair_shift) - 1}u"
@@ -231,8 +257,8 @@ def _find_leaf(name: str, t: CompactTrees, th_type: str, in_type: str) -> str:
     return arrays + (
         f"static int32_t {name}_find_leaf(const {in_type} *x, int32_t i) {{\n"
         "    for (;;) {\n"
-        f"        const uint32_t f = {name}_feat[i], k = {name}_kid[i];\n"
-        f"        const uint32_t left = x[f & {lbit - 1}u] <= {name}_th[i];\n"
+        f"        const uint32_t f = {name}_feat[i], k = {word};\n"
+        f"        const uint32_t left = x[f & {(1 << t.feat_bits) - 1}u] <= {name}_th[i];\n"
         f"        if (f & (left ? {lbit}u : {rbit}u)) {{\n"
         f"            if ((f & {lbit | rbit}u) != {lbit | rbit}u) return (int32_t)k;\n"
         f"            return (int32_t)(left ? {left_of} : {right_of});\n"
