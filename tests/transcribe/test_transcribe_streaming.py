@@ -81,7 +81,8 @@ def test_two_agreeing_passes_confirm_and_the_rest_stays_tentative():
             [(1.2 - 0.9, 1.6 - 0.9, " Next"), (1.7 - 0.9, 1.9 - 0.9, " one.")],
         ]
     )
-    session = StreamingSession(fake, min_chunk_s=1.0, summary_sentences=1)
+    # min_buffer_s=0: cut right after each confirmed sentence (what this test follows).
+    session = StreamingSession(fake, min_chunk_s=1.0, summary_sentences=1, min_buffer_s=0)
     u1 = session.push(_second())
     assert (u1.confirmed, u1.tentative, u1.new_words) == ("", "Hello word", [])
     u2 = session.push(_second())
@@ -240,7 +241,7 @@ def test_ellipses_neither_agree_nor_reach_the_prompt():
             [(0.0, 0.4, " so"), (0.5, 0.9, " what.")],
         ]
     )
-    session = StreamingSession(fake, summary_sentences=0, buffer_trim_s=1.5)
+    session = StreamingSession(fake, summary_sentences=0, buffer_trim_s=1.5, min_buffer_s=0)
     session.push(_second())
     u = session.push(_second())
     # The lone "..." is dropped; "%" is a word and is compared as written.
@@ -287,7 +288,7 @@ def test_zero_length_words_at_the_end_of_a_pass_are_cut():
             [(0.0, 0.3, " Now"), (0.3, 0.3, " the"), (0.4, 0.6, " end."), (0.9, 0.9, " the")],
         ]
     )
-    session = StreamingSession(fake, summary_sentences=0)
+    session = StreamingSession(fake, summary_sentences=0, min_buffer_s=0)
     assert session.push(_second()).tentative == "Hi there."
     assert session.push(_second(1)).confirmed == "Hi there."
     # The last pass is cut too, but only at the end of the audio (1.4 s after the cut at 0.6 s).
@@ -330,7 +331,10 @@ def test_a_copied_sentence_opening_is_never_confirmed(simulated_clock, monkeypat
     recorded = json.loads((DATA / "repetition_passes.json").read_text(encoding="utf-8"))
     monkeypatch.setattr(_Replay, "clock", simulated_clock)
     fake = _Replay(recorded["passes"])
-    session = StreamingSession(fake, summary_sentences=0, repetition_guard=guard)
+    # Recorded with cuts right after each confirmed sentence and no edge rule.
+    session = StreamingSession(
+        fake, summary_sentences=0, repetition_guard=guard, min_buffer_s=0, edge_s=0
+    )
     for chunk in iter_chunks(np.full(recorded["n_samples"], 0.01, np.float32), 1.0):
         session.push(chunk)
     session.finish()
@@ -363,10 +367,81 @@ def test_the_guard_keeps_a_repetition_the_audio_holds():
             [(0.0, 0.3, " We"), (0.3, 0.6, " will"), (0.6, 0.9, " stay.")],
         ]
     )
-    session = StreamingSession(fake, summary_sentences=0)
+    session = StreamingSession(fake, summary_sentences=0, min_buffer_s=0)
     session.push(_second())
     session.push(_second())
     session.push(_second())
     final = session.finish()
     assert final.confirmed == "We will go. We will stay."
     assert fake.prompts[2:] == ["We will go.", None, None]
+
+
+def test_a_cut_leaves_min_buffer_s_of_audio():
+    # "Hi there." ends at 0.6 s; with min_buffer_s=2 the buffer is cut there only once 2 s of
+    # audio follow it, so the next sentence's first passes still hear the end of this one.
+    script = [[(0.0, 0.3, " Hi"), (0.3, 0.6, " there.")]] * 2 + [
+        [(0.0, 0.3, " Hi"), (0.3, 0.6, " there."), (1.0, 1.4, " Now")]
+    ] * 2
+    fake = _Scripted(script)
+    session = StreamingSession(fake, summary_sentences=0, min_buffer_s=2.0)
+    session.push(_second())
+    assert session.push(_second()).confirmed == "Hi there."
+    assert session._offset == 0.0  # 2.0 - 0.6 < 2 s would be left
+    session.push(_second())
+    assert session._offset == pytest.approx(0.6)  # 3.0 - 0.6 >= 2 s
+    with pytest.raises(InputError, match="min_buffer_s must be shorter"):
+        StreamingSession(fake, min_buffer_s=5, buffer_trim_s=4)
+
+
+@pytest.mark.parametrize(("edge_s", "confirmed"), [(0.0, "one two"), (0.5, "one")])
+def test_words_at_the_edge_of_the_audio_wait_for_what_follows(edge_s, confirmed):
+    # Passes at 2.0 s and 2.1 s agree on "two", which ends at 1.8 s: heard without what
+    # follows it, so with edge_s=0.5 it is not confirmed yet.
+    script = [[(0.0, 0.4, " one"), (1.0, 1.8, " two")]] * 2
+    fake = _Scripted(script, pass_s=0.01)
+    session = StreamingSession(
+        fake, summary_sentences=0, edge_s=edge_s, min_buffer_s=0, min_chunk_s=0.1
+    )
+    assert session.push(_second(2)).confirmed == ""
+    u = session.push(np.full(SAMPLE_RATE // 10, 0.01, np.float32))
+    assert u.confirmed == confirmed
+
+
+def test_silence_is_skipped_before_decoding(transcriber, clips):
+    path, text = clips["weather"]
+    speech = load_audio(path)
+    gap = np.zeros(4 * SAMPLE_RATE, np.float32)
+    audio = np.concatenate([gap, speech, gap, speech])
+    session = StreamingSession(transcriber, summary_sentences=0)
+    for chunk in iter_chunks(audio, 1.0):
+        session.push(chunk)
+    session.finish()
+    stats = session.stats()
+    # The leading 4 s (less the 0.3 s kept before speech) were cut off, not decoded; the
+    # second gap only once the buffer was cut after the sentence before it.
+    assert stats.silence_skipped_s >= 3.6
+    assert stats.n_passes <= len(session.updates_) - 4  # the passes at 1-4 s decoded nothing
+    assert session.confirmed_words_[0].start >= 3.5  # no word placed in the leading silence
+    assert word_error_rate(f"{text} {text}", session.confirmed_text) <= 0.25
+
+
+def test_the_issues_repetition_is_not_confirmed_on_real_audio(transcriber):
+    # The text and voice whose stream confirmed "Third, we'll prepare" for "Sarah will
+    # prepare" before the guard (espeak-ng en-us, 175 wpm, 1-s chunks).
+    from workbench.transcribe import synthesize
+
+    text = (
+        "Good afternoon. First, we'll look at the numbers. Second, we'll talk about hiring. "
+        "Third, we'll plan the launch. Sarah will prepare the slides for Monday. "
+        "Tom will book the room."
+    )
+    audio = synthesize(text, voice="en-us", words_per_minute=175)
+    session = StreamingSession(transcriber, summary_sentences=0)
+    for chunk in iter_chunks(audio, 1.0):
+        session.push(chunk)
+    session.finish()
+    confirmed = session.confirmed_text
+    assert "Third, we'll prepare" not in confirmed
+    assert confirmed.lower().count("third") == 1
+    assert "prepare the slides" in confirmed
+    assert word_error_rate(text, confirmed) <= 0.2

@@ -24,6 +24,9 @@ from workbench.transcribe.window import WindowDone, short_window_model
 
 __all__ = ["WhisperDecoder", "check_decode_options"]
 
+_NO_SPEECH = 0.6  # Whisper's no_speech_threshold
+_LOW_WORD_PROBABILITY = 0.2
+
 
 class WhisperDecoder:
     """Decoding settings and the faster-whisper model they load (see ``Transcriber``).
@@ -37,8 +40,8 @@ class WhisperDecoder:
         CTranslate2 precision.
     cpu_threads : int, default=2
         Threads for one decoding.
-    beam_size : int, default=1
-        1 is greedy decoding; 5 is Whisper's default beam search.
+    beam_size : int, default=5
+        5 is Whisper's beam search (the measured default, see ``Transcriber``); 1 is greedy.
     language : str, default="en"
         Language code.
     vad_filter : bool, default=False
@@ -66,7 +69,7 @@ class WhisperDecoder:
         *,
         compute_type: str = "int8",
         cpu_threads: int = 2,
-        beam_size: int = 1,
+        beam_size: int = 5,
         language: str = "en",
         vad_filter: bool = False,
         word_timestamps: bool = True,
@@ -220,8 +223,11 @@ class WhisperDecoder:
             disable = None if show_progress is None else False
             bar = progress(total=total, desc="Transcribing (audio s)", disable=disable)
         done = 0
+        i = 0
         try:
-            for i, s in enumerate(_until_window_done(raw)):
+            for s in _until_window_done(raw):
+                if _no_speech(s):
+                    continue
                 words = tuple(
                     Word(
                         float(w.start) + offset, float(w.end) + offset, w.word, float(w.probability)
@@ -237,6 +243,7 @@ class WhisperDecoder:
                     no_speech_prob=float(s.no_speech_prob),
                     words=words,
                 )
+                i += 1
                 step = min(total, round(s.end)) - done
                 if bar is not None and step > 0:
                     bar.update(step)
@@ -267,6 +274,17 @@ def check_decode_options(options: dict[str, Any]) -> None:
     for key in options:
         if key not in known:
             raise UnknownNameError("decode option", key, known)
+
+
+def _no_speech(segment: Any) -> bool:
+    # Whisper's rule keeps a segment whose no-speech probability is high when its average
+    # log-probability is above -1; with beam search, silence then still gives a lone "You"
+    # (no-speech 0.95, log-probability -0.98, word probability 0.03). Words that Whisper itself
+    # barely believes, in a window it thinks holds no speech, are dropped.
+    words = segment.words or ()
+    if segment.no_speech_prob <= _NO_SPEECH or not words:
+        return False
+    return float(np.mean([w.probability for w in words])) < _LOW_WORD_PROBABILITY
 
 
 def _until_window_done(segments: Iterable[Any]) -> Iterator[Any]:

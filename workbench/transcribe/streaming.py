@@ -74,6 +74,9 @@ class StreamingSession:
     buffer_trim_s : float, default=10.0
         The buffer is always cut after the last confirmed sentence; when no sentence has ended
         and the buffer is longer than this, it is cut after the last confirmed word.
+    min_buffer_s : float, default=3.0
+        A cut leaves at least this much audio in the buffer (so a sentence that has just begun
+        is decoded with the end of the one before it).
     summary_sentences : int, default=3
         Sentences in the running summary; 0 turns it off.
     prompt_chars : int, default=200
@@ -123,6 +126,7 @@ class StreamingSession:
         repetition_guard: bool = True,
         skip_silence: bool = True,
         edge_s: float = 0.5,
+        min_buffer_s: float = 3.0,
     ) -> None:
         # Any WhisperDecoder decodes (a Transcriber is one); streaming needs nothing else of it.
         if not isinstance(transcriber, WhisperDecoder):
@@ -140,6 +144,7 @@ class StreamingSession:
             repetition_guard=repetition_guard,
             skip_silence=skip_silence,
             edge_s=edge_s,
+            min_buffer_s=min_buffer_s,
         )
         self.transcriber = transcriber.load()
         for name, value in params.items():
@@ -385,16 +390,20 @@ class StreamingSession:
     def _trim(self) -> None:
         # Cut at the end of the last confirmed sentence: the next pass decodes only the sentence
         # being spoken (short, fast) and gets the earlier sentences as its prompt.
+        # A cut leaves at least min_buffer_s: Whisper reads the first second of a sentence
+        # badly without the audio before it, and a period it puts at the end of so short a
+        # buffer would cut again.
+        latest = self._received - self.min_buffer_s
         cut = self._offset
         for w in reversed(self.confirmed_words_):
             if w.end <= self._offset:
                 break
-            if _SENTENCE_END.search(w.text.strip()):
+            if w.end <= latest and _SENTENCE_END.search(w.text.strip()):
                 cut = w.end
                 break
         buffered = self._buffer.size / SAMPLE_RATE
         if cut <= self._offset and buffered > self.buffer_trim_s and self.confirmed_words_:
-            cut = self.confirmed_words_[-1].end
+            cut = max([w.end for w in self.confirmed_words_ if w.end <= latest] or [self._offset])
         if cut <= self._offset and buffered > _MAX_BUFFER_S:
             # Nothing agreed for too long: confirm the tentative words rather than overflow.
             self.confirmed_words_.extend(self._prev)
