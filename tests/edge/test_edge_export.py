@@ -181,9 +181,13 @@ def test_flash_budget_refuses_a_model_that_does_not_fit(wine_split):
     Xtr, Xte, ytr, _ = wine_split
     rf = RandomForestClassifier(n_estimators=10, random_state=0).fit(Xtr, ytr)
     art = export(rf, Xte, targets=["host"])
+    assert art.details["form"] == "ifelse"
     assert export(rf, Xte, flash_budget=art.flash_bytes, targets=["host"]).flash_bytes > 0
+    # Over the budget in if/else code: the compact tables; over it in both: refused.
+    small = export(rf, Xte, flash_budget=art.flash_bytes - 1, targets=["host"])
+    assert small.details["form"] == "tables" and small.flash_bytes < art.flash_bytes
     with pytest.raises(ModelError, match="over the budget"):
-        export(rf, Xte, flash_budget=art.flash_bytes - 1, targets=["host"])
+        export(rf, Xte, flash_budget=small.flash_bytes - 1, targets=["host"])
 
 
 # ------------------------------------------------------------------------------ bad input
