@@ -3,9 +3,10 @@
 Each tree's decision nodes are stored in preorder (a node, its left subtree, its right
 subtree), one row per node spread over three arrays of the narrowest C types that hold them:
 
-``feat`` (``uint8_t`` up to 63 features)
+``feat`` (``uint8_t`` up to 64 features)
     The feature index, with two flags: bit 6 set when the left child is a leaf, bit 7 when
-    the right child is.
+    the right child is; the bits in between, when the features leave some, carry the high bits
+    of a child word too wide for ``kid``.
 ``th``
     The threshold, as :func:`~workbench.edge.trees.flatten_trees` rounded it (float32 below
     scikit-learn's float64 threshold, or ``floor`` for int16 inputs), so ``x[f] <= th`` sends
