@@ -238,7 +238,12 @@ class TranscribePanel(ToolPanel):
             self.run(self.start_microphone, busy="Starting the live session…")
         elif message.get("type") == "stop":
             # Stopping waits for the last decoding pass: not in the comm thread.
-            threading.Thread(target=self.stop_microphone, daemon=True).start()
+            threading.Thread(
+                target=self.run,
+                args=(self.stop_microphone,),
+                kwargs={"busy": "Finishing…"},
+                daemon=True,
+            ).start()
 
     def _on_mic_error(self, change: Any) -> None:
         if change["new"]:
