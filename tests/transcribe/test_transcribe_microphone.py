@@ -173,3 +173,51 @@ def test_the_browser_downsampler_keeps_speech_and_removes_aliases(tmp_path):
     assert y16.size == 2 * SAMPLE_RATE
     assert np.allclose(y16, ideal + np.sin(2 * np.pi * 11000 * k / SAMPLE_RATE), atol=1e-5)
     assert np.array(out["8000"]).size == 2 * SAMPLE_RATE
+
+
+def test_the_panel_runs_a_microphone_session_from_the_widgets_messages(clips, tmp_path):
+    """Start, chunks and Stop as the browser sends them; the panel shows and saves the text."""
+    import time
+
+    from workbench.transcribe import Transcript, load_audio, word_error_rate
+    from workbench.transcribe.panel import TranscribePanel
+
+    path, text = clips["weather"]
+    audio = load_audio(path)
+    panel = TranscribePanel()
+    assert panel.mic_box.layout.display == "none"
+    panel.source.value = "Microphone"
+    assert panel.mic_box.layout.display == "flex"
+    panel.folder.value = str(tmp_path / "session")
+    confirmations = []
+    panel.microphone.send = lambda content, buffers=None: confirmations.append(content)
+    panel.microphone.receive({"type": "start", "rate": SAMPLE_RATE, "t": 0})
+    assert panel.live_session is not None and panel.live_session.running
+    chunks = [audio[i : i + 8000] for i in range(0, audio.size, 8000)]
+    for seq, chunk in enumerate(chunks):
+        panel.microphone.receive(_msg(seq=seq), [chunk.astype("<f4").tobytes()])
+    panel.microphone.receive({"type": "stop", "seq": len(chunks), "t": 0})
+    deadline = time.monotonic() + 300
+    while "workbench-session-folder" not in panel.downloads.value:
+        assert time.monotonic() < deadline, panel.status.value
+        time.sleep(0.1)
+    assert panel.last_error is None
+    assert word_error_rate(text, panel.result.text) <= 0.35
+    assert "workbench-confirmed" in panel.transcript_html.value
+    assert "transcript.srt" in panel.downloads.value
+    assert str(tmp_path / "session") in panel.downloads.value
+    assert Transcript.load(tmp_path / "session").text == panel.result.text
+    ends = [e for c in confirmations for e in c["ends"]]
+    assert len(ends) == len(panel.result.words)  # every confirmed word reported to the browser
+    # Transcribe and Play as stream do not take the microphone: a clear message instead.
+    panel.transcribe()
+    assert "press Start" in panel.last_error
+
+
+def test_the_panel_shows_the_browsers_microphone_error():
+    from workbench.transcribe.panel import TranscribePanel
+
+    panel = TranscribePanel()
+    panel.microphone.error = "No microphone was found. Connect one, then press Start again."
+    assert panel.last_error.startswith("No microphone was found")
+    assert "No microphone was found" in panel.status.value
