@@ -44,6 +44,42 @@ def _session_push(chunk):
     return s.finish().confirmed
 
 
+def _live_feed(**kw):
+    live = tr.LiveSession(_transcriber(), folder=_tmp() / "live")
+    try:
+        live.feed(**kw)
+    finally:
+        live.stop()
+    return live.stats()["audio_s"], live.confirmed_text
+
+
+def _live_new(**kw):
+    live = tr.LiveSession(_transcriber(), folder=_tmp() / "live", **kw)
+    live.stop()
+    return live.stats()
+
+
+def _record(**kw):
+    rec = tr.SessionRecorder(_tmp() / "rec", **kw)
+    rec.write_audio(_clip()[:1600])
+    rec.close()
+    return rec.samples_written_
+
+
+@functools.cache
+def _session_folder() -> str:
+    live = tr.LiveSession(_transcriber(), folder=_tmp() / "live")
+    for seq, i in enumerate(range(0, 4 * tr.SAMPLE_RATE, 8000)):
+        live.feed(_clip()[i : i + 8000], seq=seq)
+    live.stop()
+    return str(live.folder_)
+
+
+def _chunk_message():
+    content = {"type": "chunk", "seq": 0, "rate": 16000, "t": 1.7e12, "level": 0.1}
+    return {"content": content, "buffers": [_clip()[:8000].astype("<f4").tobytes()]}
+
+
 CASES = [
     Case("transcribe.Transcriber", lambda **kw: tr.Transcriber(**kw).load().get_params(),
          lambda: {"model": "default", "compute_type": "int8", "cpu_threads": 1, "beam_size": 1,
@@ -115,4 +151,23 @@ CASES = [
          lambda: {"random_state": 0, "names": ["hiring"]}, ("transcribe.dev_set",
                                                             "transcribe.DevClip"),
          max_examples=5),
+    Case("transcribe.LiveSession", _live_new,
+         lambda: {"min_chunk_s": 1.0, "summary_every_s": 20.0, "summary_sentences": 3,
+                  "summary_window_s": 600.0, "reorder_chunks": 4},
+         ("transcribe.LiveSession",), max_examples=15, nan_ok=("delay_median_s']", "delay_p90_s']")),
+    Case("transcribe.LiveSession.feed", _live_feed,
+         lambda: {"samples": _clip()[:8000], "seq": 0, "sample_rate": 16000},
+         ("transcribe.LiveSession",), max_examples=15),
+    Case("transcribe.MicrophoneWidget", lambda **kw: tr.MicrophoneWidget(**kw).chunk_s,
+         lambda: {"chunk_s": 0.5, "on_chunk": None}, ("transcribe.MicrophoneWidget",)),
+    Case("transcribe.parse_chunk", lambda **kw: tr.parse_chunk(**kw).samples, _chunk_message,
+         ("transcribe.parse_chunk", "transcribe.AudioChunk", "transcribe.ChunkError")),
+    # The folder is not corrupted: a plain word would make a folder in the working directory.
+    Case("transcribe.SessionRecorder", _record, lambda: {"sample_rate": 16000, "flush_s": 1.0},
+         ("transcribe.SessionRecorder",)),
+    Case("transcribe.read_session_audio", lambda **kw: tr.read_session_audio(**kw)[0],
+         lambda: {"folder": _session_folder()}, ("transcribe.read_session_audio",)),
+    Case("transcribe.Transcript.load", lambda **kw: tr.Transcript.load(**kw).to_dict(),
+         lambda: {"folder": _session_folder()}, ("transcribe.Transcript",),
+         nan_ok=("probability", "avg_logprob", "no_speech_prob")),
 ]
