@@ -10,8 +10,13 @@ import pytest
 
 from workbench.coldstart import ColdStartForecaster, make_launches
 from workbench.coldstart.calibration import ensemble_weights
-from workbench.coldstart.globalmodel import LOSSES, GlobalModel, effects_predict, main_effects
-from workbench.coldstart.siblings import sibling_features, sibling_layout
+from workbench.coldstart.globalmodel import LOSSES, GlobalModel
+from workbench.coldstart.siblings import (
+    effects_predict,
+    main_effects,
+    sibling_features,
+    sibling_layout,
+)
 from workbench.core.errors import InputError, WorkbenchError
 
 
@@ -112,7 +117,7 @@ def test_global_new_line_is_damped_and_refuses_an_all_unseen_catalogue(catalogue
     fc = model.predict(new, horizon=6, launch_date="2023-01-01")
     assert np.isfinite(fc.frame["forecast"]).all() and (fc.frame["forecast"] >= 0).all()
     blank = new.assign(line="L99", cell="C9", top="T9")
-    with pytest.raises(InputError, match="unseen in training.*Map at least one attribute"):
+    with pytest.raises(InputError, match=r"unseen in training.*Map at least one attribute"):
         model.predict(blank, horizon=6, launch_date="2023-01-01")
 
 

@@ -261,3 +261,20 @@ def test_bad_input_is_shown_and_nothing_is_written(user_tables, case, message):
     assert "Unexpected" not in p.last_error
     assert p.result is None and p.forecasts_ is None and p.export is None
     assert ws.tables() == ["other"]
+
+
+def test_global_method_forecasts_the_users_catalogue_with_fan_and_analogues(user_tables):
+    sales, attrs, new_ids = user_tables
+    p = ColdStartPanel(sales, attributes=attrs, namespace={})
+    assert "global" in p.method.options
+    p.method.value = "global"
+    p.horizon.value = 6
+    p.forecast_button.click()
+    assert p.last_error is None, p.last_error
+    assert p.result.method == "global"
+    t = p.forecasts_
+    assert sorted(t["sku"].unique()) == new_ids and len(t) == N_NEW * 6
+    assert (t["lower"] <= t["forecast"]).all() and (t["forecast"] <= t["upper"]).all()
+    assert (t["upper"] > t["lower"]).any()  # an interval fan, not a line
+    assert set(p.analogues_.neighbors["new_item"].astype(int)) == set(new_ids)
+    assert len(p.figure.axes) == 2

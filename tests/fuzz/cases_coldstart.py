@@ -39,6 +39,12 @@ def _fitted():
 
 
 @functools.cache
+def _fitted_global():
+    train, known, _, _ = _split()
+    return cs.ColdStartForecaster(method="global", max_iter=20, random_state=0).fit(train, known)
+
+
+@functools.cache
 def _forecast():
     return _fitted().predict(_split()[2], horizon=8, launch_date=_split()[3])
 
@@ -66,6 +72,17 @@ CASES = [
          lambda: {"method": "knn", "quantiles": (0.1, 0.5, 0.9), "n_neighbors": 10,
                   "random_state": 0, "history": _split()[0], "attributes": _split()[1]},
          ("coldstart.ColdStartForecaster",), max_examples=40),
+    # The global model (LightGBM; loss and trees chosen out of fold) with a whole-group
+    # calibration and NaN quantities counted as zero: bad horizons, groups, missing policies.
+    Case("coldstart.ColdStartForecaster.fit[global]", _fit,
+         lambda: {"method": "global", "calibration_group": "brand", "missing": "zero",
+                  "handle_unknown": "ignore", "max_iter": 20, "random_state": 0,
+                  "history": _split()[0], "attributes": _split()[1]},
+         ("coldstart.ColdStartForecaster",), max_examples=10),
+    Case("coldstart.ColdStartForecaster.predict[global]",
+         lambda **kw: _fitted_global().predict(**kw).to_frame(),
+         lambda: {"new_item_attributes": _split()[2], "horizon": 8, "launch_date": _split()[3]},
+         ("coldstart.ColdStartForecaster", "coldstart.Forecast"), max_examples=20),
     Case("coldstart.ColdStartForecaster.predict",
          lambda **kw: _fitted().predict(**kw).to_frame(),
          lambda: {"new_item_attributes": _split()[2], "horizon": 8, "launch_date": _split()[3]},

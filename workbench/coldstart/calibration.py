@@ -43,8 +43,14 @@ def calibration_table(
     *,
     offset: float,
     quantiles: Sequence[float],
+    size_bins: int = 1,
 ) -> dict[str, Any]:
     """Quantile offsets per age bucket and credibility constants from held-out forecasts.
+
+    With ``size_bins > 1`` the offsets are also split by the size of the forecast (bins at
+    its quantiles; Mondrian conformal): big items' log-ratios spread less than small ones', so
+    one pooled width is too wide for the items that make most of the volume. Each age bucket
+    keeps its coverage, as each of its size cells does.
 
     Parameters
     ----------
@@ -56,12 +62,14 @@ def calibration_table(
         Small constant added before taking log-ratios.
     quantiles : sequence of float
         Quantile levels, ascending.
+    size_bins : int, default=1
+        Bins of forecast size with their own offsets.
 
     Returns
     -------
     dict
-        ``offsets`` (array of shape (n_buckets, n_quantiles)), ``k``, ``within_var``,
-        ``between_var``.
+        ``offsets`` (array of shape (n_buckets, n_quantiles), or (n_buckets, size_bins,
+        n_quantiles) with ``size_edges``), ``k``, ``within_var``, ``between_var``.
     """
     d = offset
     r = np.log((y + d) / (np.maximum(pred, 0.0) + d))
@@ -74,6 +82,19 @@ def calibration_table(
             offsets[b] = np.quantile(r[sel], quantiles, method="inverted_cdf")
         elif b > 0:
             offsets[b] = offsets[b - 1]
+    extra: dict[str, Any] = {}
+    if size_bins > 1:
+        edges = np.quantile(pred, np.linspace(0, 1, size_bins + 1)[1:-1])
+        size = np.searchsorted(edges, pred, side="right")
+        cells = np.repeat(offsets[:, None, :], size_bins, axis=1)
+        for b in range(len(AGE_BUCKETS)):
+            for k in range(size_bins):
+                sel = (bucket == b) & (size == k)
+                if sel.sum() >= _MIN_BUCKET:
+                    cells[b, k] = np.quantile(r[sel], quantiles, method="inverted_cdf")
+                elif b > 0:
+                    cells[b, k] = cells[b - 1, k]
+        offsets, extra = cells, {"size_edges": edges}
     # Credibility (Buhlmann) constants: how fast observed sales should override the prior.
     ratio = (y + d) / (np.maximum(pred, 0.0) + d)
     early = age < 26
@@ -89,6 +110,7 @@ def calibration_table(
     between_var = max(between - within_var / max(float(np.mean(counts)), 1.0), 1e-4)
     return {
         "offsets": offsets,
+        **extra,
         "k": within_var / between_var,
         "within_var": within_var,
         "between_var": between_var,
@@ -96,7 +118,13 @@ def calibration_table(
 
 
 def quantile_bands(
-    offsets: np.ndarray, pred: np.ndarray, ages: np.ndarray, *, offset: float, spread: Any = 1.0
+    offsets: np.ndarray,
+    pred: np.ndarray,
+    ages: np.ndarray,
+    *,
+    offset: float,
+    spread: Any = 1.0,
+    size_edges: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantiles of shape ``pred.shape + (n_quantiles,)`` around point forecasts ``pred``.
 
@@ -112,6 +140,8 @@ def quantile_bands(
         The constant used in :func:`calibration_table`.
     spread : float or numpy.ndarray, default=1.0
         Scales the log offsets (below 1 once early sales are known).
+    size_edges : numpy.ndarray, optional
+        Forecast-size bin edges when ``offsets`` has a size axis.
 
     Returns
     -------
@@ -119,7 +149,11 @@ def quantile_bands(
         Non-negative quantiles.
     """
     bucket = np.searchsorted(AGE_BUCKETS, ages, side="right") - 1
-    off = offsets[bucket]  # (..., n_q)
+    if offsets.ndim == 3:
+        size = np.searchsorted(np.asarray(size_edges), np.maximum(pred, 0.0), side="right")
+        off = offsets[np.broadcast_to(bucket, np.shape(pred)), size]
+    else:
+        off = offsets[bucket]  # (..., n_q)
     spread = np.asarray(spread, dtype=float)[..., None] if np.ndim(spread) else spread
     base = np.maximum(pred, 0.0)[..., None] + offset
     q = base * np.exp(off * spread) - offset
@@ -337,7 +371,13 @@ def fit_calibrated(
     if "global" in engine.methods:
         oof = engine.global_.oof_
         tables["global"] = calibration_table(
-            oof["item"], oof["age"], oof["y"], oof["pred"], offset=offset, quantiles=quantiles
+            oof["item"],
+            oof["age"],
+            oof["y"],
+            oof["pred"],
+            offset=offset,
+            quantiles=quantiles,
+            size_bins=3,
         )
         tables["global"]["wape"] = engine.global_.oof_wape_[engine.global_.loss_]
     return engine, tables, weights

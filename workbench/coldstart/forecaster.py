@@ -294,8 +294,15 @@ class ColdStartForecaster(BaseEstimator):
     def _intervals(
         self, method: str, pred: np.ndarray, ages: np.ndarray, spread: Any = 1.0
     ) -> np.ndarray:
-        offsets = self.calibration_[method]["offsets"]
-        return quantile_bands(offsets, pred, ages, offset=self.offset_, spread=spread)
+        table = self.calibration_[method]
+        return quantile_bands(
+            table["offsets"],
+            pred,
+            ages,
+            offset=self.offset_,
+            spread=spread,
+            size_edges=table.get("size_edges"),
+        )
 
     def _frame(
         self, new: ItemTable, ages: np.ndarray, mean: np.ndarray, q: np.ndarray

@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from workbench.coldstart.siblings import sibling_features, sibling_layout
+from workbench.coldstart.siblings import (
+    effects_predict,
+    main_effects,
+    sibling_features,
+    sibling_layout,
+)
 
 __all__ = ["LOSSES", "GlobalModel", "lightgbm_available"]
 
@@ -44,6 +49,8 @@ LOSSES = ("base", "tweedie", "poisson", "l2")
 _EPS = 1e-9
 _MAX_ROWS = 40_000
 _N_FOLDS = 5
+_ITERS = (10, 25, 50, 100)
+_MAX_LEVELS = 16
 _DAMPING = np.round(np.arange(0.2, 1.2001, 0.05), 2)
 
 
@@ -63,73 +70,6 @@ def lightgbm_available() -> bool:
 
 def _wape(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.abs(y - pred).sum() / max(float(np.abs(y).sum()), _EPS))
-
-
-def main_effects(
-    codes: np.ndarray, level: np.ndarray, *, n_iter: int = 15
-) -> tuple[float, list[np.ndarray]]:
-    """Multiplicative main effects ``level ~ scale * prod_j theta_j[code_j]``.
-
-    Backfitted by Poisson ratios of sums (big items weigh most, as in WAPE). Each factor is
-    shrunk toward 1 by one pseudo-item worth of its current fit, so levels with one or two items
-    do not swing to extremes. Items with a NaN level are ignored, negative (unseen) codes count
-    as factor 1.
-
-    Parameters
-    ----------
-    codes : numpy.ndarray of int, shape (n_items, n_columns)
-        Categorical codes (-1: unseen).
-    level : numpy.ndarray of float
-        Each item's recent level.
-    n_iter : int, default=15
-        Backfitting sweeps.
-
-    Returns
-    -------
-    scale : float
-    theta : list of numpy.ndarray
-        One factor array per column.
-    """
-    ok = ~np.isnan(level)
-    c, r = codes[ok], level[ok]
-    sizes = [int(max(codes[:, j].max(initial=0), 0)) + 1 for j in range(codes.shape[1])]
-    theta = [np.ones(L) for L in sizes]
-    scale = max(float(r.mean()), _EPS) if len(r) else 1.0
-    for _ in range(n_iter if len(r) else 0):
-        for j, L in enumerate(sizes):
-            others = [*theta[:j], np.ones(L), *theta[j + 1 :]]
-            fit = effects_predict(c, scale, others)
-            seen = c[:, j] >= 0
-            num = np.bincount(c[seen, j], weights=r[seen], minlength=L)
-            den = np.bincount(c[seen, j], weights=fit[seen], minlength=L)
-            cnt = np.bincount(c[seen, j], minlength=L)
-            prior = den / np.maximum(cnt, 1)
-            theta[j] = np.where(cnt > 0, (num + prior) / np.maximum(den + prior, _EPS), 1.0)
-        fit = effects_predict(c, scale, theta)
-        scale *= float(r.sum() / max(fit.sum(), _EPS))
-    return scale, theta
-
-
-def effects_predict(codes: np.ndarray, scale: float, theta: list[np.ndarray]) -> np.ndarray:
-    """``scale`` times the product of each item's main effects (unseen codes: factor 1).
-
-    Parameters
-    ----------
-    codes : numpy.ndarray of int, shape (n_items, n_columns)
-    scale : float
-    theta : list of numpy.ndarray
-        From :func:`main_effects`.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    out = np.full(len(codes), float(scale))
-    for j, th in enumerate(theta):
-        cj = codes[:, j]
-        ok = (cj >= 0) & (cj < len(th))
-        out = out * np.where(ok, th[np.clip(cj, 0, len(th) - 1)], 1.0)
-    return out
 
 
 class GlobalModel:
@@ -233,6 +173,40 @@ class GlobalModel:
         with np.errstate(invalid="ignore"):
             cnt = np.isfinite(vals).sum(1)
             return np.where(cnt > 0, np.nansum(vals, 1) / np.maximum(cnt, 1), np.nan)
+
+    def _season_key(self, codes: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Seasonal profile of each item: its sibling cell, else its category (-1: overall)."""
+        if self.layout_ is not None:
+            return self.layout_.encode(codes)[1]
+        return np.asarray(group, dtype=np.int64)
+
+    def _season(self, key, item, t, y, origin: int) -> np.ndarray:
+        """Seasonal index per key (last row: all items) from the rows before ``origin``.
+
+        Each row's share of its item's mean sales, pooled with the items' means as weights and
+        shrunk toward the overall profile by three items' worth; the last index (-1) is overall.
+        """
+        sl = self.season_length
+        n_keys = int(max(key.max(initial=-1), 0)) + 1
+        out = np.ones((n_keys + 1, sl))
+        sel = t < origin
+        if sl == 1 or not sel.any():
+            return out
+        it, tt, yy = item[sel], t[sel], y[sel]
+        mean = np.bincount(it, weights=yy) / np.maximum(np.bincount(it), 1)
+        k = np.where(key[it] >= 0, key[it], n_keys)
+        flat = k * sl + np.mod(tt, sl)
+        num = np.bincount(flat, weights=yy, minlength=(n_keys + 1) * sl).reshape(-1, sl)
+        den = np.bincount(flat, weights=mean[it], minlength=(n_keys + 1) * sl).reshape(-1, sl)
+        overall = num.sum(0) / np.maximum(den.sum(0), _EPS)
+        items_per_key = np.bincount(
+            np.unique(k * len(mean) + it) // len(mean), minlength=n_keys + 1
+        )
+        w = (items_per_key / (items_per_key + 3.0))[:, None]
+        prof = np.where(den > 0, num / np.maximum(den, _EPS), overall[None, :])
+        prof = w * prof + (1 - w) * overall[None, :]
+        prof[-1] = overall
+        return prof / np.maximum(prof.mean(axis=1, keepdims=True), _EPS)
 
     @staticmethod
     def _growth(item, t, y, origin: int, recent: int) -> float:
@@ -341,35 +315,54 @@ class GlobalModel:
         sib = self._siblings(items.codes, level, items.codes, fold_of_item)
         base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], effects), self.floor_)
         extra = np.column_stack([np.log(base), np.log1p(sib)])[it]
-        self.min_rows_ = max(20, 2 * (int(t.max()) + 1 - origin))
+        self.min_rows_ = max(20, 5 * (int(t.max()) + 1 - origin))
         self.growth_ = self._growth(item, t, y, origin, recent)
+        key = self._season_key(items.codes, items.group)
+        season = self._season(key, item, t, y, origin)
         base = base[it] * self._trend(self.growth_, tt - origin, recent)
+        base = np.maximum(base * season[key[it], np.mod(tt, self.season_length)], self.floor_)
+        # Categorical attributes with many levels name the item's group: trees memorise them.
+        n_num = items.num.shape[1]
+        self.attr_cols_ = list(range(n_num)) + [
+            n_num + j for j, L in enumerate(n_levels) if L <= _MAX_LEVELS
+        ]
         X = self._design(
-            items.features()[it], agg[it], analog[it], extra, age, (tt - origin).astype(float), tt
+            items.features()[it][:, self.attr_cols_],
+            agg[it],
+            analog[it],
+            extra,
+            age,
+            (tt - origin).astype(float),
+            tt,
         )
-        self.cat_idx_ = [int(i) for i in np.nonzero(items.cat_mask)[0]]
+        self.cat_idx_ = [k for k, c in enumerate(self.attr_cols_) if items.cat_mask[c]]
         fold = fold_of_item[it]
         losses = LOSSES if self.loss == "auto" else (self.loss,)
-        oof = {}
+        oof, n_best = {}, {}
+        iters = [k for k in _ITERS if k < self.max_iter] + [self.max_iter]
         for loss in losses:
-            pred = np.zeros(len(yy))
+            pred = {k: np.zeros(len(yy)) for k in iters}
             for f in range(_N_FOLDS):
                 tr, te = fold != f, fold == f
-                if tr.sum() < 10 or te.sum() == 0:
-                    pred[te] = base[te]
+                if te.sum() == 0:
                     continue
-                model = self._train(loss, X[tr], yy[tr], base[tr])
-                pred[te] = self._predict_raw(loss, model, X[te], base[te])
-            oof[loss] = pred
+                model = self._train(loss, X[tr], yy[tr], base[tr]) if tr.sum() >= 10 else None
+                for k in iters:
+                    pred[k][te] = self._predict_raw(loss, model, X[te], base[te], k)
+            # Each loss keeps its best number of trees (out of fold): many trees overfit.
+            scores = {k: _wape(yy, p) for k, p in pred.items()}
+            k_best = min(scores, key=scores.get)
+            oof[loss], n_best[loss] = pred[k_best], k_best
         self.oof_wape_ = {m: _wape(yy, p) for m, p in oof.items()}
         self.loss_ = min(self.oof_wape_, key=self.oof_wape_.get)
+        self.n_iter_ = n_best[self.loss_]
         best = oof[self.loss_]
         self.damping_ = 1.0
         if holdout_groups is not None:
             scores = [_wape(yy, c * best) for c in _DAMPING]
             self.damping_ = float(_DAMPING[int(np.argmin(scores))])
         self.oof_ = {"item": it, "age": tt - origin, "y": yy, "pred": self.damping_ * best}
-        self.model_ = self._train(self.loss_, X, yy, base)
+        self.model_ = self._train(self.loss_, X, yy, base, self.n_iter_)
         # Prediction-time aggregates: every known item's level just before the end of history.
         t_end = int(t.max()) + 1
         self.level_ = self._recent_level(n, item, t, y, t_end, recent)
@@ -389,24 +382,27 @@ class GlobalModel:
         self.t_end_ = t_end
         self.recent_ = recent
         self.growth_end_ = self._growth(item, t, y, t_end, recent)
+        self.season_ = self._season(key, item, t, y, t_end)
         self.items_ = items
         return self
 
-    def _train(self, loss: str, X: np.ndarray, y: np.ndarray, base: np.ndarray) -> Any:
+    def _train(
+        self, loss: str, X: np.ndarray, y: np.ndarray, base: np.ndarray, n_iter: int | None = None
+    ) -> Any:
         if loss == "base":
             return None
         if lightgbm_available():
             lgb = importlib.import_module("lightgbm")
             model = lgb.LGBMRegressor(
                 objective="regression" if loss == "l2" else loss,
-                n_estimators=self.max_iter,
-                learning_rate=0.05,
-                num_leaves=15,
+                n_estimators=n_iter or self.max_iter,
+                learning_rate=0.03,
+                num_leaves=7,
                 min_child_samples=self.min_rows_,
                 reg_lambda=1.0,
                 subsample=0.8,
                 subsample_freq=1,
-                colsample_bytree=0.8,
+                colsample_bytree=0.5,
                 n_jobs=1,
                 random_state=self.random_state,
                 deterministic=True,
@@ -422,8 +418,8 @@ class GlobalModel:
         model = HistGradientBoostingRegressor(
             loss="squared_error" if loss == "l2" else "poisson",
             learning_rate=0.05,
-            max_iter=self.max_iter,
-            max_leaf_nodes=15,
+            max_iter=n_iter or self.max_iter,
+            max_leaf_nodes=7,
             min_samples_leaf=self.min_rows_,
             l2_regularization=1.0,
             categorical_features=mask if mask.any() else None,
@@ -437,14 +433,19 @@ class GlobalModel:
             model.fit(X, y / base, sample_weight=base / base.mean())
         return model
 
-    def _predict_raw(self, loss: str, model: Any, X: np.ndarray, base: np.ndarray) -> np.ndarray:
+    def _predict_raw(
+        self, loss: str, model: Any, X: np.ndarray, base: np.ndarray, n_iter: int | None = None
+    ) -> np.ndarray:
         if model is None:
             return base
         if isinstance(model, HistGradientBoostingRegressor):
+            out = model.predict(X)
+            if n_iter is not None and n_iter < model.n_iter_:
+                out = next(p for i, p in enumerate(model.staged_predict(X)) if i == n_iter - 1)
             if loss == "l2":
-                return np.maximum(np.expm1(model.predict(X) + np.log1p(base)), 0.0)
-            return model.predict(X) * base
-        raw = model.predict(X, raw_score=True)
+                return np.maximum(np.expm1(out + np.log1p(base)), 0.0)
+            return out * base
+        raw = model.predict(X, raw_score=True, num_iteration=n_iter)
         if loss == "l2":
             return np.maximum(np.expm1(raw + np.log1p(base)), 0.0)
         return np.exp(np.clip(raw + np.log(base), -700, 700))
@@ -465,8 +466,10 @@ class GlobalModel:
         base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], base), self.floor_)
         extra = np.column_stack([np.log(base), np.log1p(sib)])
         base = np.repeat(base, h) * self._trend(self.growth_end_, step, self.recent_)
+        key = np.repeat(self._season_key(codes, new.group), h)
+        base = np.maximum(base * self.season_[key, np.mod(t, self.season_length)], self.floor_)
         X = self._design(
-            np.repeat(new.features(), h, axis=0),
+            np.repeat(new.features()[:, self.attr_cols_], h, axis=0),
             np.repeat(agg, h, axis=0),
             np.repeat(analog, h),
             np.repeat(extra, h, axis=0),

@@ -1,4 +1,8 @@
-"""Sibling features of the ``global`` model: what the other variants of a product group sell.
+"""Hierarchy features of the ``global`` model: main effects and what sibling variants sell.
+
+:func:`main_effects` fits ``level ~ scale * prod_j theta_j[code_j]`` over the categorical
+attributes, the base of any item with at least one known level (a new line gets its parent's
+and its cell's factors).
 
 A *group* is the level of the most specific categorical attribute (the one with the most
 levels, e.g. a drug group or a product line); a *cell* is the combination of the other
@@ -16,7 +20,14 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["MAX_CELLS", "SiblingLayout", "sibling_features", "sibling_layout"]
+__all__ = [
+    "MAX_CELLS",
+    "SiblingLayout",
+    "effects_predict",
+    "main_effects",
+    "sibling_features",
+    "sibling_layout",
+]
 
 MAX_CELLS = 16
 """Most cells per group that get their own sibling feature column."""
@@ -163,4 +174,71 @@ def sibling_features(
         num = np.nansum(np.where(w > 0, est * w, 0.0), axis=1)
         den = w.sum(axis=1)
         out[rows, 0] = np.where(den > 0, np.exp(num / np.maximum(den, _EPS)), np.nan)
+    return out
+
+
+def main_effects(
+    codes: np.ndarray, level: np.ndarray, *, n_iter: int = 15
+) -> tuple[float, list[np.ndarray]]:
+    """Multiplicative main effects ``level ~ scale * prod_j theta_j[code_j]``.
+
+    Backfitted by Poisson ratios of sums (big items weigh most, as in WAPE). Each factor is
+    shrunk toward 1 by one pseudo-item worth of its current fit, so levels with one or two items
+    do not swing to extremes. Items with a NaN level are ignored, negative (unseen) codes count
+    as factor 1.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int, shape (n_items, n_columns)
+        Categorical codes (-1: unseen).
+    level : numpy.ndarray of float
+        Each item's recent level.
+    n_iter : int, default=15
+        Backfitting sweeps.
+
+    Returns
+    -------
+    scale : float
+    theta : list of numpy.ndarray
+        One factor array per column.
+    """
+    ok = ~np.isnan(level)
+    c, r = codes[ok], level[ok]
+    sizes = [int(max(codes[:, j].max(initial=0), 0)) + 1 for j in range(codes.shape[1])]
+    theta = [np.ones(L) for L in sizes]
+    scale = max(float(r.mean()), _EPS) if len(r) else 1.0
+    for _ in range(n_iter if len(r) else 0):
+        for j, L in enumerate(sizes):
+            others = [*theta[:j], np.ones(L), *theta[j + 1 :]]
+            fit = effects_predict(c, scale, others)
+            seen = c[:, j] >= 0
+            num = np.bincount(c[seen, j], weights=r[seen], minlength=L)
+            den = np.bincount(c[seen, j], weights=fit[seen], minlength=L)
+            cnt = np.bincount(c[seen, j], minlength=L)
+            prior = den / np.maximum(cnt, 1)
+            theta[j] = np.where(cnt > 0, (num + prior) / np.maximum(den + prior, _EPS), 1.0)
+        fit = effects_predict(c, scale, theta)
+        scale *= float(r.sum() / max(fit.sum(), _EPS))
+    return scale, theta
+
+
+def effects_predict(codes: np.ndarray, scale: float, theta: list[np.ndarray]) -> np.ndarray:
+    """``scale`` times the product of each item's main effects (unseen codes: factor 1).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int, shape (n_items, n_columns)
+    scale : float
+    theta : list of numpy.ndarray
+        From :func:`main_effects`.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    out = np.full(len(codes), float(scale))
+    for j, th in enumerate(theta):
+        cj = codes[:, j]
+        ok = (cj >= 0) & (cj < len(th))
+        out = out * np.where(ok, th[np.clip(cj, 0, len(th) - 1)], 1.0)
     return out
