@@ -85,6 +85,13 @@ class MicrophoneWidget(anywidget.AnyWidget):
             self._chunk_handlers.append(on_chunk)
         self.on_msg(self._on_comm_msg)
 
+    def __repr__(self) -> str:
+        # No object address: notebooks compare this text across runs.
+        return (
+            f"MicrophoneWidget(chunk_s={self.chunk_s:g}, recording={self.recording}, "
+            f"chunks received={self.n_chunks_})"
+        )
+
     def on_chunk(self, callback: Callable[[AudioChunk], Any]) -> None:
         """Also call ``callback(chunk)`` for every valid chunk."""
         if not callable(callback):

@@ -235,7 +235,13 @@ class TranscribePanel(ToolPanel):
     # -- microphone ---------------------------------------------------------------------------
     def _on_mic_event(self, message: dict[str, Any]) -> None:
         if message.get("type") == "start":
-            self.run(self.start_microphone, busy="Starting the live session…")
+            self.clear_error()
+            try:
+                self.start_microphone()
+            except Exception as exc:
+                self.show_exception(exc)
+            else:
+                self.show_status("Recording… press Stop to finish.")
         elif message.get("type") == "stop":
             # Stopping waits for the last decoding pass: not in the comm thread.
             threading.Thread(
