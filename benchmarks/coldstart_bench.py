@@ -119,17 +119,17 @@ def accuracy(seed: int, n_items: int) -> tuple[pd.DataFrame, float, float]:
     return table.sort_values("wape").reset_index(drop=True), ours_s, peer_s
 
 
-def speed(n_jobs: int, repeats: int) -> list[dict]:
+def speed(n_jobs: int, repeats: int, n_items: int, methods: list[str]) -> list[dict]:
     rows = []
     cases = {
-        "1000 items x 104 weeks (full panel, 104,000 rows)": {"launch_window": 1},
-        "1000 items launched over 104 weeks (~52,000 rows)": {},
+        f"{n_items} items x 104 weeks (full panel, {n_items * 104:,} rows)": {"launch_window": 1},
+        f"{n_items} items launched over 104 weeks (~{n_items * 52:,} rows)": {},
     }
     new = make_launches(n_items=200, n_periods=104, random_state=99).attributes
     new = new.assign(item_id="N" + new["item_id"])
     for label, extra in cases.items():
-        data = make_launches(n_items=1000, n_periods=104, random_state=0, **extra)
-        for method in ("ensemble", "knn", "gbm", "bass"):
+        data = make_launches(n_items=n_items, n_periods=104, random_state=0, **extra)
+        for method in methods:
             times, cpu = [], []
             for _ in range(repeats):
                 t0, c0 = time.perf_counter(), time.process_time()
@@ -146,6 +146,7 @@ def speed(n_jobs: int, repeats: int) -> list[dict]:
                     "wall s (best)": min(times),
                     "wall s (median)": float(np.median(times)),
                     "CPU s (best)": min(cpu),
+                    "load at end": os.getloadavg()[0],
                 }
             )
     return rows
@@ -158,6 +159,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--n-jobs", type=int, nargs="+", default=[1])
+    ap.add_argument("--speed-items", type=int, default=10_000)
+    ap.add_argument("--speed-methods", nargs="+", default=["global", "ensemble"])
     ap.add_argument("--out", default=str(ROOT / "results" / "coldstart.md"))
     args = ap.parse_args()
     load = os.getloadavg()[0]
@@ -175,7 +178,7 @@ def main() -> None:
             t, ours_s, peer_s = accuracy(seed, args.items)
             tables.append(t)
             notes.append(
-                f"seed {seed}: workbench backtest (all 7 methods, 3 origins, incl. "
+                f"seed {seed}: workbench backtest (all 8 methods, 3 origins, incl. "
                 f"calibration fits) {ours_s:.1f} s; mlforecast peer fit+predict "
                 f"(3 origins) {peer_s:.1f} s"
             )
@@ -209,13 +212,18 @@ def main() -> None:
             *[f"- {n}" for n in notes],
             "",
         ]
-    speed_rows = [row for nj in args.n_jobs for row in speed(nj, args.repeats)]
+    speed_rows = [
+        row
+        for nj in args.n_jobs
+        for row in speed(nj, args.repeats, args.speed_items, args.speed_methods)
+    ]
     sp = pd.DataFrame(speed_rows)
     print(sp.round(2).to_string())
     lines += [
         "## Fit + predict time",
         "",
-        "Fit on 1,000 known products (including the calibration fit on 75% of them), then "
+        f"Fit on {args.speed_items:,} known products (including the calibration fit on 75% of "
+        "them for the methods other than global), then "
         "predict 200 new products 26 weeks ahead. `n_jobs` sets the OpenMP threads of the "
         f"gradient-boosting models. Best and median wall time of {args.repeats} runs, and the "
         "CPU time of the process (what one idle core would need with n_jobs=1).",

@@ -88,7 +88,7 @@ def test_global_forecasts_a_new_variant_from_its_siblings(fitted_global, catalog
     hist, _ = catalogue
     g = model.engine_.global_
     assert g.loss_ in LOSSES and set(g.oof_wape_) == set(LOSSES)
-    assert g.damping_ == 1.0  # only whole-group holdout damps
+    assert 0.8 <= g.damping_ <= 1.2  # a new variant is only debiased, never damped hard
     new = attrs[attrs["item_id"].isin(["g0c1", "g5c2"])]
     fc = model.predict(new, horizon=12, launch_date="2023-01-01")
     f = fc.frame
