@@ -13,7 +13,36 @@ import numpy as np
 
 from workbench.transcribe.audio import SAMPLE_RATE
 
-__all__ = ["speech_start"]
+__all__ = ["speech_regions", "speech_start"]
+
+
+def speech_regions(samples: np.ndarray, *, threshold: float = 0.5) -> list[tuple[float, float]]:
+    """Start and end (s from the start of ``samples``) of each stretch of speech.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray of float32
+        Mono samples at 16 kHz.
+    threshold : float, default=0.5
+        Silero speech probability above which a 32-ms window is speech.
+
+    Returns
+    -------
+    list of (float, float)
+        Empty when there is no speech.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if samples.size < 512:
+        return []
+    options = VadOptions(
+        threshold=threshold,
+        min_speech_duration_ms=100,
+        min_silence_duration_ms=100,
+        speech_pad_ms=0,
+    )
+    found = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
+    return [(f["start"] / SAMPLE_RATE, f["end"] / SAMPLE_RATE) for f in found]
 
 
 def speech_start(samples: np.ndarray, *, threshold: float = 0.5) -> float | None:
@@ -30,15 +59,5 @@ def speech_start(samples: np.ndarray, *, threshold: float = 0.5) -> float | None
     -------
     float or None
     """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    if samples.size < 512:
-        return None
-    options = VadOptions(
-        threshold=threshold,
-        min_speech_duration_ms=100,
-        min_silence_duration_ms=100,
-        speech_pad_ms=0,
-    )
-    found = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
-    return found[0]["start"] / SAMPLE_RATE if found else None
+    regions = speech_regions(samples, threshold=threshold)
+    return regions[0][0] if regions else None

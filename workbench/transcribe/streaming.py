@@ -28,7 +28,14 @@ from workbench.core.errors import InputError, InputTypeError
 from workbench.transcribe.audio import SAMPLE_RATE, load_audio
 from workbench.transcribe.chunks import MAX_BUFFER_S, check_session_params
 from workbench.transcribe.decoder import WhisperDecoder
-from workbench.transcribe.silence import speech_start
+from workbench.transcribe.passes import (
+    SENTENCE_END,
+    join_words,
+    norm_word,
+    pass_words,
+    repeats_opening,
+)
+from workbench.transcribe.silence import speech_regions
 from workbench.transcribe.stream_results import StreamStats, StreamUpdate
 from workbench.transcribe.summary import Summary, group_sentences, summarize
 from workbench.transcribe.transcript import Segment, Transcript, Word
@@ -36,27 +43,12 @@ from workbench.transcribe.window import FRAMES_PER_SECOND
 
 __all__ = ["StreamingSession"]
 
-_NORM = re.compile(r"[^a-z0-9']+")
 _MAX_BUFFER_S = MAX_BUFFER_S  # Whisper sees 30 s windows; never let the buffer outgrow one
 _TOKENS_PER_S = 10
 # faster-whisper refuses prompt + new tokens beyond 448 and keeps at most 223 prompt tokens.
 _MAX_NEW_TOKENS = 220
-_MAX_WORDS_BACK = 80  # enough to hold the last confirmed sentence (at most 40 words)
-_COPY_PROBABILITY = 0.1
 _SILENCE_PAD_S = 0.3  # silence kept before speech (Whisper needs a little lead-in)
 _ELLIPSIS = re.compile(r"\.{2,}|…")
-_PUNCTUATION = re.compile(r"[\s.,;:!?…\-\"'()\[\]]*")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
-
-
-def _norm(word: Word) -> str:
-    # Compared case- and punctuation-blind; a word that is only punctuation ("%") is compared
-    # as written.
-    return _NORM.sub("", word.text.lower()) or word.text.strip()
-
-
-def _join(words: list[Word]) -> str:
-    return "".join(w.text for w in words).strip()
 
 
 class StreamingSession:
@@ -94,7 +86,8 @@ class StreamingSession:
         less this costs no delay: the second of two agreeing passes hears that much anyway.
     skip_silence : bool, default=True
         Before a pass, cut silence off the buffer's start (Silero VAD, shipped with
-        faster-whisper; 0.3 s is kept before the speech) and skip passes over silence alone.
+        faster-whisper; 0.3 s is kept before the speech), skip passes over silence alone, and
+        drop words placed more than 0.3 s away from any speech the VAD found.
         tiny.en decodes a buffer that starts with seconds of silence badly: nothing, a repeat
         of the prompt, or a word placed in the silence. Used only with a loaded faster-whisper
         model (the VAD is part of its pipeline).
@@ -163,18 +156,18 @@ class StreamingSession:
         self._agreed = 0
         self._no_prompt_at = -1.0  # buffer offset decoded without prompt (repetition guard)
         self._n_guarded = 0
-        self._speech_at = -1.0  # buffer offset where the VAD found speech at the start
+        self._speech: list[tuple[float, float]] = []  # VAD speech regions of the buffer
         self._skipped_s = 0.0
 
     @property
     def confirmed_text(self) -> str:
         """All confirmed text so far."""
-        return _join(self.confirmed_words_)
+        return join_words(self.confirmed_words_)
 
     @property
     def tentative_text(self) -> str:
         """The current tentative text."""
-        return _join(self._prev)
+        return join_words(self._prev)
 
     def push(self, chunk: Any) -> StreamUpdate | None:
         """Add a chunk of audio; decode when enough new audio has arrived.
@@ -244,14 +237,17 @@ class StreamingSession:
             return None
         before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
         # An ellipsis in the prompt makes Whisper answer with more of them.
-        text = _ELLIPSIS.sub("", _join(before))[-self.prompt_chars :].strip()
+        text = _ELLIPSIS.sub("", join_words(before))[-self.prompt_chars :].strip()
         return text or None
 
     def _skip_silence(self) -> bool:
-        """Cut silence off the buffer's start (Silero VAD); False when it holds no speech."""
-        if self._speech_at == self._offset:
-            return True  # the buffer starts with speech already found there
-        begin = speech_start(self._buffer)
+        """Cut silence off the buffer's start (Silero VAD); False when it holds no speech.
+
+        Also keeps the speech regions of the buffer (absolute times) in ``self._speech``.
+        """
+        regions = speech_regions(self._buffer)
+        self._speech = [(a + self._offset, b + self._offset) for a, b in regions]
+        begin = regions[0][0] if regions else None
         if begin is None:
             # Nothing to decode; keep a little in case a word is starting.
             keep = round(_SILENCE_PAD_S * SAMPLE_RATE)
@@ -262,9 +258,15 @@ class StreamingSession:
             self._buffer = self._buffer[cut:]
             self._offset += cut / SAMPLE_RATE
             self._skipped_s += cut / SAMPLE_RATE
-        if begin is not None:
-            self._speech_at = self._offset
         return begin is not None
+
+    def _in_speech(self, word: Word) -> bool:
+        # Whisper writes words into silence and noise too (a repeat of the last sentence,
+        # "Thank you"): a word must overlap a stretch of speech the VAD found.
+        return any(
+            word.start < b + _SILENCE_PAD_S and word.end > a - _SILENCE_PAD_S
+            for a, b in self._speech
+        )
 
     def _decode_words(self, prompt: str | None, *, final: bool) -> list[Word]:
         buffered = self._buffer.size / SAMPLE_RATE
@@ -283,37 +285,7 @@ class StreamingSession:
             # Speech runs at 2-4 tokens a second; a pass that writes far more is looping.
             max_new_tokens=min(round(_TOKENS_PER_S * buffered) + 10, _MAX_NEW_TOKENS),
         )
-        # Whisper's own rule for hallucinated text on silence. A lone punctuation mark is
-        # no word (Whisper attaches real punctuation to its word), and lone ellipses,
-        # once Whisper starts writing them, are all it writes.
-        words = [
-            w
-            for s in segments
-            if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
-            for w in s.words
-            if not _PUNCTUATION.fullmatch(w.text)
-        ]
-        # Words Whisper writes past the audio it heard (a phrase repeated at the end of
-        # the buffer) are aligned with zero length at the very end: the pass ends there.
-        end = self._offset + buffered - 0.5
-        cut = next(
-            (i for i, w in enumerate(words) if w.end - w.start < 0.01 and w.start >= end),
-            None,
-        )
-        return words[:cut]
-
-    def _repeats_opening(self, words: list[Word]) -> bool:
-        """Does the pass open like the last confirmed sentence before the buffer?"""
-        before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
-        if not before or not words:
-            return False
-        opening = [_norm(w) for w in group_sentences(before[-_MAX_WORDS_BACK:])[-1]]
-        n = 0
-        while n < min(len(opening), len(words)) and _norm(words[n]) == opening[n]:
-            n += 1
-        # Two words in a row, or one that Whisper itself barely believes (the copies seen
-        # have probability ~0.00, real first words 0.3 and more).
-        return n >= 2 or (n == 1 and words[0].probability < _COPY_PROBABILITY)
+        return pass_words(segments, self._offset + buffered)
 
     def _process(self, *, final: bool) -> StreamUpdate:
         self._last_pass_at = self._received
@@ -327,7 +299,8 @@ class StreamingSession:
         if has_speech and self._buffer.size >= SAMPLE_RATE // 10:
             prompt = self._prompt()
             words = self._decode_words(prompt, final=final)
-            if prompt and self.repetition_guard and self._repeats_opening(words):
+            before = [w for w in self.confirmed_words_ if w.end <= self._offset + 1e-3]
+            if prompt and self.repetition_guard and repeats_opening(words, before):
                 # Whisper copied the opening of the prompt's last sentence (tiny.en does this
                 # on short buffers, with a near-zero word probability, and two passes then
                 # agree on it): decode this buffer again without the prompt, and keep doing
@@ -336,6 +309,8 @@ class StreamingSession:
                 self._no_prompt_at = self._offset
                 self._n_guarded += 1
                 words = self._decode_words(None, final=final)
+            if vad:
+                words = [w for w in words if self._in_speech(w)]
         compute = time.perf_counter() - start
         words = self._drop_confirmed(words)
         if final:
@@ -343,7 +318,7 @@ class StreamingSession:
         else:
             n_agree = 0
             for a, b in zip(words, self._prev, strict=False):
-                if _norm(a) != _norm(b):
+                if norm_word(a) != norm_word(b):
                     break
                 n_agree += 1
             # A word that ends near the buffer's end was heard without what follows it:
@@ -383,7 +358,7 @@ class StreamingSession:
         if words and abs(words[0].start - last_end) < 1.0:
             tail = self.confirmed_words_
             for n in range(min(5, len(tail), len(words)), 0, -1):
-                if [_norm(w) for w in tail[-n:]] == [_norm(w) for w in words[:n]]:
+                if [norm_word(w) for w in tail[-n:]] == [norm_word(w) for w in words[:n]]:
                     return words[n:]
         return words
 
@@ -398,7 +373,7 @@ class StreamingSession:
         for w in reversed(self.confirmed_words_):
             if w.end <= self._offset:
                 break
-            if w.end <= latest and _SENTENCE_END.search(w.text.strip()):
+            if w.end <= latest and SENTENCE_END.search(w.text.strip()):
                 cut = w.end
                 break
         buffered = self._buffer.size / SAMPLE_RATE
@@ -452,7 +427,7 @@ class StreamingSession:
                 id=i,
                 start=g[0].start,
                 end=g[-1].end,
-                text=_join(g),
+                text=join_words(g),
                 avg_logprob=float("nan"),
                 no_speech_prob=float("nan"),
                 words=tuple(g),
