@@ -201,7 +201,9 @@ function render({ model, el }) {
         audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false,
                  autoGainControl: false },
       });
-      ctx = new AudioContext();
+      // Nothing is played back, so latency does not matter: larger render buffers let a busy
+      // machine (the kernel decoding on the same cores) keep up without dropping capture frames.
+      ctx = new AudioContext({ latencyHint: "playback" });
       const url = URL.createObjectURL(new Blob([WORKLET], { type: "application/javascript" }));
       await ctx.audioWorklet.addModule(url);
       URL.revokeObjectURL(url);
