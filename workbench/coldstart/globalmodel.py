@@ -4,8 +4,8 @@ The model learns what a product sells in its first periods from what *other* pro
 before: every training row is an item's sales in the last ``H`` periods of the history (an inner
 origin ``T' = T_end - H``), and its features use only sales dated before ``T'``:
 
-* launch age (periods since the item's launch) and the step since the origin;
-* the calendar (position in the season, as sine/cosine and as a number);
+* launch age (periods since the item's launch) and the step since the origin (the calendar
+  enters through the base's seasonal index, not as a tree feature);
 * the item's attributes;
 * hierarchy and group aggregates: for every categorical attribute, the mean recent level of the
   *other* items that share the item's level, and their overall mean. "Other" means the items of
@@ -207,7 +207,11 @@ class GlobalModel:
         flat = k * sl + np.mod(tt, sl)
         num = np.bincount(flat, weights=yy, minlength=(n_keys + 1) * sl).reshape(-1, sl)
         den = np.bincount(flat, weights=mean[it], minlength=(n_keys + 1) * sl).reshape(-1, sl)
-        overall = num.sum(0) / np.maximum(den.sum(0), _EPS)
+        # Weeks never seen (a history shorter than a season) get no seasonal effect, not zero.
+        seen = den.sum(0) > 0
+        overall = np.where(seen, num.sum(0) / np.maximum(den.sum(0), _EPS), 1.0)
+        if seen.any():
+            overall = np.where(seen, overall, overall[seen].mean())
         items_per_key = np.bincount(
             np.unique(k * len(mean) + it) // len(mean), minlength=n_keys + 1
         )
@@ -236,6 +240,16 @@ class GlobalModel:
         """Growth from the middle of the recent window to each step, within [0.5, 2]."""
         return np.clip(np.exp(growth * (step + (recent + 1) / 2)), 0.5, 2.0)
 
+    def _combine(self, sibling: np.ndarray, effects: np.ndarray) -> np.ndarray:
+        """The sibling estimate where there is one, within 10x of the main effects, floored.
+
+        A sibling at the end of its life (or a day old) can sell next to nothing; a base near
+        zero makes the trees learn 600x corrections that they then apply to normal items.
+        """
+        eff = np.maximum(effects, self.floor_)
+        sib = np.where(np.isfinite(sibling), np.clip(sibling, eff / 10, eff * 10), eff)
+        return np.maximum(sib, self.floor_)
+
     @staticmethod
     def _seen(codes: np.ndarray, has_level: np.ndarray) -> np.ndarray:
         """Which codes belong to a level with at least one item that has a level."""
@@ -252,11 +266,13 @@ class GlobalModel:
         )
 
     def _design(self, attrs, agg, analog, extra, age, step, t) -> np.ndarray:
-        sl = self.season_length
-        ang = 2 * np.pi * np.mod(t, sl) / sl
-        cal = np.column_stack([np.sin(ang), np.cos(ang), np.mod(t, sl).astype(float)])
+        # No calendar column: inside the inner window the season position is a function of the
+        # step, so trees learn a correction per (step, week) pair that the forecast window
+        # never shows again (forecasts 100x off on weekly launches). The base carries the
+        # seasonal index instead.
+        del t
         return np.column_stack(
-            [attrs, np.log1p(agg), np.log1p(analog)[:, None], extra, age, step, cal]
+            [attrs, np.log1p(agg), np.log1p(analog)[:, None], extra, age, step]
         ).astype(float)
 
     # ------------------------------------------------------------------ fit
@@ -300,7 +316,7 @@ class GlobalModel:
         self.order_ = list(np.argsort(n_levels, kind="stable")[::-1])
         finite = level[~np.isnan(level)]
         self.overall_level_ = float(finite.mean()) if len(finite) else float(y.mean())
-        self.floor_ = max(1e-3 * self.overall_level_, _EPS)
+        self.floor_ = max(0.01 * self.overall_level_, _EPS)
         analog = self._analogue_level(items.dist, items.dist, level, fold_of_item)
         effects = np.zeros(n)
         for f in range(_N_FOLDS):
@@ -328,7 +344,7 @@ class GlobalModel:
             age[:] = 0.0  # a constant: no split (an all-NaN column breaks scikit-learn's binning)
         self.layout_ = sibling_layout(items.codes)
         sib = self._siblings(items.codes, level, items.codes, fold_of_item)
-        base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], effects), self.floor_)
+        base = self._combine(sib[:, 0], np.maximum(effects, self.floor_))
         extra = np.column_stack([np.log(base), np.log1p(sib)])[it]
         self.min_rows_ = max(20, 5 * (int(t.max()) + 1 - origin))
         # Launch ramps, not a market trend, drive mature items' growth: no trend with launches.
@@ -488,7 +504,7 @@ class GlobalModel:
             codes[~np.isin(codes[:, j], seen), j] = -1
         base = np.maximum(effects_predict(codes, self.scale_, self.theta_), self.floor_)
         sib = self._siblings(self.items_.codes, self.level_, codes)
-        base = np.maximum(np.where(np.isfinite(sib[:, 0]), sib[:, 0], base), self.floor_)
+        base = self._combine(sib[:, 0], base)
         extra = np.column_stack([np.log(base), np.log1p(sib)])
         base = np.repeat(base, h) * self._trend(self.growth_end_, step, self.recent_)
         key = np.repeat(self._season_key(codes, new.group), h)
