@@ -137,6 +137,15 @@ class TranscribePanel(ToolPanel):
 
     def _on_source(self, _change: Any) -> None:
         self.mic_box.layout.display = "flex" if self.source.value == _MIC else "none"
+        if self.source.value == _MIC:
+            # Load the model now, so that Start does not keep the first words waiting for it.
+            threading.Thread(target=self._preload, daemon=True).start()
+
+    def _preload(self) -> None:
+        try:
+            self._transcriber().load()
+        except Exception as exc:  # shown now rather than when Start is pressed
+            self.show_exception(exc)
 
     def _audio(self) -> np.ndarray:
         if self.source.value == _MIC:
