@@ -10,6 +10,7 @@ import pytest
 
 from workbench.coldstart import ColdStartForecaster, make_launches
 from workbench.coldstart.calibration import ensemble_weights
+from workbench.coldstart.globalfeatures import fold_aggregates
 from workbench.coldstart.globalmodel import LOSSES, GlobalModel
 from workbench.coldstart.siblings import (
     effects_predict,
@@ -66,10 +67,10 @@ def test_fold_aggregates_do_not_see_the_item_itself():
     codes = np.array([[0], [0], [0], [1], [1]])
     level = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     fold = np.array([0, 1, 2, 0, 1])
-    agg = GlobalModel(season_length=12)._aggregates(codes, level, fold)
+    agg = fold_aggregates(codes, level, fold)
     level2 = level.copy()
     level2[0] = 1000.0
-    agg2 = GlobalModel(season_length=12)._aggregates(codes, level2, fold)
+    agg2 = fold_aggregates(codes, level2, fold)
     assert agg[0, 0] == pytest.approx(2.5) and agg2[0, 0] == agg[0, 0]
     assert agg2[1, 0] != agg[1, 0]  # the others do see it
 

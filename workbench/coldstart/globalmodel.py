@@ -36,6 +36,14 @@ from typing import Any
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from workbench.coldstart.globalfeatures import (
+    analogue_level,
+    fold_aggregates,
+    growth_rate,
+    recent_level,
+    season_index,
+    trend,
+)
 from workbench.coldstart.siblings import (
     effects_predict,
     main_effects,
@@ -116,39 +124,6 @@ class GlobalModel:
         recent = max(1, min(self.season_length, origin - t_min))
         return origin, horizon, recent
 
-    @staticmethod
-    def _recent_level(n: int, item, t, y, origin: int, recent: int) -> np.ndarray:
-        sel = (t >= origin - recent) & (t < origin)
-        s = np.bincount(item[sel], weights=y[sel], minlength=n)
-        c = np.bincount(item[sel], minlength=n)
-        return np.where(c > 0, s / np.maximum(c, 1), np.nan)
-
-    def _aggregates(
-        self, codes: np.ndarray, level: np.ndarray, holdout: np.ndarray | None
-    ) -> np.ndarray:
-        """Mean level per categorical column, then overall, over the items of other folds."""
-        ok = ~np.isnan(level)
-        lv = np.where(ok, level, 0.0)
-        n = len(level)
-        hold = np.arange(n) if holdout is None else holdout
-        n_hold = int(hold.max()) + 1 if n else 1
-        cols = []
-        for j in range(codes.shape[1]):
-            c = np.where(codes[:, j] >= 0, codes[:, j], 0)
-            L = int(c.max()) + 1 if n else 1
-            s_lev = np.bincount(c, weights=lv * (codes[:, j] >= 0), minlength=L)
-            n_lev = np.bincount(c, weights=ok * (codes[:, j] >= 0), minlength=L)
-            key = c * n_hold + hold
-            s_key = np.bincount(key, weights=lv * (codes[:, j] >= 0), minlength=L * n_hold)
-            n_key = np.bincount(key, weights=ok * (codes[:, j] >= 0), minlength=L * n_hold)
-            s, m = s_lev[c] - s_key[key], n_lev[c] - n_key[key]
-            cols.append(np.where((m > 0) & (codes[:, j] >= 0), s / np.maximum(m, 1), np.nan))
-        s_grp = np.bincount(hold, weights=lv, minlength=n_hold)
-        n_grp = np.bincount(hold, weights=ok.astype(float), minlength=n_hold)
-        m = ok.sum() - n_grp[hold]
-        cols.append(np.where(m > 0, (lv.sum() - s_grp[hold]) / np.maximum(m, 1), np.nan))
-        return np.column_stack(cols)
-
     def _new_aggregates(self, codes: np.ndarray) -> np.ndarray:
         cols = []
         for j, table in enumerate(self.level_means_):
@@ -158,87 +133,11 @@ class GlobalModel:
         cols.append(np.full(len(codes), self.overall_level_))
         return np.column_stack(cols)
 
-    def _analogue_level(
-        self, dist_new: np.ndarray, dist_known: np.ndarray, level: np.ndarray, exclude: Any
-    ) -> np.ndarray:
-        """Mean recent level of the k nearest known items (attribute distance)."""
-        ok = ~np.isnan(level)
-        if not ok.any():
-            return np.full(len(dist_new), np.nan)
-        kn, lv = dist_known[ok], level[ok]
-        k = min(self.n_neighbors, kn.shape[0])
-        kn2 = (kn**2).sum(1)
-        out = np.full(len(dist_new), np.nan)
-        # Blocks of rows keep the distance matrix small (10,000 items: 8 MB per block).
-        for lo in range(0, len(dist_new), 100):
-            q = dist_new[lo : lo + 100]
-            d2 = (q**2).sum(1)[:, None] - 2 * q @ kn.T + kn2[None, :]
-            if exclude is not None:
-                d2[exclude[lo : lo + 100, None] == exclude[ok][None, :]] = np.inf
-            idx = np.argpartition(d2, k - 1, axis=1)[:, :k]
-            dd = np.take_along_axis(d2, idx, axis=1)
-            vals = np.where(np.isfinite(dd), lv[idx], np.nan)
-            cnt = np.isfinite(vals).sum(1)
-            total = np.where(np.isfinite(vals), vals, 0.0).sum(1)
-            out[lo : lo + 100] = np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
-        return out
-
     def _season_key(self, codes: np.ndarray, group: np.ndarray) -> np.ndarray:
         """Seasonal profile of each item: its sibling cell, else its category (-1: overall)."""
         if self.layout_ is not None:
             return self.layout_.encode(codes)[1]
         return np.asarray(group, dtype=np.int64)
-
-    def _season(self, key, item, t, y, origin: int) -> np.ndarray:
-        """Seasonal index per key (last row: all items) from the rows before ``origin``.
-
-        Each row's share of its item's mean sales, pooled with the items' means as weights and
-        shrunk toward the overall profile by three items' worth; the last index (-1) is overall.
-        """
-        sl = self.season_length
-        n_keys = int(max(key.max(initial=-1), 0)) + 1
-        out = np.ones((n_keys + 1, sl))
-        sel = t < origin
-        if sl == 1 or not sel.any():
-            return out
-        it, tt, yy = item[sel], t[sel], y[sel]
-        mean = np.bincount(it, weights=yy) / np.maximum(np.bincount(it), 1)
-        k = np.where(key[it] >= 0, key[it], n_keys)
-        flat = k * sl + np.mod(tt, sl)
-        num = np.bincount(flat, weights=yy, minlength=(n_keys + 1) * sl).reshape(-1, sl)
-        den = np.bincount(flat, weights=mean[it], minlength=(n_keys + 1) * sl).reshape(-1, sl)
-        # Weeks never seen (a history shorter than a season) get no seasonal effect, not zero.
-        seen = den.sum(0) > 0
-        overall = np.where(seen, num.sum(0) / np.maximum(den.sum(0), _EPS), 1.0)
-        if seen.any():
-            overall = np.where(seen, overall, overall[seen].mean())
-        items_per_key = np.bincount(
-            np.unique(k * len(mean) + it) // len(mean), minlength=n_keys + 1
-        )
-        w = (items_per_key / (items_per_key + 3.0))[:, None]
-        prof = np.where(den > 0, num / np.maximum(den, _EPS), overall[None, :])
-        prof = w * prof + (1 - w) * overall[None, :]
-        prof[-1] = overall
-        return prof / np.maximum(prof.mean(axis=1, keepdims=True), _EPS)
-
-    @staticmethod
-    def _growth(item, t, y, origin: int, recent: int) -> float:
-        """Log growth per period of the items selling in both of the two windows before origin."""
-        if origin - 2 * recent < int(t.min()):
-            return 0.0
-        now = (t >= origin - recent) & (t < origin)
-        before = (t >= origin - 2 * recent) & (t < origin - recent)
-        both = np.intersect1d(item[now], item[before])
-        a = y[now & np.isin(item, both)].sum()
-        b = y[before & np.isin(item, both)].sum()
-        if a <= 0 or b <= 0:
-            return 0.0
-        return float(np.clip(np.log(a / b) / recent, -0.05, 0.05))
-
-    @staticmethod
-    def _trend(growth: float, step: np.ndarray, recent: int) -> np.ndarray:
-        """Growth from the middle of the recent window to each step, within [0.5, 2]."""
-        return np.clip(np.exp(growth * (step + (recent + 1) / 2)), 0.5, 2.0)
 
     def _combine(self, sibling: np.ndarray, effects: np.ndarray) -> np.ndarray:
         """The sibling estimate where there is one, within 10x of the main effects, floored.
@@ -304,20 +203,20 @@ class GlobalModel:
         n = items.n
         origin, _, recent = self._windows(t)
         self.origin_offset_ = int(t.max()) + 1 - origin
-        level = self._recent_level(n, item, t, y, origin, recent)
+        level = recent_level(n, item, t, y, origin, recent)
         # Folds of items (of whole groups with holdout_groups): an item's aggregates use only
         # the other folds. A leave-one-out mean would leak: within a level it falls as the
         # item's own sales rise, and the trees learn that.
         unit = np.arange(n) if holdout_groups is None else holdout_groups
         fold_of_item = (rng.permutation(int(unit.max()) + 1) % _N_FOLDS)[unit]
-        agg = self._aggregates(items.codes, level, fold_of_item)
+        agg = fold_aggregates(items.codes, level, fold_of_item)
         # More levels per column = more specific; the base prefers the most specific one.
         n_levels = [len(np.unique(items.codes[:, j])) for j in range(items.codes.shape[1])]
         self.order_ = list(np.argsort(n_levels, kind="stable")[::-1])
         finite = level[~np.isnan(level)]
         self.overall_level_ = float(finite.mean()) if len(finite) else float(y.mean())
         self.floor_ = max(0.01 * self.overall_level_, _EPS)
-        analog = self._analogue_level(items.dist, items.dist, level, fold_of_item)
+        analog = analogue_level(items.dist, items.dist, level, fold_of_item, self.n_neighbors)
         effects = np.zeros(n)
         for f in range(_N_FOLDS):
             sel = fold_of_item == f
@@ -348,10 +247,10 @@ class GlobalModel:
         extra = np.column_stack([np.log(base), np.log1p(sib)])[it]
         self.min_rows_ = max(20, 5 * (int(t.max()) + 1 - origin))
         # Launch ramps, not a market trend, drive mature items' growth: no trend with launches.
-        self.growth_ = 0.0 if self.launch_mode_ else self._growth(item, t, y, origin, recent)
+        self.growth_ = 0.0 if self.launch_mode_ else growth_rate(item, t, y, origin, recent)
         key = self._season_key(items.codes, items.group)
-        season = self._season(key, item, t, y, origin)
-        base = base[it] * self._trend(self.growth_, tt - origin, recent)
+        season = season_index(key, item, t, y, origin, self.season_length)
+        base = base[it] * trend(self.growth_, tt - origin, recent)
         base = np.maximum(base * season[key[it], np.mod(tt, self.season_length)], self.floor_)
         # Categorical attributes with many levels name the item's group: trees memorise them.
         n_num = items.num.shape[1]
@@ -406,7 +305,7 @@ class GlobalModel:
         self.model_ = self._train(self.loss_, X, yy, base, self.n_iter_)
         # Prediction-time aggregates: every known item's level just before the end of history.
         t_end = int(t.max()) + 1
-        self.level_ = self._recent_level(n, item, t, y, t_end, recent)
+        self.level_ = recent_level(n, item, t, y, t_end, recent)
         self.level_means_ = []
         ok = ~np.isnan(self.level_)
         for j in range(items.codes.shape[1]):
@@ -422,8 +321,8 @@ class GlobalModel:
         self.seen_codes_ = [np.unique(items.codes[ok, j]) for j in range(items.codes.shape[1])]
         self.t_end_ = t_end
         self.recent_ = recent
-        self.growth_end_ = 0.0 if self.launch_mode_ else self._growth(item, t, y, t_end, recent)
-        self.season_ = self._season(key, item, t, y, t_end)
+        self.growth_end_ = 0.0 if self.launch_mode_ else growth_rate(item, t, y, t_end, recent)
+        self.season_ = season_index(key, item, t, y, t_end, self.season_length)
         self.items_ = items
         return self
 
@@ -496,7 +395,7 @@ class GlobalModel:
         """Point forecasts of shape ``(new.n, len(ages))`` for ages since each item's launch."""
         n, h = new.n, len(ages)
         agg = self._new_aggregates(new.codes)
-        analog = self._analogue_level(new.dist, self.items_.dist, self.level_, None)
+        analog = analogue_level(new.dist, self.items_.dist, self.level_, None, self.n_neighbors)
         t = (new.launch[:, None] + ages[None, :]).ravel()
         step = np.maximum(t - self.t_end_, 0).astype(float)
         codes = new.codes.copy()
@@ -506,7 +405,7 @@ class GlobalModel:
         sib = self._siblings(self.items_.codes, self.level_, codes)
         base = self._combine(sib[:, 0], base)
         extra = np.column_stack([np.log(base), np.log1p(sib)])
-        base = np.repeat(base, h) * self._trend(self.growth_end_, step, self.recent_)
+        base = np.repeat(base, h) * trend(self.growth_end_, step, self.recent_)
         key = np.repeat(self._season_key(codes, new.group), h)
         base = np.maximum(base * self.season_[key, np.mod(t, self.season_length)], self.floor_)
         X = self._design(
