@@ -40,10 +40,11 @@ def test_gaps_are_silent_and_noise_is_at_20_db(full_set):
             if c.snr_db is None:
                 assert np.all(gap[16:-16] == 0)  # (the start is rounded to 1 ms)
             else:
-                # Noise only: its power is 20 dB under the speech's.
+                # Noise only: its power is 20 dB under the speech's (measured on voiced
+                # samples; this rougher estimate includes the short pauses between words).
                 speech = c.audio[: round(c.gaps[0][0] * SAMPLE_RATE)]
                 snr = 10 * np.log10(np.mean(speech**2) / np.mean(gap**2))
-                assert 17 <= snr <= 23
+                assert 15 <= snr <= 23
 
 
 def test_the_same_seed_gives_the_same_audio_and_a_subset_matches(full_set):
