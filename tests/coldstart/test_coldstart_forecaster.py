@@ -374,3 +374,9 @@ def test_calibration_by_group(split):
         ColdStartForecaster(method="knn", calibration_group="shelf").fit(
             train, known.assign(shelf="A")
         )
+
+
+def test_ensemble_is_never_worse_than_its_best_member_on_its_calibration_items(fitted):
+    cal = fitted.calibration_
+    best = min(cal[m]["wape"] for m in ("knn", "gbm", "bass"))
+    assert cal["ensemble"]["wape"] <= best + 1e-12
