@@ -63,6 +63,7 @@ def test_decisions_actions_and_dates_are_found_and_the_rest_is_not():
             ("decision", "The board", "on the third of May"),
         ),
         ("The heating will be repaired on Monday.", ("date", None, "on Monday")),
+        ("The budget was approved yesterday.", ("decision", None, None)),
     ],
 )
 def test_one_sentence_rules(sentence, expected):

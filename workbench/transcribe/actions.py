@@ -8,8 +8,8 @@ each keeps its start and end time so it links back to its place in the audio.
 
 The rules, in order:
 
-- **decision**: an agreement or a choice was made ("we decided", "agreed to", "approved",
-  "we chose", "let's go with");
+- **decision**: an agreement or a choice was made ("we decided", "we agreed", "the board
+  approved", "was approved", "we chose", "let's go with");
 - **action**: a person or "we"/"I"/"you" is committed to a future act ("X will", "X is going
   to", "X must/should/needs to/has to", "can you", "please <verb>"), excluding plain
   predictions about things ("the heating will be repaired" is an action only if it has a date);
@@ -61,7 +61,8 @@ _DATE = re.compile(
 _DECISION = re.compile(
     r"\b(?P<subj>we|they|i|the\s+\w+|everyone)\s+(?:have\s+|has\s+)?(?:decided|agreed|chose|"
     r"approved|settled\s+on|voted)\b|\blet'?s\s+go\s+with\b|\bit\s+was\s+(?:decided|agreed)\b|"
-    r"\bthe\s+decision\s+is\b|\bwe'?re\s+going\s+with\b",
+    r"\bthe\s+decision\s+is\b|\bwe'?re\s+going\s+with\b|"
+    r"\b(?:was|were|has\s+been|have\s+been)\s+(?:approved|decided|agreed)\b",
     re.IGNORECASE,
 )
 # Someone committed to a future act: a person pronoun anywhere, a name (or "you", often an
