@@ -6,8 +6,9 @@ this decoding and the previous one is *confirmed* (two successive passes agree o
 *tentative* and may still change. After each pass the buffer is cut at the end of the last
 confirmed sentence that leaves ``min_buffer_s`` of audio (or, past ``buffer_trim_s``, of the
 last such word) so each pass stays short; with ``prompt_chars`` the confirmed text before the
-buffer is given to Whisper as the prompt. By default a pass encodes only the buffered audio plus 2 s, not Whisper's
-padded 30-s window (:mod:`workbench.transcribe.window`): a quarter of the work for a pass.
+buffer is given to Whisper as the prompt. By default a pass encodes only the buffered audio plus
+2 s, not Whisper's padded 30-s window (:mod:`workbench.transcribe.window`): a quarter of the
+work for a pass.
 
 Four guards keep tiny.en's streaming mistakes out of the confirmed text, each measured on the
 development set (``benchmarks/transcribe_bench.py``): silence is cut off the buffer's start and
