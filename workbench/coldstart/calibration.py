@@ -21,6 +21,7 @@ from workbench.core.errors import InputError
 
 __all__ = [
     "AGE_BUCKETS",
+    "SIZE_BINS",
     "Calibration",
     "calibration_table",
     "ensemble_weights",
@@ -33,6 +34,8 @@ AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
 """Left edges (in periods since launch) of the age buckets that get their own interval widths."""
 
 _MIN_BUCKET = 40
+SIZE_BINS = 5
+"""Forecast-size bins of the ``global`` method's conformal offsets within each age bucket."""
 
 
 def calibration_table(
@@ -377,7 +380,7 @@ def fit_calibrated(
             oof["pred"],
             offset=offset,
             quantiles=quantiles,
-            size_bins=3,
+            size_bins=SIZE_BINS,
         )
         tables["global"]["wape"] = engine.global_.oof_wape_[engine.global_.loss_]
     return engine, tables, weights

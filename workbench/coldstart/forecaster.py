@@ -51,8 +51,8 @@ class ColdStartForecaster(BaseEstimator):
     freq : str, optional
         ``"D"``, ``"W"`` (any weekday), ``"MS"`` or ``"ME"``; inferred from the dates when omitted.
     missing : {"raise", "zero"}, default="raise"
-        What to do with missing periods inside an item's history: raise, or treat them as zero
-        sales.
+        What to do with missing periods inside an item's history and with NaN quantities:
+        raise, or treat them as zero sales.
     handle_unknown : {"error", "ignore"}, default="error"
         Categorical levels unseen in training raise, or are treated as missing values.
     calibration_size : float, default=0.25
