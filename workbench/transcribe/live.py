@@ -61,8 +61,9 @@ class LiveSession:
     folder : str or path-like, optional
         Where to record (made private, 0700); default a fresh folder under
         ``./live_sessions`` (see :func:`~workbench.transcribe.recorder.new_session_folder`).
-    min_chunk_s : float, default=1.0
-        New audio needed before a decoding pass (see :class:`StreamingSession`).
+    min_chunk_s : float, optional
+        New audio needed before a decoding pass; default the streaming session's (0.5 s,
+        see :class:`StreamingSession`).
     summary_every_s : float, default=20.0
         Stream seconds between rolling summaries.
     summary_sentences : int, default=3
@@ -94,7 +95,7 @@ class LiveSession:
         transcriber: WhisperDecoder | None = None,
         *,
         folder: str | os.PathLike[str] | None = None,
-        min_chunk_s: float = 1.0,
+        min_chunk_s: float | None = None,
         summary_every_s: float = 20.0,
         summary_sentences: int = 3,
         summary_window_s: float = 600.0,
@@ -119,7 +120,8 @@ class LiveSession:
         )
         if on_update is not None and not callable(on_update):
             raise InputTypeError(f"on_update must be callable, got {type(on_update).__name__}.")
-        self.stream_ = StreamingSession(transcriber, min_chunk_s=min_chunk_s, summary_sentences=0)
+        passes = {} if min_chunk_s is None else {"min_chunk_s": min_chunk_s}
+        self.stream_ = StreamingSession(transcriber, summary_sentences=0, **passes)
         self.recorder_ = SessionRecorder(folder)
         self.folder_: Path = self.recorder_.folder_
         self.on_update = on_update

@@ -281,7 +281,6 @@ class TranscribePanel(ToolPanel):
         self.live_session = LiveSession(
             self._transcriber(),
             folder=folder,
-            min_chunk_s=self.chunk_s.value,
             summary_sentences=self.n_sentences.value,
             on_update=self._on_live_update,
         )
