@@ -142,7 +142,8 @@ def main() -> None:
         "",
         f"- Stream: {args.minutes} min of 16-kHz audio in 0.5-s chunks through `LiveSession` "
         "(queue, worker thread, reordering), the session recorder (WAV + word log on disk) and "
-        "the real model (tiny.en int8, `Transcriber` defaults: beam search 5).",
+        "the real model (tiny.en int8, `Transcriber` defaults: beam search 5; a pass every "
+        f"{live.stream_.min_chunk_s:g} s of audio).",
         f"- **Reduced duty**: each minute is {SPEECH_S} s of speech (the demo clip, cycling) and "
         f"{MINUTE_S - SPEECH_S} s of quiet noise; the transcriber runs with `vad_filter=True`, so "
         "passes over the quiet parts cost milliseconds. Every sample still passes through the "
