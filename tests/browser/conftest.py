@@ -1,19 +1,12 @@
-"""Fixtures of the browser tests: one JupyterLab server and one Chromium per test module."""
+"""Fixtures of the browser tests: one Jupyter server and one Chromium per test module."""
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, require_browser
+from tests.browser.jupyter import CHROMIUM, CHROMIUM_ARGS, ROOT, jupyter_server, require_browser
 
 
 @pytest.fixture(scope="module")
@@ -22,46 +15,18 @@ def lab(tmp_path_factory):
     # Serve copies: JupyterLab autosaves, and the committed notebooks must not change.
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    settings = root / "settings"
-    apputils = settings / "@jupyterlab" / "apputils-extension"
-    apputils.mkdir(parents=True)
-    (apputils / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTERLAB_SETTINGS_DIR": str(settings)}
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root / 'notebooks'}",
-        "--LabApp.expose_app_in_browser=True",
-        "--allow-root",
-    ]
-    log = open(root / "lab.log", "w")  # closed in teardown
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"JupyterLab did not start:\n{(root / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-    yield base, token, root / "notebooks"
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with jupyter_server("lab", root) as (base, token):
+        yield base, token, root / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory):
+    """A Notebook 7 server (``python -m notebook``) on an empty folder: (base, token, folder)."""
+    require_browser()
+    root = tmp_path_factory.mktemp("notebook7")
+    (root / "notebooks").mkdir()
+    with jupyter_server("notebook", root) as (base, token):
+        yield base, token, root / "notebooks"
 
 
 @pytest.fixture(scope="module")
