@@ -94,7 +94,7 @@ class TranscribePanel(ToolPanel):
         self.upload.observe(self._on_upload, names="value")
         self.vad = widgets.Checkbox(value=False, description="Skip silence (Silero VAD)")
         self.beam_size = widgets.Dropdown(
-            options=[("greedy (1)", 1), ("beam search (5)", 5)], value=1, description="Decoding"
+            options=[("greedy (1)", 1), ("beam search (5)", 5)], value=5, description="Decoding"
         )
         self.n_sentences = widgets.IntSlider(value=3, min=1, max=10, description="Summary")
         self.chunk_s = widgets.FloatSlider(
