@@ -27,11 +27,18 @@ import json
 import statistics
 import time
 
-import nbformat
 import numpy as np
 import pytest
 
-from tests.browser.jupyter import CELL_TIMEOUT_S, CHROMIUM, CHROMIUM_ARGS, SHOTS, run_all
+from tests.browser.jupyter import (
+    CELL_TIMEOUT_S,
+    SHOTS,
+    fake_microphone_flags,
+    launch_chromium,
+    run_all,
+    wait_until,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -91,20 +98,6 @@ def playwright_instance(lab):
         yield pw
 
 
-def _launch(pw, *extra: str):
-    return pw.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required", *extra],
-    )
-
-
-def _notebook(folder, name: str, source: str) -> str:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(nb, folder / name)
-    return name
-
-
 def _speech_span(audio: np.ndarray) -> float:
     """Seconds from the first to the last loud 10 ms of the first pass of the passage."""
     n = audio.size // 160
@@ -114,19 +107,6 @@ def _speech_span(audio: np.ndarray) -> float:
     pause = np.flatnonzero(np.diff(loud) > 100 * (LEAD_S + TAIL_S - 0.5))  # the loop restarting
     last = loud[pause[0]] if pause.size else loud[-1]
     return (last - loud[0]) / 100
-
-
-def _wait(predicate, timeout_s: float, what: str, page=None, poll_ms: int = 200):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if page is not None:
-            page.wait_for_timeout(poll_ms)
-        else:
-            time.sleep(poll_ms / 1000)
-    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 def test_the_microphone_transcribes_a_spoken_passage_live(
@@ -144,13 +124,11 @@ def test_the_microphone_transcribes_a_spoken_passage_live(
     wav, seconds = passage_wav
     passage_audio = load_audio(wav)
     session = tmp_path / "session"
-    notebook = _notebook(folder, "microphone_live.ipynb", CELL.format(folder=str(session)))
+    notebook = write_notebook(folder, "microphone_live.ipynb", CELL.format(folder=str(session)))
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser = _launch(
+    browser = launch_chromium(
         playwright_instance,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={wav}",
+        *fake_microphone_flags(wav),
     )
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     try:
@@ -161,14 +139,16 @@ def test_the_microphone_transcribes_a_spoken_passage_live(
         mic.wait_for(timeout=60_000)
         started = time.monotonic()
         cell.locator(".workbench-mic-start").click()
-        _wait(lambda: mic.get_attribute("data-state") != "idle", 30, "the recording to start", page)
+        wait_until(
+            lambda: mic.get_attribute("data-state") != "idle", 30, "the recording to start", page
+        )
         assert mic.get_attribute("data-state") == "recording", cell.inner_text()
         # One pass of the looping file, stopped inside the trailing silence: 2 s into it by the
         # samples the widget sent, or (if the capture dropped frames under load and lags) when
         # the wall clock since Start says the device is 2.5 s before the end of the file. The
         # device starts playing after Start is pressed, so it cannot have looped by then.
         speech_end = (seconds - TAIL_S + 2.0) * SAMPLE_RATE
-        _wait(
+        wait_until(
             lambda: (
                 int(mic.get_attribute("data-samples")) >= speech_end
                 or time.monotonic() - started >= seconds - 2.5
@@ -230,8 +210,8 @@ def test_no_microphone_or_permission_denied_shows_a_clear_message(
     base, token, folder = lab
     name = f"microphone_error_{len(flags[0])}.ipynb"
     cell_source = ERROR_CELL + "\n"
-    notebook = _notebook(folder, name, cell_source)
-    browser = _launch(playwright_instance, *flags)
+    notebook = write_notebook(folder, name, cell_source)
+    browser = launch_chromium(playwright_instance, *flags)
     page = browser.new_page(viewport={"width": 1200, "height": 700})
     try:
         state = run_all(page, base, token, notebook)
