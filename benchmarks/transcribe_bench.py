@@ -58,6 +58,11 @@ OFFLINE: dict[str, dict] = {
 STREAMS: dict[str, tuple[float, dict, str]] = {
     "ours: StreamingSession() defaults (0.5-s chunks)": (0.5, {}, "wall"),
     "same, CPU clock (load-independent)": (0.5, {}, "cpu"),
+    "previous defaults (cuts leave 6 s, trim 12 s), CPU clock": (
+        0.5,
+        {"min_buffer_s": 6.0, "buffer_trim_s": 12.0},
+        "cpu",
+    ),
     "before issue 17 (1-s chunks, prompt, cut at each sentence, no VAD/edge/guard), CPU clock": (
         1.0,
         {
@@ -224,7 +229,7 @@ def _report(clips, offline: dict, streams: dict, loads: tuple, seconds: float) -
         "## Streaming",
         "",
         "Every clip streamed through a fresh `StreamingSession(Transcriber(), ...)` (int8, beam "
-        "5; defaults: 0.5-s chunks, no prompt, cuts leave 6 s, VAD skip, edge rule, guard). "
+        "5; defaults: 0.5-s chunks, no prompt, cuts leave 8 s, VAD skip, edge rule, guard). "
         "Delay of a confirmed word = simulated real-time clock when it was confirmed minus the "
         "word's end in the audio, pooled over all words of all clips (the words of the final "
         "flush included). Stream/offline = streaming WER over the offline WER of `Transcriber()`"
