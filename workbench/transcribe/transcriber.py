@@ -249,7 +249,7 @@ class Transcriber(WhisperDecoder):
         *,
         sample_rate: int | None = None,
         min_chunk_s: float = 0.5,
-        buffer_trim_s: float = 12.0,
+        buffer_trim_s: float = 16.0,
         summary_sentences: int = 3,
         encoder_window: str = "short",
     ) -> Iterator[StreamUpdate]:
@@ -267,7 +267,7 @@ class Transcriber(WhisperDecoder):
             Rate of the chunks (default 16,000; other rates are resampled).
         min_chunk_s : float, default=0.5
             Decode only once this much new audio has arrived.
-        buffer_trim_s : float, default=12.0
+        buffer_trim_s : float, default=16.0
             Audio kept in the buffer before confirmed audio is cut off.
         summary_sentences : int, default=3
             Sentences in the running summary (0 turns it off).
