@@ -207,6 +207,24 @@ def fake_microphone_flags(wav: Path) -> list[str]:
     ]
 
 
+def spoken_passage_wav(path: Path, passage: str, lead_s: float, tail_s: float) -> float:
+    """Speak ``passage`` (espeak-ng, en-us, 150 wpm) between silences into a 16-kHz WAV.
+
+    Returns the file's length in seconds. The silences let a test stop before Chromium's fake
+    microphone loops the file.
+    """
+    import numpy as np
+
+    from workbench.transcribe import SAMPLE_RATE, synthesize, write_wav
+
+    speech = synthesize(passage, voice="en-us", words_per_minute=150)
+    lead = np.zeros(round(lead_s * SAMPLE_RATE), dtype=np.float32)
+    tail = np.zeros(round(tail_s * SAMPLE_RATE), dtype=np.float32)
+    audio = np.concatenate([lead, speech, tail])
+    write_wav(path, audio)
+    return audio.size / SAMPLE_RATE
+
+
 def write_notebook(folder: Path, name: str, *sources: str) -> str:
     """Write a fresh notebook of code cells (Python 3 kernel) into ``folder``; return its name."""
     import nbformat

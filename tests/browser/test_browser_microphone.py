@@ -36,6 +36,7 @@ from tests.browser.jupyter import (
     fake_microphone_flags,
     launch_chromium,
     run_all,
+    spoken_passage_wav,
     wait_until,
     write_notebook,
 )
@@ -79,15 +80,8 @@ mic"""
 
 @pytest.fixture(scope="module")
 def passage_wav(tmp_path_factory):
-    from workbench.transcribe import SAMPLE_RATE, synthesize, write_wav
-
-    speech = synthesize(PASSAGE, voice="en-us", words_per_minute=150)
-    lead = np.zeros(round(LEAD_S * SAMPLE_RATE), dtype=np.float32)
-    tail = np.zeros(round(TAIL_S * SAMPLE_RATE), dtype=np.float32)
-    audio = np.concatenate([lead, speech, tail])
     path = tmp_path_factory.mktemp("mic") / "passage.wav"
-    write_wav(path, audio)
-    return path, audio.size / SAMPLE_RATE
+    return path, spoken_passage_wav(path, PASSAGE, LEAD_S, TAIL_S)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 
 from tests.browser.jupyter import (
@@ -23,6 +22,7 @@ from tests.browser.jupyter import (
     fake_microphone_flags,
     launch_chromium,
     run_all,
+    spoken_passage_wav,
     wait_until,
     write_notebook,
 )
@@ -39,15 +39,8 @@ LEAD_S, TAIL_S = 1.0, 6.0  # silence around the passage: the fake device's loop 
 
 @pytest.fixture(scope="module")
 def short_passage_wav(tmp_path_factory):
-    from workbench.transcribe import SAMPLE_RATE, synthesize, write_wav
-
-    speech = synthesize(PASSAGE, voice="en-us", words_per_minute=150)
-    lead = np.zeros(round(LEAD_S * SAMPLE_RATE), dtype=np.float32)
-    tail = np.zeros(round(TAIL_S * SAMPLE_RATE), dtype=np.float32)
-    audio = np.concatenate([lead, speech, tail])
     path = tmp_path_factory.mktemp("mic7") / "passage.wav"
-    write_wav(path, audio)
-    return path, audio.size / SAMPLE_RATE
+    return path, spoken_passage_wav(path, PASSAGE, LEAD_S, TAIL_S)
 
 
 def test_notebook7_exposes_the_app_and_runs_jupyterlab_notebook_commands(notebook7):
