@@ -24,7 +24,13 @@ import numpy as np
 
 from workbench.core.errors import ModelError
 from workbench.indb.sql_text import NodeBudget, ordered_sum_sql, sql_number
-from workbench.indb.sql_trees import TreeNodes, head_sql, sklearn_tree_nodes, tree_case_sql
+from workbench.indb.sql_trees import (
+    TreeNodes,
+    head_sql,
+    model_classes,
+    sklearn_tree_nodes,
+    tree_case_sql,
+)
 
 __all__ = [
     "category_layout",
@@ -166,12 +172,8 @@ def hist_gradient_boosting_sql(
     -------
     str
     """
-    from sklearn.base import is_classifier
-
     name = type(est).__name__
-    classes = list(est.classes_) if is_classifier(est) else None
-    if classes is None and output == "proba":
-        raise ModelError(f"{name} is a regressor: it has no probabilities.")
+    classes = model_classes(est, output)
     if classes is not None and est.loss != "log_loss":
         raise ModelError(f"{name} with loss={est.loss!r} is not compiled to SQL.")
     budget.spend(sum(len(p.nodes) for it in est._predictors for p in it), name)
@@ -242,12 +244,8 @@ def gradient_boosting_sql(
     -------
     str
     """
-    from sklearn.base import is_classifier
-
     name = type(est).__name__
-    classes = list(est.classes_) if is_classifier(est) else None
-    if classes is None and output == "proba":
-        raise ModelError(f"{name} is a regressor: it has no probabilities.")
+    classes = model_classes(est, output)
     if classes is not None and est.loss not in ("log_loss", "exponential"):
         raise ModelError(f"{name} with loss={est.loss!r} is not compiled to SQL.")
     stages = est.estimators_

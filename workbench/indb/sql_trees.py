@@ -42,6 +42,7 @@ __all__ = [
     "float32_bound",
     "forest_sql",
     "head_sql",
+    "model_classes",
     "negated",
     "sklearn_tree_nodes",
     "tree_case_sql",
@@ -297,14 +298,11 @@ def forest_sql(
     -------
     str
     """
-    from sklearn.base import is_classifier
-
     name = type(est).__name__
     trees = list(getattr(est, "estimators_", [est]))
     single = not hasattr(est, "estimators_")
-    if not is_classifier(est):
-        if output == "proba":
-            raise ModelError(f"{name} is a regressor: it has no probabilities.")
+    classes = model_classes(est, output)
+    if classes is None:
         budget.spend(sum(t.tree_.node_count for t in trees), name)
         shapes = [sklearn_tree_nodes(t) for t in trees]
         terms = [
@@ -313,7 +311,6 @@ def forest_sql(
         ]
         total = ordered_sum_sql(terms, dialect)
         return total if single else f"({total} / {sql_number(len(trees))})"
-    classes = list(est.classes_)
     if single and output == "predict":
         budget.spend(trees[0].tree_.node_count, name)
         nodes = sklearn_tree_nodes(trees[0])
@@ -333,6 +330,23 @@ def forest_sql(
     if output == "proba" and len(classes) == 2:
         return means[0]
     return head_sql("mean", means, classes, output, dialect)
+
+
+def model_classes(est: Any, output: str) -> list[Any] | None:
+    """A classifier's classes, or None for a regressor, which cannot give ``output="proba"``.
+
+    Raises
+    ------
+    ModelError
+        If ``output`` is ``"proba"`` and ``est`` is a regressor.
+    """
+    from sklearn.base import is_classifier
+
+    if is_classifier(est):
+        return list(est.classes_)
+    if output == "proba":
+        raise ModelError(f"{type(est).__name__} is a regressor: it has no probabilities.")
+    return None
 
 
 def _proportions(tree: Any) -> np.ndarray:
