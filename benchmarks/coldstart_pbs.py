@@ -59,9 +59,11 @@ def load(name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     if name == "pbs":
         cols, qty = ["Concession", "Type", "ATC1", "ATC2"], "Scripts"
         cfg = {"group": "ATC2", "category": "ATC1", "origins": ["2005-07", "2006-07", "2007-07"]}
+        cfg["cells"] = ["ATC1", "Concession", "Type"]
     else:
         cols, qty = ["State", "Industry"], "Turnover"
         cfg = {"group": "Industry", "category": None, "origins": ["2014-07", "2015-07", "2016-07"]}
+        cfg["cells"] = ["State"]
     df["item_id"] = df[cols].astype(str).agg("|".join, axis=1)
     history = df[["item_id", "date"]].assign(quantity=df[qty].astype(float))
     attrs = df.drop_duplicates("item_id")[["item_id", *cols]].reset_index(drop=True)
@@ -175,6 +177,92 @@ def scores(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rec)
 
 
+def _cell_ids(rows: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    return rows.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+
+
+def _width_candidates(y: np.ndarray, cid: np.ndarray) -> list[np.ndarray]:
+    """Per cell, total width (rows x width) of its shortest interval covering j of its rows."""
+    order = np.lexsort((y, cid))
+    ys, cs = y[order], cid[order]
+    starts = np.r_[0, np.nonzero(np.diff(cs))[0] + 1]
+    out = []
+    for s, e in zip(starts, np.r_[starts[1:], len(ys)], strict=True):
+        v, n = ys[s:e], e - s
+        out.append(n * np.array([np.min(v[j - 1 :] - v[: n - j + 1]) for j in range(1, n + 1)]))
+    return out
+
+
+def width_bound(y: np.ndarray, cid: np.ndarray, target: float = 0.75) -> tuple[float, float, float]:
+    """Smallest total interval width with pooled coverage >= target, one interval per cell.
+
+    Each cell may pick, from its own actuals, the shortest interval covering j of its n rows
+    (j = 1..n; one row is covered at width 0); every row of the cell gets that interval, so it
+    costs n x width. Lagrangian pick: for a price lam per covered row each cell takes the j
+    maximising lam * j - cost; the smallest lam whose picks reach the target gives a feasible
+    choice (its width is an upper value), and cost - lam * (covered - target) is a valid lower
+    bound on the exact optimum (weak duality). Returns (coverage, feasible width / sum of
+    actuals, lower bound / sum of actuals); width / sum of actuals = mean width / mean actual.
+    """
+    cands = _width_candidates(y, cid)
+    need = target * len(y)
+
+    def pick(lam: float) -> tuple[float, float]:
+        cov = cost = 0.0
+        for c in cands:
+            j = int(np.argmax(lam * np.arange(1, len(c) + 1) - c))
+            cov, cost = cov + j + 1, cost + c[j]
+        return cov, cost
+
+    lo, hi = 0.0, 1.0
+    while pick(hi)[0] < need:
+        hi *= 2
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if pick(mid)[0] >= need else (mid, hi)
+    cov, cost = pick(hi)
+    total = y.sum()
+    return cov / len(y), cost / total, (cost - hi * (cov - need)) / total
+
+
+def hindsight_bound(rows: pd.DataFrame, cells: list[str]) -> tuple[list[dict], list[str]]:
+    """Score rows and notes of the hindsight bound for whole new lines (see the results file).
+
+    A new line's series differ, to any method, only by (origin, fold, known attributes other
+    than the group code, month since launch): in a cell of equal inputs every method gives the
+    same point forecast and interval. The cell's median of the actuals is the best constant
+    (L1), so the pooled WAPE of the medians is the lowest any method can reach; the width bound
+    is :func:`width_bound`. With cells pooled over folds the forecast may not depend on which
+    items are known: a higher number that is *not* a valid bound (shown for scale only).
+    """
+    y = rows["quantity"].to_numpy(float)
+    out, notes = [], []
+    for label, keys in (
+        ("hindsight bound (same inputs)", ["origin", "fold", *cells, "age"]),
+        ("same, cells pooled over folds (not a bound)", ["origin", *cells, "age"]),
+    ):
+        cid = _cell_ids(rows, keys)
+        med = pd.Series(y).groupby(cid).transform("median").to_numpy()
+        cov, width, lower = width_bound(y, cid)
+        out.append(
+            {
+                "method": label,
+                "wape": np.abs(y - med).sum() / y.sum(),
+                "bias": (med - y).sum() / y.sum(),
+                "coverage": cov,
+                "width/mean": lower,
+            }
+        )
+        size = np.bincount(cid)
+        notes.append(
+            f"{label}: cells = {' x '.join(keys)}; {len(size)} cells, {(size >= 2).sum()} with "
+            f">= 2 series ({(size[cid] >= 2).mean():.0%} of the rows), median "
+            f"{np.median(size[cid]):.0f} series per row's cell; width/mean {lower:.3f} is the "
+            f"Lagrangian lower bound (feasible pick: {width:.3f})."
+        )
+    return out, notes
+
+
 def markdown(frame: pd.DataFrame) -> str:
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
@@ -190,6 +278,7 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["global"])
     ap.add_argument("--out", default=str(ROOT / "results" / "coldstart_realdata.md"))
     ap.add_argument("--dump", help="also write every scored row to this CSV (not committed)")
+    ap.add_argument("--rows", help="score the rows a --dump wrote under this prefix (no fitting)")
     args = ap.parse_args()
     lines = [
         "# Cold-start forecasting on real data: true-cold backtest",
@@ -210,7 +299,10 @@ def main() -> None:
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             history, attrs, cfg = load(name, Path(tmp))
-        rows = run(name, history, attrs, cfg, args.methods)
+        if args.rows:
+            rows = pd.read_csv(f"{args.rows}.{name}.csv", dtype={"origin": str})
+        else:
+            rows = run(name, history, attrs, cfg, args.methods)
         if args.dump:
             rows.to_csv(f"{args.dump}.{name}.csv", index=False)
         took = time.perf_counter() - t0
@@ -224,9 +316,14 @@ def main() -> None:
         ]
         for mode in ("new variant", "new line"):
             t = scores(rows[rows["mode"] == mode], args.methods)
+            notes = []
+            if mode == "new line":
+                extra, notes = hindsight_bound(rows[rows["mode"] == mode], cfg["cells"])
+                t = pd.concat([t, pd.DataFrame(extra)], ignore_index=True)
             print(name, mode)
             print(t.round(3).to_string())
-            lines += [f"**{mode}**", "", markdown(t), ""]
+            print("\n".join(notes))
+            lines += [f"**{mode}**", "", markdown(t), "", *[f"- {n}" for n in notes], ""]
             per = []
             for origin, sub in rows[rows["mode"] == mode].groupby("origin"):
                 s = scores(sub, args.methods)[["method", "wape", "bias"]]
