@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from workbench.coldstart import ColdStartForecaster, make_launches
-from workbench.coldstart.calibration import ensemble_weights
+from workbench.coldstart.calibration import (
+    SHORTEST_MARGIN,
+    SIZE_BINS,
+    calibration_table,
+    ensemble_weights,
+    shortest_pair,
+)
 from workbench.coldstart.globalfeatures import fold_aggregates
 from workbench.coldstart.globalmodel import LOSSES, GlobalModel
 from workbench.coldstart.siblings import (
@@ -179,3 +185,34 @@ def test_real_launches_still_work_with_global():
     assert model.engine_.global_.use_age_  # launches inside the history give ages
     fc = model.predict(new.head(3), horizon=10, launch_date="2025-03-03")
     assert fc.frame.shape == (30, 7) and np.isfinite(fc.frame["forecast"]).all()
+
+
+def test_shortest_pair_is_shorter_than_equal_tails_and_keeps_its_coverage():
+    rng = np.random.default_rng(1)
+    r = rng.normal(0.0, 1.5, 4000)  # log-ratios: right-skewed errors in the original scale
+    qs = [0.05, 0.1, 0.5, 0.9, 0.95]
+    got = shortest_pair(r, qs)
+    equal = np.quantile(r, qs, method="inverted_cdf")
+    assert got[2] == equal[2]  # the median is left alone
+    assert np.all(np.diff(got) >= 0)  # nested: outer pairs contain inner ones
+    for i, j in ((1, 3), (0, 4)):
+        cov = np.mean((r >= got[i]) & (r <= got[j]))
+        assert cov >= qs[j] - qs[i] + SHORTEST_MARGIN - 1e-3
+        # Shorter in the original scale, reached by moving toward the lower tail.
+        assert np.exp(got[j]) - np.exp(got[i]) < 0.8 * (np.exp(equal[j]) - np.exp(equal[i]))
+        assert got[i] < equal[i]
+    # Tight errors: exp is nearly linear, so the shortest interval is the central one.
+    tight = rng.normal(0.0, 0.01, 4000)
+    lo, _, hi = shortest_pair(tight, [0.1, 0.5, 0.9])
+    central = np.quantile(tight, [0.0875, 0.9125])
+    np.testing.assert_allclose([lo, hi], central, atol=0.002)
+
+
+def test_global_intervals_are_the_shortest_per_age_and_size(fitted_global):
+    model, _ = fitted_global
+    oof = model.engine_.global_.oof_
+    args = {"offset": model.offset_, "quantiles": model.quantiles_, "size_bins": SIZE_BINS}
+    short = calibration_table(oof["item"], oof["age"], oof["y"], oof["pred"], **args, shortest=True)
+    equal = calibration_table(oof["item"], oof["age"], oof["y"], oof["pred"], **args)
+    np.testing.assert_array_equal(model.calibration_["global"]["offsets"], short["offsets"])
+    assert not np.array_equal(short["offsets"], equal["offsets"])

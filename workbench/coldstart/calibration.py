@@ -21,6 +21,7 @@ from workbench.core.errors import InputError
 
 __all__ = [
     "AGE_BUCKETS",
+    "SHORTEST_MARGIN",
     "SIZE_BINS",
     "Calibration",
     "calibration_table",
@@ -28,6 +29,7 @@ __all__ = [
     "fit_calibrated",
     "holdout_calibration",
     "quantile_bands",
+    "shortest_pair",
 ]
 
 AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
@@ -35,6 +37,8 @@ AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
 
 _MIN_BUCKET = 40
 SIZE_BINS = 5
+SHORTEST_MARGIN = 0.025
+"""Coverage added to the shortest intervals of :func:`shortest_pair` (the ``global`` method's)."""
 """Forecast-size bins of the ``global`` method's conformal offsets within each age bucket."""
 
 
@@ -47,6 +51,7 @@ def calibration_table(
     offset: float,
     quantiles: Sequence[float],
     size_bins: int = 1,
+    shortest: bool = False,
 ) -> dict[str, Any]:
     """Quantile offsets per age bucket and credibility constants from held-out forecasts.
 
@@ -67,6 +72,11 @@ def calibration_table(
         Quantile levels, ascending.
     size_bins : int, default=1
         Bins of forecast size with their own offsets.
+    shortest : bool, default=False
+        Replace each pair of outer quantiles (levels ``q`` and ``1 - q``, coverage ``c``) by the
+        shortest interval of the same coverage in the original scale, per cell (see
+        :func:`shortest_pair`): for right-skewed errors it starts near zero and ends at about
+        the ``c`` quantile, instead of leaving ``(1 - c) / 2`` below and above.
 
     Returns
     -------
@@ -77,12 +87,17 @@ def calibration_table(
     d = offset
     r = np.log((y + d) / (np.maximum(pred, 0.0) + d))
     bucket = np.searchsorted(AGE_BUCKETS, age, side="right") - 1
-    pooled = np.quantile(r, quantiles, method="inverted_cdf")
-    offsets = np.tile(pooled, (len(AGE_BUCKETS), 1))
+
+    def cell(values: np.ndarray) -> np.ndarray:
+        if shortest:
+            return shortest_pair(values, quantiles)
+        return np.quantile(values, quantiles, method="inverted_cdf")
+
+    offsets = np.tile(cell(r), (len(AGE_BUCKETS), 1))
     for b in range(len(AGE_BUCKETS)):
         sel = bucket == b
         if sel.sum() >= _MIN_BUCKET:
-            offsets[b] = np.quantile(r[sel], quantiles, method="inverted_cdf")
+            offsets[b] = cell(r[sel])
         elif b > 0:
             offsets[b] = offsets[b - 1]
     extra: dict[str, Any] = {}
@@ -94,7 +109,7 @@ def calibration_table(
             for k in range(size_bins):
                 sel = (bucket == b) & (size == k)
                 if sel.sum() >= _MIN_BUCKET:
-                    cells[b, k] = np.quantile(r[sel], quantiles, method="inverted_cdf")
+                    cells[b, k] = cell(r[sel])
                 elif b > 0:
                     cells[b, k] = cells[b - 1, k]
         offsets, extra = cells, {"size_edges": edges}
@@ -118,6 +133,54 @@ def calibration_table(
         "within_var": within_var,
         "between_var": between_var,
     }
+
+
+def shortest_pair(
+    r: np.ndarray, quantiles: Sequence[float], margin: float = SHORTEST_MARGIN
+) -> np.ndarray:
+    """Log-ratio offsets whose outer pairs are the shortest intervals of their coverage.
+
+    For the pair of levels ``(q_i, q_j)`` (``j`` = the mirror index of ``i``, coverage ``c =
+    q_j - q_i + margin``, at most 1) the lower level ``a`` is chosen in ``[0, 1 - c]`` (steps of
+    0.01, plus ``q_i``) to minimise ``exp(Q(a + c)) - exp(Q(a))``, the width in the original scale per unit of
+    ``forecast + offset`` (the same factor for every row of a cell). Outer pairs are then
+    widened, never narrowed, so that every pair contains the pairs inside it. A middle level
+    (the median) keeps its plain quantile.
+
+    Parameters
+    ----------
+    r : numpy.ndarray
+        Log-ratios of actual to forecast.
+    quantiles : sequence of float
+        Quantile levels, ascending.
+    margin : float, default=SHORTEST_MARGIN
+        Coverage added to each pair: a shortest interval leaves all its misses in one tail, so
+        a shift of that tail between the calibration rows and new items moves coverage by the
+        whole shift, not half of it.
+
+    Returns
+    -------
+    numpy.ndarray of shape (len(quantiles),)
+    """
+    qs = np.asarray(quantiles, dtype=float)
+    out = np.quantile(r, qs, method="inverted_cdf")
+    n = len(qs)
+    for i in range(n // 2):
+        j = n - 1 - i
+        c = min(qs[j] - qs[i] + margin, 1.0)
+        if c <= margin:
+            continue
+        lows = np.unique(np.r_[np.linspace(0.0, 1.0 - c, int(round((1 - c) * 100)) + 1), qs[i]])
+        lows = lows[(lows >= 0) & (lows + c <= 1)]
+        lo = np.quantile(r, lows, method="inverted_cdf")
+        hi = np.quantile(r, np.minimum(lows + c, 1.0), method="inverted_cdf")
+        k = int(np.argmin(np.exp(hi) - np.exp(lo)))
+        out[i], out[j] = lo[k], hi[k]
+    # Nested pairs: an outer end may only move outward (coverage can only grow).
+    half = n // 2
+    out[:half] = np.minimum.accumulate(out[:half][::-1])[::-1]
+    out[n - half :] = np.maximum.accumulate(out[n - half :])
+    return out
 
 
 def quantile_bands(
@@ -381,6 +444,7 @@ def fit_calibrated(
             offset=offset,
             quantiles=quantiles,
             size_bins=SIZE_BINS,
+            shortest=True,
         )
         tables["global"]["wape"] = engine.global_.oof_wape_[engine.global_.loss_]
     return engine, tables, weights
