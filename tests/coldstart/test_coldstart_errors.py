@@ -95,6 +95,7 @@ def test_split_by_launch_refuses_numbers(data, bad):
         ({"n_neighbors": 10**20}, InputError, "n_neighbors must lie in"),
         ({"max_iter": 5001}, InputError, "max_iter must lie in"),
         ({"method": []}, UnknownNameError, "Unknown method"),
+        ({"interval": "narrow"}, UnknownNameError, "Unknown interval 'narrow'.*shortest"),
         ({"quantiles": list(np.linspace(0.01, 0.99, 100))}, InputError, "at most 99"),
     ],
 )

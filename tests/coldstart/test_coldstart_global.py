@@ -208,11 +208,26 @@ def test_shortest_pair_is_shorter_than_equal_tails_and_keeps_its_coverage():
     np.testing.assert_allclose([lo, hi], central, atol=0.002)
 
 
-def test_global_intervals_are_the_shortest_per_age_and_size(fitted_global):
-    model, _ = fitted_global
-    oof = model.engine_.global_.oof_
-    args = {"offset": model.offset_, "quantiles": model.quantiles_, "size_bins": SIZE_BINS}
-    short = calibration_table(oof["item"], oof["age"], oof["y"], oof["pred"], **args, shortest=True)
-    equal = calibration_table(oof["item"], oof["age"], oof["y"], oof["pred"], **args)
-    np.testing.assert_array_equal(model.calibration_["global"]["offsets"], short["offsets"])
-    assert not np.array_equal(short["offsets"], equal["offsets"])
+def test_interval_shortest_calibrates_global_on_its_own_backtest(catalogue):
+    hist, attrs = catalogue
+    known = attrs[attrs["line"] != "L3"]
+    train = hist[hist["item_id"].isin(known["item_id"])]
+    kw = {"method": "global", "category": "top", "calibration_group": "line", "random_state": 0}
+    short = ColdStartForecaster(**kw, interval="shortest", handle_unknown="ignore").fit(
+        train, known
+    )
+    equal = ColdStartForecaster(**kw, handle_unknown="ignore").fit(train, known)
+    oof = short.engine_.global_.oof_
+    args = {"offset": short.offset_, "quantiles": short.quantiles_, "size_bins": SIZE_BINS}
+    rows = (oof["item"], oof["age"], oof["y"], oof["pred"])
+    want = calibration_table(*rows, **args, shortest=True)["offsets"]
+    np.testing.assert_array_equal(short.calibration_["global"]["offsets"], want)
+    np.testing.assert_array_equal(
+        equal.calibration_["global"]["offsets"], calibration_table(*rows, **args)["offsets"]
+    )
+    # Same point forecasts; the shortest 80% bands are narrower in total on the new line.
+    new = attrs[attrs["line"] == "L3"]
+    a = short.predict(new, horizon=6, launch_date="2023-01-01").frame
+    b = equal.predict(new, horizon=6, launch_date="2023-01-01").frame
+    np.testing.assert_allclose(a["forecast"], b["forecast"])
+    assert (a["q0.9"] - a["q0.1"]).sum() < (b["q0.9"] - b["q0.1"]).sum()

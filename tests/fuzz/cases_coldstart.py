@@ -73,11 +73,12 @@ CASES = [
                   "random_state": 0, "history": _split()[0], "attributes": _split()[1]},
          ("coldstart.ColdStartForecaster",), max_examples=40),
     # The global model (LightGBM; loss and trees chosen out of fold) with a whole-group
-    # calibration and NaN quantities counted as zero: bad horizons, groups, missing policies.
+    # calibration, shortest intervals and NaN quantities counted as zero: bad horizons, groups,
+    # interval kinds, missing policies.
     Case("coldstart.ColdStartForecaster.fit[global]", _fit,
          lambda: {"method": "global", "calibration_group": "brand", "missing": "zero",
                   "handle_unknown": "ignore", "max_iter": 20, "random_state": 0,
-                  "history": _split()[0], "attributes": _split()[1]},
+                  "interval": "shortest", "history": _split()[0], "attributes": _split()[1]},
          ("coldstart.ColdStartForecaster",), max_examples=10),
     Case("coldstart.ColdStartForecaster.predict[global]",
          lambda **kw: _fitted_global().predict(**kw).to_frame(),

@@ -38,7 +38,7 @@ AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
 _MIN_BUCKET = 40
 SIZE_BINS = 5
 SHORTEST_MARGIN = 0.025
-"""Coverage added to the shortest intervals of :func:`shortest_pair` (the ``global`` method's)."""
+"""Coverage added to the shortest intervals of :func:`shortest_pair` (``interval="shortest"``)."""
 """Forecast-size bins of the ``global`` method's conformal offsets within each age bucket."""
 
 
@@ -142,10 +142,10 @@ def shortest_pair(
 
     For the pair of levels ``(q_i, q_j)`` (``j`` = the mirror index of ``i``, coverage ``c =
     q_j - q_i + margin``, at most 1) the lower level ``a`` is chosen in ``[0, 1 - c]`` (steps of
-    0.01, plus ``q_i``) to minimise ``exp(Q(a + c)) - exp(Q(a))``, the width in the original scale per unit of
-    ``forecast + offset`` (the same factor for every row of a cell). Outer pairs are then
-    widened, never narrowed, so that every pair contains the pairs inside it. A middle level
-    (the median) keeps its plain quantile.
+    0.01, plus ``q_i``) to minimise ``exp(Q(a + c)) - exp(Q(a))``, the width in the original
+    scale per unit of ``forecast + offset`` (the same factor for every row of a cell). Outer
+    pairs are then widened, never narrowed, so that every pair contains the pairs inside it.
+    A middle level (the median) keeps its plain quantile.
 
     Parameters
     ----------
@@ -170,8 +170,8 @@ def shortest_pair(
         c = min(qs[j] - qs[i] + margin, 1.0)
         if c <= margin:
             continue
-        lows = np.unique(np.r_[np.linspace(0.0, 1.0 - c, int(round((1 - c) * 100)) + 1), qs[i]])
-        lows = lows[(lows >= 0) & (lows + c <= 1)]
+        lows = np.unique(np.r_[np.arange(101) / 100, qs[i]])
+        lows = lows[lows + c <= 1 + 1e-12]
         lo = np.quantile(r, lows, method="inverted_cdf")
         hi = np.quantile(r, np.minimum(lows + c, 1.0), method="inverted_cdf")
         k = int(np.argmin(np.exp(hi) - np.exp(lo)))
@@ -288,6 +288,7 @@ def holdout_calibration(
     quantiles: Sequence[float],
     groups: np.ndarray | None = None,
     group_name: str | None = None,
+    shortest: bool = False,
 ) -> Calibration:
     """Hold out whole items, forecast them as new, and turn their errors into quantiles.
 
@@ -313,6 +314,8 @@ def holdout_calibration(
         Group of each item; whole groups are held out together.
     group_name : str, optional
         The attribute column ``groups`` comes from (for the messages).
+    shortest : bool, default=False
+        Shortest intervals of the nominal coverage (see :func:`calibration_table`).
 
     Returns
     -------
@@ -357,7 +360,7 @@ def holdout_calibration(
     new = items.take(np.nonzero(cal)[0])
     ages = np.arange(int(c_age.max()) + 1)
     tables, wape = {}, {}
-    table_args = {"offset": offset, "quantiles": quantiles}
+    table_args = {"offset": offset, "quantiles": quantiles, "shortest": shortest}
     for m in sorted((engine.methods | methods) - {"ensemble"}):
         pred = engine.predict(m, new, ages)[c_item, c_age]
         tables[m] = calibration_table(c_item, c_age, c_y, pred, **table_args)
@@ -385,6 +388,7 @@ def fit_calibrated(
     offset: float,
     quantiles: Sequence[float],
     group_name: str | None,
+    shortest: bool = False,
 ) -> tuple[Engine, dict[str, dict[str, Any]], dict[str, float] | None]:
     """Calibrate on held-out items, then fit the engine on every known item.
 
@@ -399,6 +403,8 @@ def fit_calibrated(
         Methods to fit.
     make_engine, calibration_size, random_state, offset, quantiles, group_name
         As in :func:`holdout_calibration`.
+    shortest : bool, default=False
+        Shortest intervals of the nominal coverage (see :func:`calibration_table`).
 
     Returns
     -------
@@ -429,6 +435,7 @@ def fit_calibrated(
             quantiles=quantiles,
             groups=known.groups,
             group_name=group_name,
+            shortest=shortest,
         )
         tables, weights = dict(cal.tables), cal.ensemble_weights
     engine = make_engine(methods).fit(known.items, known.item, known.t, known.y, holdout)
@@ -444,7 +451,7 @@ def fit_calibrated(
             offset=offset,
             quantiles=quantiles,
             size_bins=SIZE_BINS,
-            shortest=True,
+            shortest=shortest,
         )
         tables["global"]["wape"] = engine.global_.oof_wape_[engine.global_.loss_]
     return engine, tables, weights

@@ -122,6 +122,7 @@ def check_forecaster_params(params: dict[str, Any], methods: Iterable[str]) -> l
     p = params
     check_choice(p["method"], methods, kind="method")
     check_choice(p["missing"], ["raise", "zero"], kind="missing policy")
+    check_choice(p["interval"], ["equal_tails", "shortest"], kind="interval")
     check_choice(p["handle_unknown"], ["error", "ignore"], kind="handle_unknown policy")
     check_size(p["n_neighbors"], name="n_neighbors", high=MAX_NEIGHBORS)
     check_size(p["max_iter"], name="max_iter", high=MAX_ITER, hint="100-500 is plenty.")

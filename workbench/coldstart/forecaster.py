@@ -41,6 +41,10 @@ class ColdStartForecaster(BaseEstimator):
         The last two are the naive baselines.
     quantiles : sequence of float, default=(0.1, 0.5, 0.9)
         Quantile levels to forecast; the outermost pair is the prediction interval.
+    interval : {"equal_tails", "shortest"}, default="equal_tails"
+        Each outer pair of quantiles from the conformal quantiles of the errors at its levels,
+        or the shortest interval of the pair's coverage (+0.025) per calibration cell: for
+        skewed sales it starts near zero, and its ends fill the pair's columns.
     category : str or None, default="category"
         Categorical attribute whose levels get their own launch curve and seasonality
         (``None``: one global curve).
@@ -121,6 +125,7 @@ class ColdStartForecaster(BaseEstimator):
         method: str = "ensemble",
         *,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+        interval: str = "equal_tails",
         category: str | None = "category",
         n_neighbors: int = 10,
         max_iter: int = 100,
@@ -137,6 +142,7 @@ class ColdStartForecaster(BaseEstimator):
     ) -> None:
         self.method = method
         self.quantiles = quantiles
+        self.interval = interval
         self.category = category
         self.n_neighbors = n_neighbors
         self.max_iter = max_iter
@@ -249,6 +255,7 @@ class ColdStartForecaster(BaseEstimator):
                 offset=self.offset_,
                 quantiles=self.quantiles_,
                 group_name=self.calibration_group,
+                shortest=self.interval == "shortest",
             )
         if weights is not None:
             self.ensemble_weights_ = weights
