@@ -45,3 +45,16 @@ class Tripwire:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.con, name)
+
+
+def fixed_timings(sql: tuple[float, float], udf: tuple[float, float]) -> Callable[..., dict]:
+    """A stand-in for ``backend._timed``: fixed ``(plan_s, per_row_us)`` per backend."""
+
+    def timed(con: Any, exprs: dict[str, str], table: str, repeats: int) -> dict:
+        fixed = {"sql": sql, "udf": udf}
+        return {
+            b: {"plan_s": fixed[b][0], "per_row_us": fixed[b][1], "timed_rows": 1000.0}
+            for b in exprs
+        }
+
+    return timed

@@ -14,34 +14,25 @@ from workbench.indb import ModelStore
 from workbench.indb.store_integrity import TABLE, row_digest
 
 from .conftest import FEATURES
+from .helpers import fixed_timings
 
 ARGS = ", ".join(FEATURES)
 NUMERIC = ["tenure_months", "monthly_charges", "support_calls", "satisfaction"]
 NUM_ARGS = ", ".join(NUMERIC)
 
 
-def _timings(sql, udf):
-    """A stand-in for backend._timed: fixed (plan_s, per_row_us) per backend."""
-
-    def timed(con, expr, table, repeats):
-        plan, per_row = udf if expr.startswith("__workbench_backend_udf") else sql
-        return {"plan_s": plan, "per_row_us": per_row, "timed_rows": 1000.0}
-
-    return timed
-
-
 @pytest.fixture()
 def sql_faster(monkeypatch):
     from workbench.indb import backend
 
-    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.001, 0.01), udf=(0.001, 1.0)))
+    monkeypatch.setattr(backend, "_timed", fixed_timings(sql=(0.001, 0.01), udf=(0.001, 1.0)))
 
 
 @pytest.fixture()
 def udf_faster(monkeypatch):
     from workbench.indb import backend
 
-    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.5, 3.0), udf=(0.001, 1.0)))
+    monkeypatch.setattr(backend, "_timed", fixed_timings(sql=(0.5, 3.0), udf=(0.001, 1.0)))
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +104,9 @@ def test_switching_backend_between_versions_repoints_the_latest(store, linear, c
                                                                  monkeypatch):
     from workbench.indb import backend
 
-    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.5, 3.0), udf=(0.001, 1.0)))
+    monkeypatch.setattr(backend, "_timed", fixed_timings(sql=(0.5, 3.0), udf=(0.001, 1.0)))
     store.register("churn", linear.model, linear.X_sample)  # v1: UDF
-    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.001, 0.01), udf=(0.001, 1.0)))
+    monkeypatch.setattr(backend, "_timed", fixed_timings(sql=(0.001, 0.01), udf=(0.001, 1.0)))
     store.register("churn", linear.model, linear.X_sample)  # v2: macro
     assert store.catalog.kind_of("churn_v1_proba") == "udf"
     assert store.catalog.kind_of("churn_proba") == "macro"

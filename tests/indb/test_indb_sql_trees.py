@@ -29,6 +29,8 @@ from workbench.core.errors import ModelError
 from workbench.indb import compile_sql
 from workbench.indb.sql_trees import MAX_TREE_DEPTH, float32_bound
 
+from .helpers import fixed_timings
+
 NUM = ["tenure_months", "monthly_charges", "support_calls", "satisfaction", "data_gb"]
 
 
@@ -278,14 +280,28 @@ def test_too_deep_tree_is_refused():
 
 
 # ---------------------------------------------------------------- backend choice
-def _timings(sql, onnx):
-    """A stand-in for backend._timed: fixed (plan_s, per_row_us) per backend."""
+def test_backend_timing_alternates_between_the_backends(data):
+    """The two backends are timed in turns, so a load change cannot favour the one timed first."""
+    from workbench.indb import backend
 
-    def timed(con, expr, table, repeats):
-        plan, per_row = onnx if expr.startswith("__workbench_backend_udf") else sql
-        return {"plan_s": plan, "per_row_us": per_row, "timed_rows": 1000.0}
+    X, _, y, _, _ = data
+    model = _fit(HistGradientBoostingClassifier(max_iter=5, random_state=0), X, y)
+    real = duckdb.connect()
+    timed = []
 
-    return timed
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, query, *args):
+            if query.startswith("CREATE OR REPLACE TEMP TABLE __workbench_backend_out"):
+                timed.append("udf" if "__workbench_backend_udf" in query else "sql")
+            return real.execute(query, *args)
+
+    choice = backend.choose_backend(Spy(), model, X.iloc[:300], timing_rows=1000, repeats=3)
+    assert timed == ["sql", "udf"] * 3
+    assert set(choice.timings) == {"sql", "udf"}
+    assert all(t["timed_rows"] == 1000 and t["per_row_us"] > 0 for t in choice.timings.values())
 
 
 def test_backend_is_the_faster_one_for_the_query_size(data, monkeypatch):
@@ -294,7 +310,7 @@ def test_backend_is_the_faster_one_for_the_query_size(data, monkeypatch):
     X, _, y, _, _ = data
     model = _fit(HistGradientBoostingClassifier(max_iter=20, random_state=0), X, y)
     con = duckdb.connect()
-    monkeypatch.setattr(backend, "_timed", _timings(sql=(0.5, 1.0), onnx=(0.001, 3.0)))
+    monkeypatch.setattr(backend, "_timed", fixed_timings(sql=(0.5, 1.0), udf=(0.001, 3.0)))
     big = backend.choose_backend(con, model, X.iloc[:300], rows=1_000_000, timing_rows=1000)
     assert big.backend == "sql"
     assert big.timings["sql"]["projected_s"] == pytest.approx(1.5)

@@ -194,22 +194,32 @@ def _nan_rows(clean: pd.DataFrame, features: list[Feature]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else base.iloc[:0]
 
 
-def _timed(con: Any, expr: str, table: str, repeats: int) -> dict[str, float]:
-    """Plan and run ``SELECT expr`` over ``table``: plan seconds and per-row microseconds."""
+def _timed(con: Any, exprs: dict[str, str], table: str, repeats: int) -> dict[str, dict]:
+    """Plan and run ``SELECT expr`` over ``table`` for each backend, the backends interleaved.
+
+    Returns, per backend, the median plan seconds and the per-row microseconds of the best run.
+    Interleaving (sql, udf, sql, udf, ...) keeps a change of the machine's load during the
+    measurement from favouring the backend that happened to be timed first.
+    """
     n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    plans, runs = [], []
+    plans: dict[str, list[float]] = {b: [] for b in exprs}
+    runs: dict[str, list[float]] = {b: [] for b in exprs}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        con.execute(f"EXPLAIN SELECT {expr} FROM {table}").fetchall()
-        plans.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __workbench_backend_out AS "
-                    f"SELECT {expr} AS p FROM {table}")
-        runs.append(time.perf_counter() - t0)
+        for backend, expr in exprs.items():
+            t0 = time.perf_counter()
+            con.execute(f"EXPLAIN SELECT {expr} FROM {table}").fetchall()
+            plans[backend].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __workbench_backend_out AS "
+                        f"SELECT {expr} AS p FROM {table}")
+            runs[backend].append(time.perf_counter() - t0)
     con.execute("DROP TABLE IF EXISTS __workbench_backend_out")
-    plan = float(np.median(plans))
-    run = max(min(runs) - plan, 1e-9)
-    return {"plan_s": plan, "per_row_us": run / n * 1e6, "timed_rows": float(n)}
+    out = {}
+    for backend in exprs:
+        plan = float(np.median(plans[backend]))
+        run = max(min(runs[backend]) - plan, 1e-9)
+        out[backend] = {"plan_s": plan, "per_row_us": run / n * 1e6, "timed_rows": float(n)}
+    return out
 
 
 def _onnx_call(con: Any, model: Any, features: list[Feature], runner: Any, task: str,
@@ -353,17 +363,19 @@ def _measure(con: Any, model: Any, clean: pd.DataFrame, features: list[Feature],
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT s.* FROM {view} s, "
                     f"range({k}) LIMIT {timing_rows}")
-        if why_not_sql is None:
-            timings["sql"] = _timed(con, str(exprs[main]), table, repeats)
+        timed = {} if why_not_sql is not None else {"sql": str(exprs[main])}
         out = "value" if task == "regression" else "proba"
+        fname = None
         try:
             call, fname = _onnx_call(con, model, features, runner, task, classes, out)
+            timed["udf"] = call
         except ModelError as exc:
             why_not_onnx = str(exc)
-        else:
-            try:
-                timings["udf"] = _timed(con, call, table, repeats)
-            finally:
+        try:
+            if timed:
+                timings = _timed(con, timed, table, repeats)
+        finally:
+            if fname is not None:
                 con.remove_function(fname)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}")
