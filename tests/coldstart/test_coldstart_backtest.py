@@ -170,3 +170,28 @@ def test_backtest_uses_template_params(small):
         show_progress=False,
     )
     assert "q0.05" in res.predictions.columns and res.interval_level == pytest.approx(0.9)
+
+
+def test_backtest_keeps_the_interval_kind_of_its_forecaster(small):
+    runs = {
+        kind: backtest(
+            small.history,
+            small.attributes,
+            methods=["knn"],
+            horizon=13,
+            n_folds=1,
+            random_state=0,
+            forecaster=ColdStartForecaster(interval=kind),
+            show_progress=False,
+        )
+        for kind in ("equal_tails", "shortest")
+    }
+    eq, sh = (runs[k].to_frame().set_index("method").loc["knn"] for k in runs)
+    assert sh["wape"] == pytest.approx(eq["wape"])  # same point forecasts
+    assert 0.75 <= sh["coverage"] <= 0.9
+    p_eq, p_sh = runs["equal_tails"].predictions, runs["shortest"].predictions
+    # Shortest bands start lower (toward zero) for these right-skewed sales.
+    assert (p_sh["q0.1"] <= p_eq["q0.1"] + 1e-9).mean() > 0.9
+    assert not np.allclose(p_sh["q0.9"], p_eq["q0.9"])
+    width = {k: (p["q0.9"] - p["q0.1"]).mean() for k, p in (("eq", p_eq), ("sh", p_sh))}
+    assert width["sh"] < width["eq"]  # narrower even with the 0.025 coverage margin
