@@ -69,11 +69,11 @@ def _reset_peak() -> None:
         fh.write("5")
 
 
-def _features(model: str) -> list[str]:
+def model_features(model: str) -> list[str]:
     return NUMERIC + TEXT if model == "pipeline_cat" else list(NUMERIC)
 
 
-def _fit(model: str):
+def fit_model(model: str):
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import (
         GradientBoostingClassifier,
@@ -88,7 +88,7 @@ def _fit(model: str):
     from workbench.indb import make_customers
 
     train = make_customers(20_000, random_state=1)
-    feats = _features(model)
+    feats = model_features(model)
     if model == "logistic":
         est = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))])
     elif model == "hgb":
@@ -137,8 +137,8 @@ def child(args: argparse.Namespace) -> dict:
     from workbench.indb import ModelStore, compile_sql
 
     model_name, method = args.model, args.method
-    est, sample = _fit(model_name)
-    feats = _features(model_name)
+    est, sample = fit_model(model_name)
+    feats = model_features(model_name)
     cols = ", ".join(feats)
     con = duckdb.connect()
     con.execute(f"SET threads = {args.duckdb_threads}")
@@ -431,7 +431,7 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
 
     db = args.workdir / "lifecycle.duckdb"
     shutil.copyfile(args.db, db)
-    est, X = _fit("logistic")
+    est, X = fit_model("logistic")
     store = ModelStore(db)
     backends = ("auto", "udf")
     times: dict[str, list[float]] = {
@@ -475,15 +475,15 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
     runs: dict[str, list[float]] = {}
     served: dict[str, str] = {}
     for kind, change in (("logistic", {"clf__C": 0.1}), ("hgb", {"clf__random_state": 1})):
-        m1, _ = _fit(kind)
-        m2, _ = _fit(kind)
-        m2.set_params(**change).fit(X, _fit_labels())
+        m1, _ = fit_model(kind)
+        m2, _ = fit_model(kind)
+        m2.set_params(**change).fit(X, fit_labels())
         for backend in backends:
             name = f"{kind}_{backend}"
             a = store.register(name, m1, X, backend=backend)
             b = store.register(name, m2, X, backend=backend)
             served[name] = f"v1 {a.backend}, v2 {b.backend}"
-            cols = ", ".join(_features(kind))
+            cols = ", ".join(model_features(kind))
             exprs = {
                 f"{name}: v1 alone": f"{name}_v1_proba({cols})",
                 f"{name}: v2 alone": f"{name}_v2_proba({cols})",
@@ -540,7 +540,7 @@ def lifecycle_bench(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def _fit_labels():
+def fit_labels():
     from workbench.indb import make_customers
 
     return make_customers(20_000, random_state=1)["churned"]

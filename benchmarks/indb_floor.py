@@ -44,16 +44,16 @@ import indb_bench as bench  # noqa: E402 (after sys.path)
 
 def node_visits(est) -> float:
     """Internal nodes on a row's path, summed over the trees (training-row weighted)."""
+    from workbench.indb.sql_boosting import hist_model_trees
+
     total = 0.0
-    for iteration in est._predictors:
-        for pred in iteration:
-            nodes = pred.nodes
-            leaf = nodes["is_leaf"].astype(bool)
-            depth = np.zeros(len(nodes), dtype=np.int64)
-            for i in range(len(nodes)):  # parents come before their children
+    for iteration in hist_model_trees(est)[1]:
+        for tree, count in iteration:
+            leaf = tree.left == -1
+            depth = np.zeros(len(leaf), dtype=np.int64)
+            for i in range(len(leaf)):  # parents come before their children
                 if not leaf[i]:
-                    depth[nodes["left"][i]] = depth[nodes["right"][i]] = depth[i] + 1
-            count = nodes["count"].astype(np.float64)
+                    depth[tree.left[i]] = depth[tree.right[i]] = depth[i] + 1
             total += float((depth[leaf] * count[leaf]).sum() / count[leaf].sum())
     return total
 
@@ -75,9 +75,9 @@ def timer(con, rounds: int):
 def tree_floor(con, rounds: int) -> list[str]:
     from threadpoolctl import threadpool_limits
 
-    pipe, _ = bench._fit("hgb100")
+    pipe, _ = bench.fit_model("hgb100")
     est = pipe[-1]
-    feats = bench._features("hgb100")
+    feats = bench.model_features("hgb100")
     visits = node_visits(est)
     run = timer(con, rounds)
     run("1.0e0")  # warm the table
@@ -133,8 +133,8 @@ def route_floor(con, rounds: int) -> list[str]:
     from workbench.indb.onnx_export import convert_to_onnx
     from workbench.indb.udf import OnnxRunner
 
-    est, X = bench._fit("logistic")
-    feats = bench._features("logistic")
+    est, X = bench.fit_model("logistic")
+    feats = bench.model_features("logistic")
     cols = ", ".join(feats)
     store = ModelStore(con)
     store.register("sq", est, X, backend="sql")

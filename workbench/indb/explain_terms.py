@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.errors import ModelError
+from workbench.indb.pipeline_steps import walk_step
 
 __all__ = ["affine", "input_terms", "split_pipeline", "transform_with_terms"]
 
@@ -33,50 +34,14 @@ def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     return [], model
 
 
-def _columns(cols: Any, names: list[str]) -> list[int]:
-    if isinstance(cols, str):
-        cols = [cols]
-    if isinstance(cols, slice):
-        return list(range(len(names)))[cols]
-    arr = np.asarray(cols)
-    if arr.dtype.kind == "b":
-        return [int(i) for i in np.flatnonzero(arr)]
-    if arr.dtype.kind in "iu":
-        return [int(i) for i in arr]
-    return [names.index(str(c)) for c in arr]
-
-
 def _step(step: Any, terms: list[Term], names: list[str]) -> tuple[list[Term], list[str]]:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        MaxAbsScaler,
-        MinMaxScaler,
-        OneHotEncoder,
-        StandardScaler,
-    )
+    names, terms = walk_step(step, names, terms, _leaf_terms)
+    return terms, names
 
-    if (isinstance(step, str) and step == "passthrough") or (
-        isinstance(step, FunctionTransformer) and step.func is None
-    ):
-        return terms, names
-    if isinstance(step, Pipeline):
-        for _, sub in step.steps:
-            terms, names = _step(sub, terms, names)
-        return terms, names
-    if isinstance(step, ColumnTransformer):
-        out_t: list[Term] = []
-        out_n: list[str] = []
-        for tname, trans, cols in step.transformers_:
-            if isinstance(trans, str) and trans == "drop":
-                continue
-            idx = _columns(cols, names)
-            if idx:
-                t2, n2 = _step(trans, [terms[i] for i in idx], [names[i] for i in idx])
-                out_t += t2
-                out_n += [f"{tname}__{n}" for n in n2]
-        return out_t, out_n
+
+def _leaf_terms(step: Any, names: list[str], terms: list[Term]) -> tuple[list[str], list[Term]]:
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
+
     if isinstance(step, StandardScaler | MinMaxScaler | MaxAbsScaler):
         if isinstance(step, MinMaxScaler) and step.clip:
             raise ModelError("MinMaxScaler(clip=True) is not linear; it cannot be explained.")
@@ -95,7 +60,7 @@ def _step(step: Any, terms: list[Term], names: list[str]) -> tuple[list[Term], l
             else:
                 ops.append(("div", float(step.scale_[i])))
             out.append(("num", t[1], (*t[2], *ops)))
-        return out, names
+        return names, out
     if isinstance(step, OneHotEncoder):
         if getattr(step, "infrequent_categories_", None) is not None and any(
             c is not None for c in step.infrequent_categories_
@@ -112,7 +77,7 @@ def _step(step: Any, terms: list[Term], names: list[str]) -> tuple[list[Term], l
                 value = cat.item() if isinstance(cat, np.generic) else cat
                 out_t.append(("cat", t[1], value))
                 out_n.append(f"{name}_{cat}")
-        return out_t, out_n
+        return out_n, out_t
     raise ModelError(
         f"{type(step).__name__} mixes or reshapes input columns; explanations are given for "
         "models after StandardScaler, MinMaxScaler, MaxAbsScaler, OneHotEncoder and "

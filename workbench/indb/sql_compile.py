@@ -27,6 +27,7 @@ import numpy as np
 from workbench.core.errors import InputError, InputTypeError, ModelError
 from workbench.core.params import check_size
 from workbench.core.validation import check_choice, check_estimator
+from workbench.indb.pipeline_steps import walk_step
 from workbench.indb.sql_text import (
     DIALECTS,
     NodeBudget,
@@ -38,57 +39,14 @@ from workbench.indb.sql_text import (
 __all__ = ["compile_sql", "quote_identifier", "sql_literal"]
 
 # ---------------------------------------------------------------- preprocessing steps
-def _columns_of(ct: Any, cols: Any, names: list[str]) -> list[int]:
-    if isinstance(cols, str):
-        cols = [cols]
-    if isinstance(cols, slice):
-        return list(range(len(names)))[cols]
-    arr = np.asarray(cols)
-    if arr.dtype.kind == "b":
-        return [int(i) for i in np.flatnonzero(arr)]
-    if arr.dtype.kind in "iu":
-        return [int(i) for i in arr]
-    out = []
-    for c in arr:
-        if str(c) not in names:
-            raise ModelError(f"ColumnTransformer selects unknown column {c!r}.")
-        out.append(names.index(str(c)))
-    return out
-
-
 def _transform(step: Any, names: list[str], exprs: list[str]) -> tuple[list[str], list[str]]:
     """SQL expressions of the outputs of a fitted transformer, from those of its inputs."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        MaxAbsScaler,
-        MinMaxScaler,
-        OneHotEncoder,
-        StandardScaler,
-    )
+    return walk_step(step, names, exprs, _leaf_sql)
 
-    if (isinstance(step, str) and step == "passthrough") or (
-        isinstance(step, FunctionTransformer) and step.func is None
-    ):
-        return names, exprs
-    if isinstance(step, Pipeline):
-        for _, sub in step.steps:
-            names, exprs = _transform(sub, names, exprs)
-        return names, exprs
-    if isinstance(step, ColumnTransformer):
-        out_names: list[str] = []
-        out_exprs: list[str] = []
-        for tname, trans, cols in step.transformers_:
-            if isinstance(trans, str) and trans == "drop":
-                continue
-            idx = _columns_of(step, cols, names)
-            if not idx:
-                continue
-            n2, e2 = _transform(trans, [names[i] for i in idx], [exprs[i] for i in idx])
-            out_names += [f"{tname}__{n}" for n in n2]
-            out_exprs += e2
-        return out_names, out_exprs
+
+def _leaf_sql(step: Any, names: list[str], exprs: list[str]) -> tuple[list[str], list[str]]:
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
+
     if isinstance(step, StandardScaler):
         out = []
         for i, e in enumerate(exprs):
