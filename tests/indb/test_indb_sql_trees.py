@@ -298,10 +298,27 @@ def test_backend_timing_alternates_between_the_backends(data):
                 timed.append("udf" if "__workbench_backend_udf" in query else "sql")
             return real.execute(query, *args)
 
+    real.execute("SET threads = 1")
     choice = backend.choose_backend(Spy(), model, X.iloc[:300], timing_rows=1000, repeats=3)
     assert timed == ["sql", "udf"] * 3
     assert set(choice.timings) == {"sql", "udf"}
     assert all(t["timed_rows"] == 1000 and t["per_row_us"] > 0 for t in choice.timings.values())
+    # With two threads the timed rows fill two row groups, so the timing runs on both threads.
+    real.execute("SET threads = 2")
+    choice = backend.choose_backend(Spy(), model, X.iloc[:300], timing_rows=1000, repeats=1)
+    assert {t["timed_rows"] for t in choice.timings.values()} == {2 * backend.ROW_GROUP_ROWS}
+
+
+def test_row_group_rows_is_duckdbs_row_group_size():
+    from workbench.indb.backend import ROW_GROUP_ROWS
+
+    con = duckdb.connect()
+    for n, groups in ((ROW_GROUP_ROWS, 1), (ROW_GROUP_ROWS + 1, 2)):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE t AS SELECT range AS x FROM range({n})")
+        got = con.execute(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')"
+        ).fetchall()[0][0]
+        assert got == groups
 
 
 def test_backend_is_the_faster_one_for_the_query_size(data, monkeypatch):
