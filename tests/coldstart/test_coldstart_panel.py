@@ -9,6 +9,7 @@ import io
 import re
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -278,3 +279,11 @@ def test_global_method_forecasts_the_users_catalogue_with_fan_and_analogues(user
     assert (t["upper"] > t["lower"]).any()  # an interval fan, not a line
     assert set(p.analogues_.neighbors["new_item"].astype(int)) == set(new_ids)
     assert len(p.figure.axes) == 2
+    # The intervals menu refits with the shortest bands: same forecasts, narrower bands.
+    p.interval.value = "shortest"
+    p.forecast_button.click()
+    assert p.last_error is None, p.last_error
+    s = p.forecasts_
+    np.testing.assert_allclose(s["forecast"], t["forecast"])
+    assert not np.allclose(s["lower"], t["lower"]) or not np.allclose(s["upper"], t["upper"])
+    assert (s["upper"] - s["lower"]).sum() < (t["upper"] - t["lower"]).sum()

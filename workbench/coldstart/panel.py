@@ -201,6 +201,10 @@ class ColdStartPanel(ToolPanel):
         self.method = widgets.Dropdown(
             options=[*METHODS, *BASELINES], value="ensemble", description="method"
         )
+        self.interval = widgets.Dropdown(
+            options=[("equal tails", "equal_tails"), ("shortest", "shortest")],
+            value="equal_tails", description="intervals",
+        )
         self.horizon = widgets.IntSlider(value=26, min=1, max=104, description="horizon")
         self.launch_date = widgets.DatePicker(description="launch")
         self.n_analogues = widgets.IntSlider(value=5, min=1, max=20, description="analogues")
@@ -222,7 +226,8 @@ class ColdStartPanel(ToolPanel):
             [widgets.VBox([*sales_tab, self.quantity_column]), self.attributes_picker],
             titles=("Sales", "Item attributes"),
         )
-        settings = [self.category, self.method, self.horizon, self.launch_date, self.n_analogues]
+        settings = [self.category, self.method, self.interval, self.horizon, self.launch_date,
+                    self.n_analogues]
         self.controls.children = [
             tabs,
             self.items,
@@ -374,7 +379,8 @@ class ColdStartPanel(ToolPanel):
             int(pd.util.hash_pandas_object(known.astype(str), index=False).sum()),
             tuple(known.columns),
         )
-        key = (method, self.category.value, cols["item"], cols["date"], cols["quantity"], data_key)
+        key = (method, self.category.value, self.interval.value, cols["item"], cols["date"],
+               cols["quantity"], data_key)
         if key not in self._models:
             if len(self._models) > 8:
                 self._models.clear()
@@ -384,7 +390,8 @@ class ColdStartPanel(ToolPanel):
     def _forecaster(self, method: str, cols: dict) -> ColdStartForecaster:
         names = {"id_col": cols["item"], "date_col": cols["date"], "target_col": cols["quantity"]}
         return ColdStartForecaster(
-            method, category=self.category.value, random_state=self.random_state, **names
+            method, category=self.category.value, interval=self.interval.value,
+            random_state=self.random_state, **names,
         )
 
     def new_item(self, item_column: str = "item_id") -> pd.DataFrame:
