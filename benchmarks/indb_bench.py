@@ -329,8 +329,10 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
         "task: score every row into a table `(customer_id, p)` with p = P(churn). "
         f"Best of {args.repeats} runs × {args.rounds} round(s) spread over time, each (model, "
         "method) in its own process. Machine: "
-        f"{os.cpu_count()} cores, {platform.machine()}, **shared with other jobs while measured** "
-        "(load average was high), so absolute numbers are noisy; ratios come from the same run. "
+        f"{os.cpu_count()} cores, {platform.machine()}, 1-minute load average "
+        f"{args.load_start:.2f} at the start and {os.getloadavg()[0]:.2f} at the end (anything "
+        "above about 1 means other jobs shared the cores: read the ratios, which come from the "
+        "same run, rather than the absolute rates). "
         f"duckdb {duckdb.__version__}, onnxruntime {onnxruntime.__version__}, scikit-learn "
         f"{sklearn.__version__}, orbital {orbital_v}; DuckDB threads = {args.duckdb_threads}, "
         "onnxruntime intra-op threads = 1.",
@@ -339,7 +341,8 @@ def report(args: argparse.Namespace, results: list[dict], threads: list[dict]) -
         "1 thread), (a+) = (a) + writing the scores back into DuckDB; (b) SQL function "
         "`m_proba(...)` (Arrow UDF → onnxruntime); (b') the SQL function on the backend "
         "`choose_backend` picks (compiled SQL as a guarded macro, or the Arrow UDF; the choice "
-        "itself, measured on 100,000 rows, is not timed); (c) compiled SQL (`compile_sql`, "
+        "itself, timed on 100,000 rows or one row group per DuckDB thread, whichever is more, "
+        "is not timed); (c) compiled SQL (`compile_sql`, "
         f"max_nodes={args.max_nodes:,}); (d) orbital's SQL. Max abs diff and label flips "
         "(P > 0.5 against scikit-learn's) over all rows. Peak memory = rise of the process's "
         "peak RSS during the runs.",
@@ -584,6 +587,7 @@ def main(argv: list[str] | None = None) -> None:
         args.lifecycle_out.write_text(text + "\n", encoding="utf-8")
         print(text)
         return
+    args.load_start = os.getloadavg()[0]
     best: dict[tuple[str, str], dict] = {}
     for rnd in range(args.rounds):
         # Several rounds, interleaved in time, keep the best rate of each (model, method): on a
