@@ -37,9 +37,9 @@ AGE_BUCKETS = (0, 1, 2, 4, 8, 13, 26, 52)
 
 _MIN_BUCKET = 40
 SIZE_BINS = 5
+"""Forecast-size bins of the ``global`` method's conformal offsets within each age bucket."""
 SHORTEST_MARGIN = 0.025
 """Coverage added to the shortest intervals of :func:`shortest_pair` (``interval="shortest"``)."""
-"""Forecast-size bins of the ``global`` method's conformal offsets within each age bucket."""
 
 
 def calibration_table(
