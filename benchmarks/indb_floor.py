@@ -104,7 +104,7 @@ def tree_floor(con, rounds: int) -> list[str]:
             pipe.predict_proba(df[feats])
         naive.append(time.perf_counter() - t0)
     naive_s = min(naive)
-    rows = con.execute("SELECT count(*) FROM customers").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
     per_case, per_bare = (case - scan) / n / rows, (bare - scan) / n / rows
     f_case, f_bare = scan + visits * per_case * rows, scan + visits * per_bare * rows
     return [
@@ -168,7 +168,7 @@ def route_floor(con, rounds: int) -> list[str]:
             runner.batch(batch, "proba")
         per_call[label] = (time.perf_counter() - t0) / 1000 * 1e6
     out = [
-        f"Logistic pipeline, {con.execute('SELECT count(*) FROM customers').fetchone()[0]:,} "
+        f"Logistic pipeline, {con.execute('SELECT count(*) FROM customers').fetchall()[0][0]:,} "
         f"rows, median of {rounds} interleaved rounds:",
         "",
         "| function | alone, s | " + " | ".join(f"+ {h}, s (share)" for h in hashes) + " |",
@@ -190,6 +190,38 @@ def route_floor(con, rounds: int) -> list[str]:
     return out
 
 
+def udf_call_floor(con, rounds: int) -> list[str]:
+    """DuckDB's own cost of an Arrow UDF call: a 9-argument UDF that returns its first argument."""
+    import pyarrow as pa
+
+    feats = bench.model_features("hgb")
+
+    def first(*arrays: pa.ChunkedArray) -> pa.ChunkedArray:
+        return arrays[0]
+
+    # DuckDB's Arrow UDFs need named parameters, one per argument.
+    params = ", ".join(f"a{i}" for i in range(len(feats)))
+    namespace: dict = {"first": first}
+    exec(f"def udf({params}):\n    return first({params})\n", namespace)
+    con.create_function(
+        "__floor_first", namespace["udf"], ["DOUBLE"] * len(feats), "DOUBLE", type="arrow"
+    )
+    cols = ", ".join(f"{f}::DOUBLE" for f in feats)
+    hashed = "(hash(CAST(customer_id AS VARCHAR)) >> 11) < 8106479329266893"
+    run = timer(con, rounds)
+    one = run(f"__floor_first({cols})")
+    split = run(f"CASE WHEN {hashed} THEN __floor_first({cols}) ELSE __floor_first({cols}) END")
+    rows = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    batches = -(-rows // 2048)
+    return [
+        f"An Arrow UDF that does nothing (9 DOUBLE arguments, returns the first), {rows:,} rows "
+        f"= {batches:,} DuckDB batches, best of {rounds}: {one:.3f} s, i.e. "
+        f"{one / batches * 1e6:.0f} µs per call (wall, 2 threads); the same split 90/10 by the "
+        f"key's hash into two calls per batch: {split:.3f} s (+{split - one:.3f} s). A route over "
+        "versions served by Arrow UDFs pays that extra call per batch whatever the model.",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     import duckdb
 
@@ -203,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     con.execute(f"ATTACH '{args.db}' AS data (READ_ONLY)")
     con.execute("CREATE TEMP TABLE customers AS SELECT * FROM data.customers")
     lines = ["# How fast could SQL be? Floors measured in DuckDB (`benchmarks/indb_floor.py`)", ""]
-    lines += [*tree_floor(con, args.rounds), "", *route_floor(con, args.rounds)]
+    lines += [*tree_floor(con, args.rounds), "", *route_floor(con, args.rounds), ""]
+    lines += udf_call_floor(con, args.rounds)
     text = "\n".join(lines)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
