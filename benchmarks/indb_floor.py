@@ -50,10 +50,7 @@ def node_visits(est) -> float:
     for iteration in hist_model_trees(est)[1]:
         for tree, count in iteration:
             leaf = tree.left == -1
-            depth = np.zeros(len(leaf), dtype=np.int64)
-            for i in range(len(leaf)):  # parents come before their children
-                if not leaf[i]:
-                    depth[tree.left[i]] = depth[tree.right[i]] = depth[i] + 1
+            depth = tree.node_depths()
             total += float((depth[leaf] * count[leaf]).sum() / count[leaf].sum())
     return total
 
@@ -73,8 +70,6 @@ def timer(con, rounds: int):
 
 
 def tree_floor(con, rounds: int) -> list[str]:
-    from threadpoolctl import threadpool_limits
-
     pipe, _ = bench.fit_model("hgb100")
     est = pipe[-1]
     feats = bench.model_features("hgb100")
@@ -99,9 +94,8 @@ def tree_floor(con, rounds: int) -> list[str]:
     naive = []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        with threadpool_limits(None):
-            df = con.execute(f"SELECT customer_id, {', '.join(feats)} FROM customers").df()
-            pipe.predict_proba(df[feats])
+        df = con.execute(f"SELECT customer_id, {', '.join(feats)} FROM customers").df()
+        pipe.predict_proba(df[feats])
         naive.append(time.perf_counter() - t0)
     naive_s = min(naive)
     rows = con.execute("SELECT count(*) FROM customers").fetchall()[0][0]
@@ -192,22 +186,21 @@ def route_floor(con, rounds: int) -> list[str]:
 
 def udf_call_floor(con, rounds: int) -> list[str]:
     """DuckDB's own cost of an Arrow UDF call: a 9-argument UDF that returns its first argument."""
-    import pyarrow as pa
+    from workbench.indb.udf import make_udf
 
     feats = bench.model_features("hgb")
 
-    def first(*arrays: pa.ChunkedArray) -> pa.ChunkedArray:
-        return arrays[0]
+    class First:
+        """A runner that answers every batch with its first argument."""
 
-    # DuckDB's Arrow UDFs need named parameters, one per argument.
-    params = ", ".join(f"a{i}" for i in range(len(feats)))
-    namespace: dict = {"first": first}
-    exec(f"def udf({params}):\n    return first({params})\n", namespace)
-    con.create_function(
-        "__floor_first", namespace["udf"], ["DOUBLE"] * len(feats), "DOUBLE", type="arrow"
-    )
+        def batch(self, arrays: tuple, output: str) -> object:
+            return arrays[0]
+
+    runner = First()
+    udf = make_udf(lambda: (runner, "value"), len(feats))
+    con.create_function("__floor_first", udf, ["DOUBLE"] * len(feats), "DOUBLE", type="arrow")
     cols = ", ".join(f"{f}::DOUBLE" for f in feats)
-    hashed = "(hash(CAST(customer_id AS VARCHAR)) >> 11) < 8106479329266893"
+    hashed = f"(hash(CAST(customer_id AS VARCHAR)) >> 11) < {round(0.9 * 2**53)}"
     run = timer(con, rounds)
     one = run(f"__floor_first({cols})")
     split = run(f"CASE WHEN {hashed} THEN __floor_first({cols}) ELSE __floor_first({cols}) END")

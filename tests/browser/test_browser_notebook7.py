@@ -26,7 +26,7 @@ from tests.browser.jupyter import (
     wait_until,
     write_notebook,
 )
-from tests.browser.test_browser_microphone import CELL, KERNEL_PRINT, MAX_WER
+from tests.browser.test_browser_microphone import CELL, KERNEL_PRINT, LEAD_S, MAX_WER, TAIL_S
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,6 @@ PASSAGE = (
     "Good morning everyone, and thank you for joining the project review. "
     "Maria will write the report, and she will send it to the team on Thursday."
 )
-LEAD_S, TAIL_S = 1.0, 6.0  # silence around the passage: the fake device's loop restarts after it
 
 
 @pytest.fixture(scope="module")

@@ -34,12 +34,8 @@ def split_pipeline(model: Any) -> tuple[list[Any], Any]:
     return [], model
 
 
-def _step(step: Any, terms: list[Term], names: list[str]) -> tuple[list[Term], list[str]]:
-    names, terms = walk_step(step, names, terms, _leaf_terms)
-    return terms, names
-
-
 def _leaf_terms(step: Any, names: list[str], terms: list[Term]) -> tuple[list[str], list[Term]]:
+    """Terms of a scaler's or encoder's outputs, from those of its inputs."""
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
 
     if isinstance(step, StandardScaler | MinMaxScaler | MaxAbsScaler):
@@ -106,7 +102,7 @@ def input_terms(steps: list[Any], names: list[str], kinds: list[str]) -> list[Te
     ]
     out = list(names)
     for step in steps:
-        terms, out = _step(step, terms, out)
+        out, terms = walk_step(step, out, terms, _leaf_terms)
     if any(t[0] == "txt" for t in terms):
         raise ModelError("A text column reaches the model without a OneHotEncoder.")
     return terms

@@ -39,12 +39,8 @@ from workbench.indb.sql_text import (
 __all__ = ["compile_sql", "quote_identifier", "sql_literal"]
 
 # ---------------------------------------------------------------- preprocessing steps
-def _transform(step: Any, names: list[str], exprs: list[str]) -> tuple[list[str], list[str]]:
-    """SQL expressions of the outputs of a fitted transformer, from those of its inputs."""
-    return walk_step(step, names, exprs, _leaf_sql)
-
-
 def _leaf_sql(step: Any, names: list[str], exprs: list[str]) -> tuple[list[str], list[str]]:
+    """SQL expressions of a scaler's or encoder's outputs, from those of its inputs."""
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
 
     if isinstance(step, StandardScaler):
@@ -274,7 +270,7 @@ def compile_sql(
     est = model
     if isinstance(model, Pipeline):
         for _, step in model.steps[:-1]:
-            names, exprs = _transform(step, names, exprs)
+            names, exprs = walk_step(step, names, exprs, _leaf_sql)
         est = model.steps[-1][1]
     output = _list_output(est, output, dialect)
     body = _estimator_sql(est, exprs, output, budget, dialect)

@@ -120,15 +120,19 @@ class TreeNodes:
         """Number of nodes (splits and leaves)."""
         return len(self.left)
 
-    def depth(self) -> int:
-        """Depth of the deepest leaf (a lone leaf has depth 0)."""
-        deepest, stack = 0, [(0, 0)]
+    def node_depths(self) -> np.ndarray:
+        """Depth of every node (the root has depth 0)."""
+        depths, stack = np.zeros(len(self.left), dtype=np.int64), [(0, 0)]
         while stack:
             node, d = stack.pop()
-            deepest = max(deepest, d)
+            depths[node] = d
             if self.left[node] != -1:
                 stack += [(int(self.left[node]), d + 1), (int(self.right[node]), d + 1)]
-        return deepest
+        return depths
+
+    def depth(self) -> int:
+        """Depth of the deepest leaf (a lone leaf has depth 0)."""
+        return int(self.node_depths().max())
 
 
 def sklearn_tree_nodes(tree: Any, value: np.ndarray | None = None) -> TreeNodes:
