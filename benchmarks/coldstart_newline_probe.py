@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from coldstart_pbs import HORIZON, N_FOLDS, WINDOW, folds, load
+from coldstart_pbs import HORIZON, N_FOLDS, WINDOW, folds, load, wape_bias
 
 QS = (0.1, 0.2, 0.3, 0.5)
 MULTS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5)
@@ -80,15 +80,13 @@ def probe(history: pd.DataFrame, attrs: pd.DataFrame, cfg: dict) -> list[str]:
     y = r["quantity"].to_numpy()
     lines = ["| prior | wape | bias |", "|---|---|---|", "| zero | 1.000 | -1.000 |"]
     for q in QS:
-        p = r[f"q{q}"].fillna(0).to_numpy()
-        lines.append(
-            f"| known q{q} | {np.abs(y - p).sum() / y.sum():.3f} | {(p - y).sum() / y.sum():.3f} |"
-        )
+        sc = wape_bias(y, r[f"q{q}"].fillna(0).to_numpy())
+        lines.append(f"| known q{q} | {sc['wape']:.3f} | {sc['bias']:.3f} |")
     geo = np.expm1(r["geo"].fillna(0).to_numpy())
-    best = min((np.abs(y - m * geo).sum() / y.sum(), m) for m in MULTS)
-    bias = (best[1] * geo - y).sum() / y.sum()
+    m = min(MULTS, key=lambda k: wape_bias(y, k * geo)["wape"])
+    sc = wape_bias(y, m * geo)
     lines.append(
-        f"| geometric x {best[1]} (best m, picked on these rows) | {best[0]:.3f} | {bias:.3f} |"
+        f"| geometric x {m} (best m, picked on these rows) | {sc['wape']:.3f} | {sc['bias']:.3f} |"
     )
     per = r.groupby(["origin", *cells, "item_id"])["quantity"].mean().reset_index()
     per["l"] = np.log(per["quantity"].clip(lower=1e-3))

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.coldstart import ColdStartForecaster
+from workbench.coldstart.metrics import wape
 
 ROOT = Path(__file__).resolve().parent
 PEER_PY = ROOT / ".venv-coldstart" / "bin" / "python"
@@ -162,12 +163,17 @@ def run(name: str, history, attrs, cfg, methods: list[str]) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def wape_bias(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """WAPE and bias (sum of errors / sum of actuals) of a forecast of non-negative actuals."""
+    return {"wape": wape(y, pred), "bias": float((pred - y).sum() / y.sum())}
+
+
 def scores(rows: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     y = rows["quantity"].to_numpy()
     rec = []
     for m in ["plain LightGBM (static, tweedie)", "zero", *methods]:
         p = rows[m].to_numpy()
-        r = {"method": m, "wape": np.abs(y - p).sum() / y.sum(), "bias": (p - y).sum() / y.sum()}
+        r = {"method": m, **wape_bias(y, p)}
         if f"{m}_lo" in rows:
             lo, hi = rows[f"{m}_lo"].to_numpy(), rows[f"{m}_hi"].to_numpy()
             inside = (y >= lo) & (y <= hi)
@@ -258,8 +264,7 @@ def hindsight_bound(rows: pd.DataFrame, cells: list[str]) -> tuple[list[dict], l
         out.append(
             {
                 "method": label,
-                "wape": np.abs(y - med).sum() / y.sum(),
-                "bias": (med - y).sum() / y.sum(),
+                **wape_bias(y, med),
                 "coverage": cov,
                 "width/mean": lower,
             }
